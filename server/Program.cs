@@ -1,0 +1,3 @@
+using Advisor.Server.Hosting;
+
+return await ServerProgram.RunAsync(args);
