@@ -1,14 +1,49 @@
-using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Advisor.Server.Hosting;
 
+/// <summary>
+/// Builds the advisory server. Used by <c>Program.cs</c>, by the bot when it hosts the
+/// server in-process, and by tests, so all three run exactly the same composition.
+/// </summary>
 public static class AdvisorServerHost
 {
-    public static WebApplication Build(string[] args)
+    /// <summary>Loopback by default: a fresh server is never reachable from the network by accident.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
-        builder.Services.AddGrpc();
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            // Data files and settings are found next to the binary, whatever the working directory.
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            // gRPC over plain text needs HTTP/2 with prior knowledge, which Kestrel only offers on HTTP/2-only endpoints.
+            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
+
+        builder.AddAdvisorServer();
+        configure?.Invoke(builder);
+
         var app = builder.Build();
+        app.MapAdvisorServer();
         return app;
+    }
+
+    /// <summary>The first address the server is listening on, once started (resolves port 0).</summary>
+    public static Uri GetListeningAddress(this WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        var first = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("The server is not listening yet.");
+        return new Uri(first.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
     }
 }
