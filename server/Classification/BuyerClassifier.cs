@@ -31,23 +31,7 @@ public static class BuyerClassifier
         Finish(snapshot, snapshot.Rules.Classify(hits, industry, stage));
 
     /// <summary>The first industry named in the text, e.g. "our law firm" → law.</summary>
-    public static KnowledgeTopic? FindIndustryInText(KnowledgeBase knowledge, string text)
-    {
-        KnowledgeTopic? best = null;
-        var bestAt = int.MaxValue;
-        var lower = text.ToLowerInvariant();
-        foreach (var (keyword, industry) in knowledge.IndustryKeywords)
-        {
-            var at = TextMatching.IndexOfWord(lower, keyword, 0);
-            if (at >= 0 && at < bestAt)
-            {
-                best = industry;
-                bestAt = at;
-            }
-        }
-
-        return best;
-    }
+    public static KnowledgeTopic? FindIndustryInText(KnowledgeBase knowledge, string text) => knowledge.FirstIndustryIn(text);
 
     private static ClassifiedBuyer Finish(AdvisorSnapshot snapshot, ClassificationResult result)
     {

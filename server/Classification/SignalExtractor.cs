@@ -1,21 +1,21 @@
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Advisor.Server.Classification;
 
 /// <summary>
-/// Turns free text into signals. Every pattern of every signal is compiled into one regular
-/// expression, so a description is scanned once; a match preceded by a negation cue in the same
+/// Turns free text into signals. Patterns are indexed by the characters they can start with
+/// (see <see cref="PatternIndex"/>), so a description is scanned once, trying at each word start
+/// only the patterns that could match there; a match preceded by a negation cue in the same
 /// clause ("no contract", "we've never spoken") becomes the signal's negated counterpart, or is dropped.
 /// </summary>
 public sealed class SignalExtractor
 {
-    private readonly Regex _scanner;
+    private readonly PatternIndex _index;
     private readonly string[] _groupSignals;
-    private readonly int[] _groupNumbers;
     private readonly IReadOnlyDictionary<string, SignalDefinition> _signals;
     private readonly HashSet<string> _negationCues;
-    private readonly string[] _clauseBreaks;
+    private readonly HashSet<char> _breakChars;
+    private readonly HashSet<string> _breakWords;
     private readonly int _negationWindow;
 
     public SignalExtractor(
@@ -26,40 +26,31 @@ public sealed class SignalExtractor
     {
         _signals = signals.ToDictionary(s => s.Id, StringComparer.Ordinal);
         _negationCues = new HashSet<string>(negationCues, StringComparer.OrdinalIgnoreCase);
-        _clauseBreaks = clauseBreaks.ToArray();
+        var breaks = clauseBreaks.ToList();
+        _breakChars = breaks.Where(b => b.Trim().Length == 1 && !char.IsLetter(b.Trim()[0])).Select(b => b.Trim()[0]).Append('\n').ToHashSet();
+        _breakWords = breaks.Where(b => b.Trim().Length > 1 || (b.Trim().Length == 1 && char.IsLetter(b.Trim()[0]))).Select(b => b.Trim()).ToHashSet(StringComparer.OrdinalIgnoreCase);
         _negationWindow = negationWindow;
 
-        var pattern = new StringBuilder();
+        var patterns = new List<(int Owner, string Pattern)>();
         var names = new List<string>();
         foreach (var signal in signals.Where(s => s.Patterns.Count > 0))
         {
-            if (pattern.Length > 0)
-            {
-                pattern.Append('|');
-            }
-
-            var name = "s" + names.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
             names.Add(signal.Id);
-            pattern.Append("(?<").Append(name).Append(">(?:")
-                .AppendJoin(")|(?:", signal.Patterns)
-                .Append("))");
+            patterns.AddRange(signal.Patterns.Select(p => (names.Count - 1, p)));
         }
 
-        // Whole words only; the lookarounds (unlike \b) also work for patterns that end in punctuation.
-        _scanner = new Regex(
-            @"(?<![\p{L}\p{N}])(?:" + (pattern.Length == 0 ? "(?!)" : pattern.ToString()) + @")(?![\p{L}\p{N}])",
-            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled | RegexOptions.ExplicitCapture,
-            TimeSpan.FromSeconds(1));
+        _index = new PatternIndex(patterns);
         _groupSignals = [.. names];
-        _groupNumbers = names.Select((_, i) => _scanner.GroupNumberFromName("s" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray();
     }
+
+    private const RegexOptions ScanOptions = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture;
 
     /// <summary>Checks that a pattern is a valid regular expression; returns the problem or null.</summary>
     public static string? CheckPattern(string pattern)
     {
         try
         {
-            _ = new Regex(pattern, RegexOptions.None, TimeSpan.FromSeconds(1));
+            _ = new Regex(pattern, ScanOptions, TimeSpan.FromSeconds(1));
             return pattern.Length == 0 ? "the pattern is empty" : null;
         }
         catch (ArgumentException ex)
@@ -71,15 +62,10 @@ public sealed class SignalExtractor
     public IReadOnlyList<SignalHit> Extract(string text)
     {
         var hits = new List<SignalHit>();
-        for (var match = _scanner.Match(text); match.Success; match = match.NextMatch())
+        foreach (var (owner, start, length) in _index.Matches(text))
         {
-            var signal = SignalOf(match);
-            if (signal is null)
-            {
-                continue;
-            }
-
-            if (IsNegated(text, match.Index))
+            var signal = _groupSignals[owner];
+            if (IsNegated(text, start))
             {
                 signal = _signals[signal].NegatedSignal;
                 if (signal is null)
@@ -88,62 +74,52 @@ public sealed class SignalExtractor
                 }
             }
 
-            hits.Add(SignalHit.InText(signal, new Span(match.Index, match.Index + match.Length, match.Value)));
+            hits.Add(SignalHit.InText(signal, new Span(start, start + length, text.Substring(start, length))));
         }
 
         return hits;
     }
 
-    private string? SignalOf(Match match)
-    {
-        for (var i = 0; i < _groupNumbers.Length; i++)
-        {
-            if (match.Groups[_groupNumbers[i]].Success)
-            {
-                return _groupSignals[i];
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>Looks back up to the negation window's number of words, stopping at the start of the clause.</summary>
+    /// <summary>
+    /// Looks back up to the negation window's number of words, stopping at a clause break
+    /// (punctuation such as "," or a word such as "but"): "no contract, but weekly calls" negates only the contract.
+    /// </summary>
     private bool IsNegated(string text, int index)
     {
-        var clauseStart = 0;
-        foreach (var separator in _clauseBreaks)
-        {
-            var at = text.LastIndexOf(separator, Math.Max(0, index - 1), StringComparison.OrdinalIgnoreCase);
-            if (at >= 0 && at + separator.Length <= index)
-            {
-                clauseStart = Math.Max(clauseStart, at + separator.Length);
-            }
-        }
-
         var words = 0;
         var end = index;
-        while (end > clauseStart && words < _negationWindow)
+        while (end > 0 && words < _negationWindow)
         {
-            while (end > clauseStart && !TextMatching.IsWordChar(text[end - 1]))
+            while (end > 0 && !TextMatching.IsWordChar(text[end - 1]) && text[end - 1] != '\u2019')
             {
+                if (_breakChars.Contains(text[end - 1]))
+                {
+                    return false;
+                }
+
                 end--;
             }
 
             var start = end;
-            while (start > clauseStart && (TextMatching.IsWordChar(text[start - 1]) || text[start - 1] == '\u2019'))
+            while (start > 0 && (TextMatching.IsWordChar(text[start - 1]) || text[start - 1] == '\u2019'))
             {
                 start--;
             }
 
             if (start == end)
             {
-                break;
+                return false;
             }
 
             var word = text.AsSpan(start, end - start);
             if (IsCue(word))
             {
                 return true;
+            }
+
+            if (_breakWords.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word))
+            {
+                return false;
             }
 
             words++;

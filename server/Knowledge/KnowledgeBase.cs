@@ -62,6 +62,20 @@ public sealed class KnowledgeBase
             .SelectMany(t => t.Keywords.Append(t.Title).Select(k => (Keyword: k.ToLowerInvariant(), Industry: t)))
             .OrderByDescending(k => k.Keyword.Length)
             .ToList();
+        _industryIndex = new PatternIndex(_industryKeywords.Select((k, i) => (i, System.Text.RegularExpressions.Regex.Escape(k.Keyword))).ToList());
+    }
+
+    private readonly PatternIndex _industryIndex;
+
+    /// <summary>The first industry named in a text ("our law firm" → law), in one pass over the text.</summary>
+    public KnowledgeTopic? FirstIndustryIn(string text)
+    {
+        foreach (var (owner, _, _) in _industryIndex.Matches(text))
+        {
+            return _industryKeywords[owner].Industry;
+        }
+
+        return null;
     }
 
     public string Version { get; }
