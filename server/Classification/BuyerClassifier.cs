@@ -1,0 +1,59 @@
+using Advisor.Server.Knowledge;
+
+namespace Advisor.Server.Classification;
+
+/// <summary>A classification together with the strategies that fit it.</summary>
+public sealed record ClassifiedBuyer(ClassificationResult Result, IReadOnlyList<EngagementStrategy> Strategies);
+
+/// <summary>
+/// Classifies descriptions, typed facts and signal lists against one snapshot. Pure and
+/// allocation-light: no I/O, so it is what the benchmarks measure.
+/// </summary>
+public static class BuyerClassifier
+{
+    public const int StrategiesPerClassification = 3;
+
+    public static ClassifiedBuyer ClassifyText(AdvisorSnapshot snapshot, string text, string? industryHint = null, StrategyStage stage = StrategyStage.Any)
+    {
+        var hits = snapshot.Rules.Extractor.Extract(text);
+        var industry = snapshot.Knowledge.FindIndustry(industryHint) ?? FindIndustryInText(snapshot.Knowledge, text);
+        return Finish(snapshot, snapshot.Rules.Classify(hits, industry, stage));
+    }
+
+    public static ClassifiedBuyer ClassifyFacts(AdvisorSnapshot snapshot, BuyerFacts facts, string? industryHint = null, StrategyStage stage = StrategyStage.Any)
+    {
+        var hits = FactSignals.From(facts, snapshot.Rules.Profile);
+        var industry = snapshot.Knowledge.FindIndustry(industryHint) ?? snapshot.Knowledge.FindIndustry(facts.Industry);
+        return Finish(snapshot, snapshot.Rules.Classify(hits, industry, stage));
+    }
+
+    public static ClassifiedBuyer ClassifyHits(AdvisorSnapshot snapshot, IReadOnlyList<SignalHit> hits, KnowledgeTopic? industry, StrategyStage stage = StrategyStage.Any) =>
+        Finish(snapshot, snapshot.Rules.Classify(hits, industry, stage));
+
+    /// <summary>The first industry named in the text, e.g. "our law firm" → law.</summary>
+    public static KnowledgeTopic? FindIndustryInText(KnowledgeBase knowledge, string text)
+    {
+        KnowledgeTopic? best = null;
+        var bestAt = int.MaxValue;
+        var lower = text.ToLowerInvariant();
+        foreach (var (keyword, industry) in knowledge.IndustryKeywords)
+        {
+            var at = TextMatching.IndexOfWord(lower, keyword, 0);
+            if (at >= 0 && at < bestAt)
+            {
+                best = industry;
+                bestAt = at;
+            }
+        }
+
+        return best;
+    }
+
+    private static ClassifiedBuyer Finish(AdvisorSnapshot snapshot, ClassificationResult result)
+    {
+        var strategies = result.Kind == Kind.Undetermined
+            ? []
+            : snapshot.Knowledge.SuggestStrategies(result.Kind, result.Industry?.Id, result.Stage, StrategiesPerClassification);
+        return new ClassifiedBuyer(result, strategies);
+    }
+}

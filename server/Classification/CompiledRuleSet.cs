@@ -1,0 +1,216 @@
+using Advisor.Server.Knowledge;
+
+namespace Advisor.Server.Classification;
+
+/// <summary>
+/// A validated rule set, ready to evaluate. Immutable and shared by every request that started
+/// while it was live; publishing a new version builds a new instance.
+/// </summary>
+public sealed class CompiledRuleSet
+{
+    private readonly Dictionary<string, Rule[]> _rulesBySignal;
+    private readonly Dictionary<string, IndustryPrior> _priors;
+    private readonly IReadOnlyDictionary<string, string> _summaries;
+
+    internal CompiledRuleSet(
+        string version,
+        string sourceYaml,
+        IReadOnlyList<SignalDefinition> signals,
+        IReadOnlyList<Rule> rules,
+        IReadOnlyList<IndustryPrior> priors,
+        IReadOnlyList<OpenQuestion> openQuestions,
+        DecisionThresholds thresholds,
+        ProfileMapping profile,
+        SignalExtractor extractor,
+        IReadOnlyDictionary<string, string> summaries)
+    {
+        Version = version;
+        SourceYaml = sourceYaml;
+        Signals = signals.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        Rules = rules;
+        Priors = priors;
+        OpenQuestions = openQuestions;
+        Thresholds = thresholds;
+        Profile = profile;
+        Extractor = extractor;
+        _summaries = summaries;
+        _rulesBySignal = rules.GroupBy(r => r.Signal, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        _priors = priors.ToDictionary(p => p.IndustryId, StringComparer.Ordinal);
+    }
+
+    public string Version { get; }
+
+    public string SourceYaml { get; }
+
+    public IReadOnlyDictionary<string, SignalDefinition> Signals { get; }
+
+    public IReadOnlyList<Rule> Rules { get; }
+
+    public IReadOnlyList<IndustryPrior> Priors { get; }
+
+    public IReadOnlyList<OpenQuestion> OpenQuestions { get; }
+
+    public DecisionThresholds Thresholds { get; }
+
+    public ProfileMapping Profile { get; }
+
+    public SignalExtractor Extractor { get; }
+
+    /// <summary>
+    /// Weighs the signals and decides. Each signal counts once however often it is mentioned,
+    /// so repeating a word cannot tip the balance. Deterministic: the same hits give the same result.
+    /// </summary>
+    public ClassificationResult Classify(IReadOnlyList<SignalHit> hits, KnowledgeTopic? industry, StrategyStage requestedStage = StrategyStage.Any)
+    {
+        var evidence = new List<EvidenceItem>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var stage = requestedStage;
+        var stageFromSignals = StrategyStage.Any;
+        var groups = new HashSet<string>(StringComparer.Ordinal);
+
+        foreach (var hit in hits)
+        {
+            if (!Signals.TryGetValue(hit.Signal, out var definition))
+            {
+                continue;
+            }
+
+            if (definition.Group is { } group)
+            {
+                groups.Add(group);
+            }
+
+            if (definition.Stage is { } signalStage && StagePriority(signalStage) > StagePriority(stageFromSignals))
+            {
+                stageFromSignals = signalStage;
+            }
+
+            if (seen.TryGetValue(hit.Signal, out var index))
+            {
+                // Later mentions of the same signal add their interactions, never weight.
+                if (hit.InteractionIds.Count > 0)
+                {
+                    for (var i = index; i < evidence.Count && evidence[i].Signal == hit.Signal; i++)
+                    {
+                        evidence[i] = evidence[i] with { InteractionIds = [.. evidence[i].InteractionIds.Concat(hit.InteractionIds).Distinct().Take(20)] };
+                    }
+                }
+
+                continue;
+            }
+
+            seen[hit.Signal] = evidence.Count;
+            if (_rulesBySignal.TryGetValue(hit.Signal, out var rules))
+            {
+                foreach (var rule in rules)
+                {
+                    evidence.Add(new EvidenceItem(hit.Signal, rule.Id, rule.Weight, hit.Span, rule.Explanation, hit.Source, hit.InteractionIds));
+                }
+            }
+        }
+
+        var clientWeight = evidence.Where(e => e.Weight > 0).Sum(e => e.Weight);
+        var customerWeight = -evidence.Where(e => e.Weight < 0).Sum(e => e.Weight);
+        var mass = clientWeight + customerWeight;
+
+        // The industry prior tilts a close call; it never counts as evidence of its own.
+        double prior = 0;
+        if (industry is not null && _priors.TryGetValue(industry.Id, out var industryPrior))
+        {
+            prior = industryPrior.Weight;
+            evidence.Add(new EvidenceItem(
+                "industry:" + industry.Id, "industry." + industry.Id, prior, null, industryPrior.Explanation, SignalHit.FromIndustry, []));
+        }
+
+        var score = clientWeight - customerWeight + prior;
+        var t = Thresholds;
+        Kind kind;
+        double confidence;
+        var minority = Math.Min(clientWeight, customerWeight);
+        var majority = Math.Max(clientWeight, customerWeight);
+        if (mass < t.MinEvidence)
+        {
+            kind = Kind.Undetermined;
+            confidence = Math.Round(0.4 * mass / t.MinEvidence, 2);
+        }
+        else if (minority >= t.HybridMinSide && minority / majority >= t.HybridBalance
+            && (t.HybridRequiresSignal is null || seen.ContainsKey(t.HybridRequiresSignal)))
+        {
+            kind = Kind.Hybrid;
+            confidence = Math.Round(Math.Min(0.95, 0.5 + (0.45 * (minority / majority) * Saturate(minority))), 2);
+        }
+        else if (Math.Abs(score) < t.DecisionMargin)
+        {
+            kind = Kind.Undetermined;
+            confidence = Math.Round(0.3 + (0.1 * Math.Abs(score) / t.DecisionMargin), 2);
+        }
+        else
+        {
+            kind = score > 0 ? Kind.Client : Kind.Customer;
+            var strength = 1 - Math.Exp(-Math.Abs(score) / t.ConfidenceScale);
+            var agreement = majority > 0 ? 1 - (0.5 * minority / majority) : 1;
+            confidence = Math.Round(Math.Clamp(0.5 + (0.49 * strength * agreement), 0.5, 0.99), 2);
+        }
+
+        if (stage == StrategyStage.Any)
+        {
+            stage = stageFromSignals;
+        }
+
+        evidence.Sort(static (a, b) =>
+        {
+            var byWeight = Math.Abs(b.Weight).CompareTo(Math.Abs(a.Weight));
+            return byWeight != 0 ? byWeight : (a.Span?.Start ?? int.MaxValue).CompareTo(b.Span?.Start ?? int.MaxValue);
+        });
+
+        var questions = kind == Kind.Undetermined || confidence < t.UnsureConfidence
+            ? OpenQuestions.Where(q => !groups.Contains(q.Group)).Select(q => q.Question).Take(4).ToList()
+            : [];
+
+        return new ClassificationResult(
+            kind, confidence, Math.Round(score, 3), Math.Round(clientWeight, 3), Math.Round(customerWeight, 3),
+            evidence, questions, Summarise(kind, evidence, industry), Version, industry, stage);
+    }
+
+    private static double Saturate(double weight) => 1 - Math.Exp(-weight / 3);
+
+    private static int StagePriority(StrategyStage stage) => stage switch
+    {
+        StrategyStage.Lapsed => 4,
+        StrategyStage.AtRisk => 3,
+        StrategyStage.New => 2,
+        StrategyStage.Active => 1,
+        _ => 0,
+    };
+
+    private string Summarise(Kind kind, List<EvidenceItem> evidence, KnowledgeTopic? industry)
+    {
+        string Labels(Func<EvidenceItem, bool> which) => JoinLabels(evidence
+            .Where(e => e.Source != SignalHit.FromIndustry && which(e))
+            .Select(e => Signals[e.Signal].Label)
+            .Distinct()
+            .Take(3)
+            .ToList());
+
+        var template = _summaries.GetValueOrDefault(kind.ToString().ToLowerInvariant()) ?? "{reasons}";
+        var reasons = kind switch
+        {
+            Kind.Client => Labels(e => e.Weight > 0),
+            Kind.Customer => Labels(e => e.Weight < 0),
+            _ => Labels(_ => true),
+        };
+        return template
+            .Replace("{reasons}", reasons.Length > 0 ? reasons : "nothing specific", StringComparison.Ordinal)
+            .Replace("{client_reasons}", Labels(e => e.Weight > 0), StringComparison.Ordinal)
+            .Replace("{customer_reasons}", Labels(e => e.Weight < 0), StringComparison.Ordinal)
+            .Replace("{industry}", industry?.Title ?? "the industry", StringComparison.Ordinal);
+    }
+
+    private static string JoinLabels(List<string> labels) => labels.Count switch
+    {
+        0 => "",
+        1 => labels[0],
+        2 => labels[0] + " and " + labels[1],
+        _ => string.Join(", ", labels.Take(labels.Count - 1)) + " and " + labels[^1],
+    };
+}

@@ -1,0 +1,216 @@
+using System.Text;
+using Advisor.Server.Classification;
+using Advisor.Server.Knowledge;
+
+namespace Advisor.Server.Conversation;
+
+/// <summary>How a question was read: its intent, plus what was found on the way.</summary>
+public sealed record QuestionReading(
+    QuestionIntent Intent,
+    string Normalised,
+    string? BuyerName,
+    KnowledgeTopic? Industry,
+    ClassifiedBuyer? Classification);
+
+/// <summary>
+/// Reads a question. The order of the checks is the mechanism; every word and pattern comes
+/// from the intent model, and descriptions are recognised by the same signal extractor that
+/// classifies buyers, so "they pay a retainer" is understood the same way in both places.
+/// </summary>
+public static class IntentDetector
+{
+    public static QuestionReading Read(AdvisorSnapshot snapshot, string question)
+    {
+        var model = snapshot.Intents;
+        var text = Normalise(question, model.Vocabulary);
+        var industry = BuyerClassifier.FindIndustryInText(snapshot.Knowledge, text);
+
+        if (model.Matches("help", text))
+        {
+            return new QuestionReading(QuestionIntent.Help, text, null, null, null);
+        }
+
+        var classified = BuyerClassifier.ClassifyText(snapshot, question);
+        var evidence = classified.Result.ClientWeight + classified.Result.CustomerWeight;
+        var describesBuyer = evidence >= model.ClassifyMinEvidence;
+        var name = FindBuyerName(model, snapshot.Knowledge, question);
+
+        if (describesBuyer && (model.Matches("classify_cue", text) || evidence >= 2 * model.ClassifyMinEvidence))
+        {
+            return new QuestionReading(QuestionIntent.Classify, text, null, industry, classified);
+        }
+
+        if (name is not null)
+        {
+            return new QuestionReading(QuestionIntent.BuyerLookup, text, name, industry, null);
+        }
+
+        if (model.Matches("compare", text) && !model.Matches("strategy", text))
+        {
+            return new QuestionReading(QuestionIntent.Compare, text, null, industry, null);
+        }
+
+        if (industry is not null && model.Matches("industry", text) && !LooksLikeStrategy(model, text))
+        {
+            return new QuestionReading(QuestionIntent.Industry, text, null, industry, null);
+        }
+
+        if (LooksLikeStrategy(model, text))
+        {
+            return new QuestionReading(QuestionIntent.Strategy, text, null, industry, null);
+        }
+
+        if (model.Matches("compare", text))
+        {
+            return new QuestionReading(QuestionIntent.Compare, text, null, industry, null);
+        }
+
+        if (model.Matches("define", text))
+        {
+            return new QuestionReading(QuestionIntent.Define, text, null, industry, null);
+        }
+
+        if (industry is not null && MentionsKind(model, text))
+        {
+            return new QuestionReading(QuestionIntent.Industry, text, null, industry, null);
+        }
+
+        if (describesBuyer)
+        {
+            return new QuestionReading(QuestionIntent.Classify, text, null, industry, classified);
+        }
+
+        return new QuestionReading(QuestionIntent.Unknown, text, null, industry, null);
+    }
+
+    private static bool LooksLikeStrategy(IntentModel model, string text) => model.Matches("strategy", text);
+
+    private static bool MentionsKind(IntentModel model, string text) =>
+        model.KindWords.Where(k => k.Key != Kind.Hybrid).SelectMany(k => k.Value).Any(w => TextMatching.ContainsWord(text, w));
+
+    /// <summary>
+    /// The buyer a question names ("is Acme Corp a client?" → "Acme Corp"), or null when the
+    /// question is about a described or generic buyer ("is this buyer a client?").
+    /// </summary>
+    public static string? FindBuyerName(IntentModel model, KnowledgeBase knowledge, string question)
+    {
+        var trimmed = question.Trim();
+        foreach (var pattern in model.LookupPatterns)
+        {
+            var match = pattern.Match(trimmed);
+            if (!match.Success)
+            {
+                continue;
+            }
+
+            var name = match.Groups["name"].Value.Trim().Trim('"', '\'', '“', '”', '?', '.', '!', ',');
+            if (IsPlausibleName(model, knowledge, name))
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsPlausibleName(IntentModel model, KnowledgeBase knowledge, string name)
+    {
+        if (name.Length is 0 or > 80)
+        {
+            return false;
+        }
+
+        var words = name.ToLowerInvariant().Split([' ', '-'], StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length > 5 || model.NotNames.Contains(words[0]) || model.NotNames.Contains(name.ToLowerInvariant()))
+        {
+            return false;
+        }
+
+        if (words.Any(model.StopWords.Contains))
+        {
+            return false;
+        }
+
+        return knowledge.FindIndustry(name) is null || char.IsUpper(name[0]);
+    }
+
+    /// <summary>Lower-cases, collapses spaces and corrects misspelt vocabulary words ("clinet" → "client").</summary>
+    public static string Normalise(string question, IReadOnlyList<string> vocabulary)
+    {
+        var lower = question.Trim().ToLowerInvariant();
+        var output = new StringBuilder(lower.Length);
+        var i = 0;
+        while (i < lower.Length)
+        {
+            if (!char.IsLetter(lower[i]))
+            {
+                if (!char.IsWhiteSpace(lower[i]) || (output.Length > 0 && output[^1] != ' '))
+                {
+                    output.Append(char.IsWhiteSpace(lower[i]) ? ' ' : lower[i]);
+                }
+
+                i++;
+                continue;
+            }
+
+            var start = i;
+            while (i < lower.Length && char.IsLetter(lower[i]))
+            {
+                i++;
+            }
+
+            output.Append(Correct(lower[start..i], vocabulary));
+        }
+
+        return output.ToString();
+    }
+
+    private static string Correct(string word, IReadOnlyList<string> vocabulary)
+    {
+        if (word.Length < 5 || vocabulary.Contains(word))
+        {
+            return word;
+        }
+
+        var allowed = word.Length >= 8 ? 2 : 1;
+        foreach (var candidate in vocabulary)
+        {
+            if (Math.Abs(candidate.Length - word.Length) <= allowed && Distance(word, candidate) <= allowed)
+            {
+                return candidate;
+            }
+        }
+
+        return word;
+    }
+
+    /// <summary>Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours.</summary>
+    public static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+
+        for (var j = 0; j <= b.Length; j++)
+        {
+            d[0, j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                }
+            }
+        }
+
+        return d[a.Length, b.Length];
+    }
+}
