@@ -30,12 +30,12 @@ public static class DiscordCommandTree
     /// <summary>The fields this bot sets, from a command as Discord returns it (which adds ids, versions and defaults).</summary>
     public static string Canonical(JsonNode? command) => Normalise(command)?.ToJsonString() ?? "null";
 
-    private static readonly HashSet<string> _compared = ["name", "type", "description", "options", "required", "autocomplete", "choices", "value", "max_length"];
+    private static readonly HashSet<string> Compared = ["name", "type", "description", "options", "required", "autocomplete", "choices", "value", "max_length"];
 
     private static JsonNode? Normalise(JsonNode? node) => node switch
     {
         JsonObject obj => new JsonObject(obj
-            .Where(p => _compared.Contains(p.Key) && !IsDefault(p.Value))
+            .Where(p => Compared.Contains(p.Key) && !IsDefault(p.Value))
             .OrderBy(p => p.Key, StringComparer.Ordinal)
             .Select(p => KeyValuePair.Create(p.Key, Normalise(p.Value)))),
         JsonArray array => new JsonArray([.. array.Select(Normalise)]),

@@ -6,14 +6,14 @@ namespace Advisor.Bot.Discord;
 /// <summary>Discord interaction signatures: Ed25519 over timestamp + raw body, with the application's hex public key.</summary>
 public sealed class DiscordSignature
 {
-    private static readonly SignatureAlgorithm _ed25519 = SignatureAlgorithm.Ed25519;
+    private static readonly SignatureAlgorithm Ed25519 = SignatureAlgorithm.Ed25519;
     private readonly PublicKey? _key;
 
     public DiscordSignature(string? publicKeyHex)
     {
         if (!string.IsNullOrEmpty(publicKeyHex)
             && publicKeyHex.Length == 64
-            && PublicKey.TryImport(_ed25519, Convert.FromHexString(publicKeyHex), KeyBlobFormat.RawPublicKey, out var key))
+            && PublicKey.TryImport(Ed25519, Convert.FromHexString(publicKeyHex), KeyBlobFormat.RawPublicKey, out var key))
         {
             _key = key;
         }
@@ -40,6 +40,6 @@ public sealed class DiscordSignature
         var message = new byte[prefix.Length + body.Length];
         prefix.CopyTo(message, 0);
         body.CopyTo(message.AsSpan(prefix.Length));
-        return _ed25519.Verify(_key, message, signature);
+        return Ed25519.Verify(_key, message, signature);
     }
 }

@@ -6,7 +6,7 @@ namespace Advisor.Bot.Terminal;
 /// <summary>The console front end: one answer for scripts (<c>ask</c>) or an interactive prompt (<c>chat</c>).</summary>
 public sealed class ConsoleChat(ConversationCore core, IAnsiConsole console)
 {
-    private static readonly ConversationContext _context = new("console", Environment.UserName);
+    private static readonly ConversationContext Context = new("console", Environment.UserName);
 
     public static readonly IReadOnlyList<string> Usage =
     [
@@ -21,7 +21,7 @@ public sealed class ConsoleChat(ConversationCore core, IAnsiConsole console)
     /// <summary>Answers one question; exit code 0, or 2 when the advisor could not answer.</summary>
     public async Task<int> AskOnceAsync(string question, CancellationToken cancellationToken)
     {
-        var reply = await core.HandleAsync(Parse(question), _context, cancellationToken);
+        var reply = await core.HandleAsync(Parse(question), Context, cancellationToken);
         ConsoleReplyRenderer.Render(console, reply, showActions: false);
         return reply.Status switch
         {
@@ -56,7 +56,7 @@ public sealed class ConsoleChat(ConversationCore core, IAnsiConsole console)
             }
 
             var request = FromLastReply(line, last) ?? Parse(line);
-            var reply = await core.HandleAsync(request, _context, cancellationToken);
+            var reply = await core.HandleAsync(request, Context, cancellationToken);
             ConsoleReplyRenderer.Render(console, reply, showActions: true);
             if (reply.Buttons.Count > 0 || reply.FollowUps.Count > 0)
             {
