@@ -26,14 +26,15 @@ public static class SlackRenderer
         var pages = Math.Max(1, (content.Count + ContentBlocksPerPage - 1) / ContentBlocksPerPage);
         page = Math.Clamp(page, 0, pages - 1);
 
-        var title = page == 0 ? reply.Title : $"{reply.Title} (continued, {page + 1}/{pages})";
+        var suffix = page == 0 ? "" : $" (continued, {page + 1}/{pages})";
+        var title = TextChunks.Trim(reply.Title, MaxHeaderText - suffix.Length) + suffix;
         var blocks = new JsonArray();
         if (!string.IsNullOrWhiteSpace(title))
         {
             blocks.Add(new JsonObject
             {
                 ["type"] = "header",
-                ["text"] = PlainText(TextChunks.Trim(title, MaxHeaderText)),
+                ["text"] = PlainText(title),
             });
         }
 
