@@ -1,3 +1,10 @@
+using Advisor.Server.Api;
+using Advisor.Server.Classification;
+using Advisor.Server.Conversation;
+using Advisor.Server.Storage;
+using Advisor.Server.Storage.Sqlite;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace Advisor.Server.Hosting;
 
 /// <summary>Composition root: one call per feature, each defined next to the feature it wires.</summary>
@@ -5,13 +12,61 @@ public static class ServerComposition
 {
     public static WebApplicationBuilder AddAdvisorServer(this WebApplicationBuilder builder)
     {
-        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddAdvisorStorage();
+        builder.AddAdvisorCore();
+        builder.AddAdvisorApi();
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddAdvisorCore(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DataOptions>().Bind(builder.Configuration.GetSection(DataOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(sp => new SnapshotHolder(SnapshotLoader.LoadShipped(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DataOptions>>().Value.Directory)));
+        builder.Services.AddSingleton<AskAnswerer>();
+        builder.Services.TryAddSingleton<IBuyerDirectory, NoBuyerDirectory>();
+        builder.Services.TryAddSingleton<IRegisteredBuyerClassifier, NoRegisteredBuyers>();
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddHostedService<AdvisorInitializer>();
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddAdvisorStorage(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<StorageOptions>().Bind(builder.Configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<SqliteDatabase>();
+        builder.Services.AddSingleton<SqliteMigrator>();
+        builder.Services.AddSingleton<SqliteClassificationLog>();
+        builder.Services.AddSingleton<IClassificationLog>(sp => sp.GetRequiredService<SqliteClassificationLog>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SqliteClassificationLog>());
+        builder.Services.AddSingleton<IFeedbackStore, SqliteFeedbackStore>();
+        builder.Services.AddSingleton<IAuditLog, SqliteAuditLog>();
+        builder.Services.AddSingleton<IRuleSetStore, SqliteRuleSetStore>();
+        builder.Services.AddSingleton<IKnowledgeVersionStore, SqliteKnowledgeVersionStore>();
+        builder.Services.AddSingleton<IStoreHealth, SqliteStoreHealth>();
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddAdvisorApi(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddGrpc(options =>
+        {
+            // Order matters: the logger is outermost so it records the status the error mapper chose.
+            options.Interceptors.Add<RequestLoggingInterceptor>();
+            options.Interceptors.Add<ErrorInterceptor>();
+            options.EnableDetailedErrors = false;
+            options.MaxReceiveMessageSize = 4 * 1024 * 1024;
+        });
         builder.Services.AddGrpcReflection();
+        builder.Services.AddGrpcHealthChecks().AddCheck<ReadinessHealthCheck>("advisor");
         return builder;
     }
 
     public static WebApplication MapAdvisorServer(this WebApplication app)
     {
+        app.MapGrpcService<AdvisorGrpcService>();
+        app.MapGrpcService<KnowledgeGrpcService>();
+        app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;
     }

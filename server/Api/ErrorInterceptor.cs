@@ -1,0 +1,88 @@
+using Advisor.Server.Errors;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace Advisor.Server.Api;
+
+/// <summary>
+/// Maps domain errors to gRPC status codes with google.rpc details, and anything unexpected
+/// to INTERNAL with a plain message: callers never see a stack trace, operators find it in the log.
+/// </summary>
+public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+    }
+
+    private RpcException Map(Exception ex, ServerCallContext context)
+    {
+        switch (ex)
+        {
+            case RequestValidationException invalid:
+                var badRequest = new BadRequest();
+                badRequest.FieldViolations.AddRange(invalid.Violations.Select(v => new BadRequest.Types.FieldViolation { Field = v.Field, Description = v.Description }));
+                return Status(Code.InvalidArgument, invalid.Message, Any.Pack(badRequest));
+            case NotFoundException notFound:
+                return Status(Code.NotFound, notFound.Message, Any.Pack(new ResourceInfo { ResourceType = notFound.Resource, ResourceName = notFound.Id }));
+            case FormatException format:
+                return Status(Code.InvalidArgument, format.Message);
+            case ConflictException conflict:
+                return Status(Code.Aborted, conflict.Message);
+            case PreconditionException precondition:
+                return Status(Code.FailedPrecondition, precondition.Message);
+            case AlreadyExistsException exists:
+                return Status(Code.AlreadyExists, exists.Message);
+            case OperationCanceledException when context.Deadline <= DateTime.UtcNow:
+                return new RpcException(new Grpc.Core.Status(StatusCode.DeadlineExceeded, "The deadline passed before the work finished."));
+            case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
+                return new RpcException(new Grpc.Core.Status(StatusCode.Cancelled, "The call was cancelled."));
+            default:
+                logger.LogError(ex, "Unhandled error in {Method}", context.Method);
+                return new RpcException(new Grpc.Core.Status(StatusCode.Internal, "An internal error occurred. It has been logged."));
+        }
+    }
+
+    private static RpcException Status(Code code, string message, params Any[] details)
+    {
+        var status = new Google.Rpc.Status { Code = (int)code, Message = message };
+        status.Details.AddRange(details);
+        return status.ToRpcException();
+    }
+}

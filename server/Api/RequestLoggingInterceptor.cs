@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace Advisor.Server.Api;
+
+/// <summary>
+/// One structured log line per call: method, status, latency and rule set version. Inputs are
+/// never logged: descriptions and questions may hold personal or commercial details.
+/// </summary>
+public sealed partial class RequestLoggingInterceptor(ILogger<RequestLoggingInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var status = StatusCode.OK;
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (RpcException ex)
+        {
+            status = ex.StatusCode;
+            throw;
+        }
+        finally
+        {
+            Log(context, status, started);
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var status = StatusCode.OK;
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        catch (RpcException ex)
+        {
+            status = ex.StatusCode;
+            throw;
+        }
+        finally
+        {
+            Log(context, status, started);
+        }
+    }
+
+    private void Log(ServerCallContext context, StatusCode status, long started)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            LogCall(logger, context.Method, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds, RequestTags.GetRuleSetVersion(context) ?? "-");
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Method} → {Status} in {ElapsedMs:0.000} ms (rules {RuleSetVersion})")]
+    private static partial void LogCall(ILogger logger, string method, StatusCode status, double elapsedMs, string ruleSetVersion);
+}

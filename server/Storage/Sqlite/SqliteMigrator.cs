@@ -1,0 +1,71 @@
+using System.Reflection;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Advisor.Server.Storage.Sqlite;
+
+/// <summary>
+/// Applies the numbered SQL files embedded under Storage/Sqlite/Migrations, each once and in
+/// order, each in its own transaction with its record in <c>schema_migrations</c>.
+/// </summary>
+public sealed class SqliteMigrator(SqliteDatabase database, ILogger<SqliteMigrator> logger)
+{
+    private const string ResourcePrefix = "Advisor.Server.Storage.Sqlite.Migrations.";
+
+    public static IReadOnlyList<(int Version, string Name, string Sql)> Migrations()
+    {
+        var assembly = typeof(SqliteMigrator).Assembly;
+        return assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+            .Select(n =>
+            {
+                var name = n[ResourcePrefix.Length..^4];
+                var version = int.Parse(name.AsSpan(0, name.IndexOf('_', StringComparison.Ordinal)), System.Globalization.CultureInfo.InvariantCulture);
+                using var reader = new StreamReader(assembly.GetManifestResourceStream(n)!);
+                return (version, name, reader.ReadToEnd());
+            })
+            .OrderBy(m => m.version)
+            .ToList();
+    }
+
+    public async Task<int> MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using (var connection = await database.OpenAsync(cancellationToken))
+        {
+            // WAL lets readers run while one writer commits; it is a property of the file, set once.
+            await connection.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode = WAL;", cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);",
+                cancellationToken: cancellationToken));
+        }
+
+        var applied = 0;
+        foreach (var (version, name, sql) in Migrations())
+        {
+            var done = await database.WriteAsync(async (connection, transaction) =>
+            {
+                var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                    "SELECT COUNT(*) FROM schema_migrations WHERE version = @version", new { version }, transaction, cancellationToken: cancellationToken));
+                if (exists > 0)
+                {
+                    return false;
+                }
+
+                await connection.ExecuteAsync(new CommandDefinition(sql, transaction: transaction, cancellationToken: cancellationToken));
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @now)",
+                    new { version, name, now = DateTimeOffset.UtcNow.ToString("O") }, transaction, cancellationToken: cancellationToken));
+                return true;
+            }, cancellationToken);
+            if (done)
+            {
+                applied++;
+                logger.LogInformation("Applied migration {Migration}", name);
+            }
+        }
+
+        return applied;
+    }
+
+    internal static Assembly Assembly => typeof(SqliteMigrator).Assembly;
+}
