@@ -1,4 +1,4 @@
-global using Shouldly;
-global using Xunit;
 global using Microsoft.AspNetCore.Builder;
 global using Microsoft.Extensions.DependencyInjection;
+global using Shouldly;
+global using Xunit;

@@ -70,27 +70,28 @@ public sealed class DiscordInteractionTests(AdvisorServerFixture server)
         bot.Api.Requests.Select(r => r.Path).ShouldBe(["/api/v10/webhooks/1000000000000000001/interaction-token-compare/messages/@original"]);
     }
 
-    public static TheoryData<string, string[]> Subcommands => new()
+    public static TheoryData<string, string[], string, int> Subcommands => new()
     {
-        { "ask", ["question", "is a buyer on a yearly retainer a client?"] },
-        { "classify", ["description", "a law firm that advises the buyer under a yearly retainer"] },
-        { "buyer", ["name", "Acme"] },
-        { "compare", [] },
-        { "strategy", ["kind", "customer", "industry", "retail"] },
+        { "ask", ["question", "is a buyer on a yearly retainer a client?"], "Client (", 0x2ECC71 },
+        { "classify", ["description", "someone who bought a sandwich once and never came back"], "Customer (", 0x3498DB },
+        { "buyer", ["name", "Acme"], "Advisor", 0x5865F2 },
+        { "compare", [], "Client vs customer", 0x5865F2 },
+        { "strategy", ["kind", "customer", "industry", "retail"], "Strategies for customers in retail", 0x3498DB },
     };
 
     [Theory]
     [MemberData(nameof(Subcommands))]
-    public async Task Each_subcommand_answers_with_an_embed_in_time(string subcommand, string[] options)
+    public async Task Each_subcommand_answers_with_an_embed_in_time(string subcommand, string[] options, string title, int colour)
     {
         await using var bot = await BotUnderTest.StartAsync(server.Address);
         var pairs = options.Chunk(2).Select(p => (p[0], (JsonNode)JsonValue.Create(p[1]))).ToArray();
         var json = await JsonAsync(await bot.DiscordAsync(Command(subcommand, pairs)));
 
         json["type"]!.GetValue<int>().ShouldBe(4);
+        json["data"]!.AsObject().ContainsKey("flags").ShouldBeFalse();
         var embed = json["data"]!["embeds"]![0]!.AsObject();
-        embed["title"]!.GetValue<string>().ShouldNotBeNullOrWhiteSpace();
-        embed["color"]!.GetValue<int>().ShouldBeGreaterThan(0);
+        embed["title"]!.GetValue<string>().ShouldStartWith(title);
+        embed["color"]!.GetValue<int>().ShouldBe(colour);
         json["data"]!["allowed_mentions"]!["parse"]!.AsArray().ShouldBeEmpty();
         bot.Api.Requests.ShouldBeEmpty();
     }
@@ -133,7 +134,7 @@ public sealed class DiscordInteractionTests(AdvisorServerFixture server)
         var patch = await bot.Api.WaitForAsync(r => r.Method == "PATCH");
         patch.Path.ShouldBe("/api/v10/webhooks/1000000000000000001/interaction-token-ask/messages/@original");
         patch.Header("Authorization").ShouldBeEmpty();
-        patch.Json["embeds"]![0]!["title"]!.GetValue<string>().ShouldNotBeNullOrWhiteSpace();
+        patch.Json["embeds"]![0]!["title"]!.GetValue<string>().ShouldBe("Client vs customer");
     }
 
     [Fact]
@@ -188,6 +189,21 @@ public sealed class DiscordInteractionTests(AdvisorServerFixture server)
         var text = string.Join("\n", SlackRendererTests.Texts(json));
         text.ShouldContain("One-off purchase");
         text.ShouldContain("Price focus");
+    }
+
+    [Fact]
+    public async Task The_buttons_of_a_real_answer_work_as_component_interactions()
+    {
+        await using var bot = await BotUnderTest.StartAsync(server.Address);
+        var answer = await JsonAsync(await bot.DiscordAsync(Command("ask", ("question", "is a buyer on a yearly retainer a client?"))));
+        var ids = answer["data"]!["components"]!.AsArray().SelectMany(r => r!["components"]!.AsArray()).Select(b => b!["custom_id"]!.GetValue<string>()).ToList();
+        ids.ShouldAllBe(id => id.Length <= 100);
+
+        var evidence = await JsonAsync(await bot.DiscordAsync(Component(ids.First(i => i.StartsWith("ev:", StringComparison.Ordinal)))));
+        string.Join("\n", SlackRendererTests.Texts(evidence)).ShouldContain("Retainer");
+        var feedback = await JsonAsync(await bot.DiscordAsync(Component(ids.First(i => i.StartsWith("wr:", StringComparison.Ordinal)))));
+        feedback["data"]!["embeds"]![0]!["title"]!.GetValue<string>().ShouldBe("Thanks for the feedback");
+        feedback["data"]!["flags"]!.GetValue<int>().ShouldBe(64);
     }
 
     [Fact]

@@ -63,20 +63,23 @@ public sealed class SlackEndpointTests(AdvisorServerFixture server)
     }
 
     [Theory]
-    [InlineData("is a buyer on a yearly retainer a client?")]
-    [InlineData("classify a law firm that advises the buyer under a yearly retainer")]
-    [InlineData("compare")]
-    [InlineData("buyer Acme")]
-    [InlineData("strategy customer retail")]
-    public async Task Every_command_answers_in_the_http_response_when_ready_in_time(string text)
+    [InlineData("is a buyer on a yearly retainer a client?", "Client (")]
+    [InlineData("classify a law firm advises this buyer every month under a yearly retainer", "Client (")]
+    [InlineData("classify someone who bought a sandwich once and never came back", "Customer (")]
+    [InlineData("compare", "Client vs customer")]
+    [InlineData("client vs customer?", "Client vs customer")]
+    [InlineData("buyer Acme", "Advisor")]
+    [InlineData("strategy customer retail", "Strategies for customers in retail")]
+    public async Task Every_command_answers_in_the_http_response_when_ready_in_time(string text, string title)
     {
         await using var bot = await BotUnderTest.StartAsync(server.Address);
         var json = await JsonAsync(await bot.SlashCommandAsync(text));
 
-        json["text"]!.GetValue<string>().ShouldNotBeNullOrWhiteSpace();
-        json["response_type"]!.GetValue<string>().ShouldBeOneOf("in_channel", "ephemeral");
+        json["text"]!.GetValue<string>().ShouldStartWith(title);
+        json["response_type"]!.GetValue<string>().ShouldBe("in_channel");
         var blocks = json["blocks"]!.AsArray();
         blocks[0]!["type"]!.GetValue<string>().ShouldBe("header");
+        blocks[0]!["text"]!["text"]!.GetValue<string>().ShouldStartWith(title);
         blocks.Count.ShouldBeLessThanOrEqualTo(50);
         json["text"]!.GetValue<string>().ShouldNotContain("Thinking");
         bot.Api.Requests.ShouldBeEmpty();
@@ -93,7 +96,8 @@ public sealed class SlackEndpointTests(AdvisorServerFixture server)
         var posted = await bot.Api.WaitForAsync(r => r.Path == "/response/slow");
         posted.Method.ShouldBe("POST");
         posted.Json["replace_original"]!.GetValue<bool>().ShouldBeFalse();
-        posted.Json["text"]!.GetValue<string>().ShouldNotBeNullOrWhiteSpace();
+        posted.Json["text"]!.GetValue<string>().ShouldStartWith("Client vs customer");
+        posted.Json["response_type"]!.GetValue<string>().ShouldBe("in_channel");
         posted.Json["blocks"]!.AsArray()[0]!["type"]!.GetValue<string>().ShouldBe("header");
         posted.Header("Authorization").ShouldBeEmpty();
     }
@@ -117,7 +121,8 @@ public sealed class SlackEndpointTests(AdvisorServerFixture server)
         post.Header("Authorization").ShouldBe("Bearer " + BotUnderTest.BotToken);
         post.Json["channel"]!.GetValue<string>().ShouldBe("C42");
         post.Json["thread_ts"]!.GetValue<string>().ShouldBe("1700000000.000300");
-        post.Json["text"]!.GetValue<string>().ShouldNotBeNullOrWhiteSpace();
+        // The mention itself is stripped before the question reaches the advisor.
+        post.Json["text"]!.GetValue<string>().ShouldStartWith("Client vs customer");
         post.Json["blocks"]!.AsArray().Count.ShouldBeGreaterThan(0);
     }
 
@@ -288,17 +293,27 @@ public sealed class SlackEndpointTests(AdvisorServerFixture server)
     }
 
     [Fact]
-    public async Task Feedback_and_strategy_buttons_call_the_advisory_service()
+    public async Task The_buttons_of_a_real_answer_show_evidence_suggest_strategies_and_record_feedback()
     {
         await using var bot = await BotUnderTest.StartAsync(server.Address);
-        var reply = bot.Remember(new Reply { Title = "Client", Kind = ReplyKind.Client }, new ReplySubject { Question = "q", Kind = ReplyKind.Client, ClassificationId = "c_1" });
+        var answer = await JsonAsync(await bot.SlashCommandAsync("is a buyer on a yearly retainer a client?"));
+        var buttons = answer["blocks"]!.AsArray().Last()!["elements"]!.AsArray().Select(b => b!["value"]!.GetValue<string>()).ToList();
+        string Button(string prefix) => buttons.First(b => b.StartsWith(prefix, StringComparison.Ordinal));
 
-        (await bot.SlackButtonAsync(new ReplyAction(ReplyActionKind.ReportWrong, reply.Id, (int)ReplyKind.Customer).Encode(), bot.ResponseUrl("wrong"))).StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await bot.SlackButtonAsync(new ReplyAction(ReplyActionKind.SuggestStrategies, reply.Id).Encode(), bot.ResponseUrl("strategies"))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await bot.SlackButtonAsync(Button("ev:"), bot.ResponseUrl("evidence"))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await bot.SlackButtonAsync(Button("st:"), bot.ResponseUrl("strategies"))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await bot.SlackButtonAsync(Button("wr:"), bot.ResponseUrl("wrong"))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await bot.SlackButtonAsync(Button("fu:"), bot.ResponseUrl("follow-up"))).StatusCode.ShouldBe(HttpStatusCode.OK);
 
-        var wrong = await bot.Api.WaitForAsync(r => r.Path == "/response/wrong");
-        wrong.Json["text"]!.GetValue<string>().ShouldNotContain("expired");
+        var evidence = await bot.Api.WaitForAsync(r => r.Path == "/response/evidence");
+        string.Join("\n", SlackRendererTests.Texts(evidence.Json)).ShouldContain("Retainer");
         var strategies = await bot.Api.WaitForAsync(r => r.Path == "/response/strategies");
-        strategies.Json["text"]!.GetValue<string>().ShouldNotContain("expired");
+        strategies.Json["text"]!.GetValue<string>().ShouldStartWith("Strategies for clients");
+        var wrong = await bot.Api.WaitForAsync(r => r.Path == "/response/wrong");
+        wrong.Json["text"]!.GetValue<string>().ShouldStartWith("Thanks for the feedback");
+        wrong.Json["text"]!.GetValue<string>().ShouldContain("you expected customer, not client");
+        var followUp = await bot.Api.WaitForAsync(r => r.Path == "/response/follow-up");
+        followUp.Json["text"]!.GetValue<string>().ShouldNotContain("expired");
+        followUp.Json["response_type"]!.GetValue<string>().ShouldBe("in_channel");
     }
 }
