@@ -7,7 +7,7 @@ namespace Advisor.Bot.AdvisorClient;
 /// Where the advisory service is: the configured address, or a server this process starts on a loopback port.
 /// Started by the host (it is an <see cref="IHostedService"/>) before any request can need it.
 /// </summary>
-public sealed class AdvisorEndpoint(IOptions<AdvisorClientOptions> options, ILogger<AdvisorEndpoint> logger) : IHostedService, IAsyncDisposable
+public sealed class AdvisorEndpoint(IOptions<AdvisorClientOptions> options, IConfiguration configuration, ILogger<AdvisorEndpoint> logger) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _embedded;
     private Uri? _address;
@@ -22,10 +22,12 @@ public sealed class AdvisorEndpoint(IOptions<AdvisorClientOptions> options, ILog
             return;
         }
 
-        // Same composition as the stand-alone server, on a free loopback port, with its default SQLite file.
-        var embedded = AdvisorServerHost.Build(
-            ["--urls", "http://127.0.0.1:0"],
-            builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
+        // Same composition as the stand-alone server, on a free loopback port, with its default SQLite file
+        // (or the bot's own Storage:Path, when given).
+        string[] args = configuration["Storage:Path"] is { Length: > 0 } storage
+            ? ["--urls", "http://127.0.0.1:0", "--Storage:Path", storage]
+            : ["--urls", "http://127.0.0.1:0"];
+        var embedded = AdvisorServerHost.Build(args, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
         await embedded.StartAsync(cancellationToken);
         _embedded = embedded;
         _address = embedded.GetListeningAddress();
