@@ -21,9 +21,8 @@ public static class DiscordRegistration
 
     public static IEndpointRouteBuilder MapDiscordEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var enabled = endpoints.ServiceProvider.GetRequiredService<IOptions<DiscordOptions>>().Value.IsEnabled;
-        endpoints.MapPost("/discord/interactions", async (HttpRequest request, DiscordAdapter adapter, CancellationToken ct) =>
-            enabled ? await adapter.InteractionAsync(request, ct) : Results.NotFound());
+        endpoints.MapPost("/discord/interactions", async (HttpRequest request, DiscordAdapter adapter, IOptions<DiscordOptions> options, CancellationToken ct) =>
+            options.Value.IsEnabled ? await adapter.InteractionAsync(request, ct) : Results.NotFound());
         return endpoints;
     }
 }

@@ -26,6 +26,8 @@ public static class BotHost
         // Slack and Discord post plain HTTP/1.1 webhooks.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http1));
 
+        // Per-request framework logs add nothing here; our own logs say what matters (never secrets).
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddAdvisorBotCore(builder.Configuration);
         builder.Services.AddSlackAdapter(builder.Configuration);
         builder.Services.AddDiscordAdapter(builder.Configuration);

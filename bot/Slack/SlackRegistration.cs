@@ -20,13 +20,12 @@ public static class SlackRegistration
 
     public static IEndpointRouteBuilder MapSlackEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var enabled = endpoints.ServiceProvider.GetRequiredService<IOptions<SlackOptions>>().Value.IsEnabled;
-        endpoints.MapPost("/slack/commands", async (HttpRequest request, SlackAdapter adapter, CancellationToken ct) =>
-            enabled ? await adapter.CommandAsync(request, ct) : Results.NotFound());
-        endpoints.MapPost("/slack/events", async (HttpRequest request, SlackAdapter adapter, CancellationToken ct) =>
-            enabled ? await adapter.EventAsync(request, ct) : Results.NotFound());
-        endpoints.MapPost("/slack/interactions", async (HttpRequest request, SlackAdapter adapter, CancellationToken ct) =>
-            enabled ? await adapter.InteractionAsync(request, ct) : Results.NotFound());
+        endpoints.MapPost("/slack/commands", async (HttpRequest request, SlackAdapter adapter, IOptions<SlackOptions> options, CancellationToken ct) =>
+            options.Value.IsEnabled ? await adapter.CommandAsync(request, ct) : Results.NotFound());
+        endpoints.MapPost("/slack/events", async (HttpRequest request, SlackAdapter adapter, IOptions<SlackOptions> options, CancellationToken ct) =>
+            options.Value.IsEnabled ? await adapter.EventAsync(request, ct) : Results.NotFound());
+        endpoints.MapPost("/slack/interactions", async (HttpRequest request, SlackAdapter adapter, IOptions<SlackOptions> options, CancellationToken ct) =>
+            options.Value.IsEnabled ? await adapter.InteractionAsync(request, ct) : Results.NotFound());
         return endpoints;
     }
 }

@@ -37,6 +37,24 @@ public sealed class SlackEndpointTests(AdvisorServerFixture server)
         ["ts"] = "1700000000.000100",
     };
 
+    /// <summary>
+    /// The answer to a slash command: inline when it was ready within the budget, otherwise from response_url.
+    /// Which path is taken depends on machine load, so tests about content accept both; the paths themselves are
+    /// pinned by the help test (always inline) and the zero-budget test (always deferred).
+    /// </summary>
+    private static async Task<JsonObject> SlashAnswerAsync(BotUnderTest bot, string text)
+    {
+        var responseUrl = bot.ResponseUrl("answer-" + Guid.NewGuid().ToString("N"));
+        var json = await JsonAsync(await bot.SlashCommandAsync(text, responseUrl));
+        if (json["text"]!.GetValue<string>() != "Thinking about it\u2026")
+        {
+            return json;
+        }
+
+        var path = new Uri(responseUrl).AbsolutePath;
+        return (await bot.Api.WaitForAsync(r => r.Path == path)).Json;
+    }
+
     [Fact]
     public async Task Url_verification_echoes_the_challenge()
     {
@@ -70,10 +88,10 @@ public sealed class SlackEndpointTests(AdvisorServerFixture server)
     [InlineData("client vs customer?", "Client vs customer")]
     [InlineData("buyer Acme", "Advisor")]
     [InlineData("strategy customer retail", "Strategies for customers in retail")]
-    public async Task Every_command_answers_in_the_http_response_when_ready_in_time(string text, string title)
+    public async Task Every_command_is_answered(string text, string title)
     {
         await using var bot = await BotUnderTest.StartAsync(server.Address);
-        var json = await JsonAsync(await bot.SlashCommandAsync(text));
+        var json = await SlashAnswerAsync(bot, text);
 
         json["text"]!.GetValue<string>().ShouldStartWith(title);
         json["response_type"]!.GetValue<string>().ShouldBe("in_channel");
@@ -81,8 +99,6 @@ public sealed class SlackEndpointTests(AdvisorServerFixture server)
         blocks[0]!["type"]!.GetValue<string>().ShouldBe("header");
         blocks[0]!["text"]!["text"]!.GetValue<string>().ShouldStartWith(title);
         blocks.Count.ShouldBeLessThanOrEqualTo(50);
-        json["text"]!.GetValue<string>().ShouldNotContain("Thinking");
-        bot.Api.Requests.ShouldBeEmpty();
     }
 
     [Fact]
@@ -296,7 +312,7 @@ public sealed class SlackEndpointTests(AdvisorServerFixture server)
     public async Task The_buttons_of_a_real_answer_show_evidence_suggest_strategies_and_record_feedback()
     {
         await using var bot = await BotUnderTest.StartAsync(server.Address);
-        var answer = await JsonAsync(await bot.SlashCommandAsync("is a buyer on a yearly retainer a client?"));
+        var answer = await SlashAnswerAsync(bot, "is a buyer on a yearly retainer a client?");
         var buttons = answer["blocks"]!.AsArray().Last()!["elements"]!.AsArray().Select(b => b!["value"]!.GetValue<string>()).ToList();
         string Button(string prefix) => buttons.First(b => b.StartsWith(prefix, StringComparison.Ordinal));
 
