@@ -1,1 +1,3 @@
-return 0;
+using Advisor.Bot.Hosting;
+
+return await BotProgram.RunAsync(args);
