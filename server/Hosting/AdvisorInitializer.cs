@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Advisor.Server.Classification;
 using Advisor.Server.Storage;
-using Advisor.Server.Storage.Sqlite;
 
 namespace Advisor.Server.Hosting;
 
@@ -12,7 +11,7 @@ namespace Advisor.Server.Hosting;
 /// live rule set into the snapshot. Marks the server ready for the health check when done.
 /// </summary>
 public sealed partial class AdvisorInitializer(
-    SqliteMigrator migrator,
+    IStoreMigrator migrator,
     IRuleSetStore ruleSets,
     IKnowledgeVersionStore knowledgeVersions,
     SnapshotHolder snapshots,

@@ -2,7 +2,6 @@ using Advisor.Server.Api;
 using Advisor.Server.Classification;
 using Advisor.Server.Conversation;
 using Advisor.Server.Storage;
-using Advisor.Server.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Advisor.Server.Hosting;
@@ -28,22 +27,6 @@ public static class ServerComposition
         builder.Services.TryAddSingleton<IRegisteredBuyerClassifier, NoRegisteredBuyers>();
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddHostedService<AdvisorInitializer>();
-        return builder;
-    }
-
-    public static WebApplicationBuilder AddAdvisorStorage(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<StorageOptions>().Bind(builder.Configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<SqliteDatabase>();
-        builder.Services.AddSingleton<SqliteMigrator>();
-        builder.Services.AddSingleton<SqliteClassificationLog>();
-        builder.Services.AddSingleton<IClassificationLog>(sp => sp.GetRequiredService<SqliteClassificationLog>());
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<SqliteClassificationLog>());
-        builder.Services.AddSingleton<IFeedbackStore, SqliteFeedbackStore>();
-        builder.Services.AddSingleton<IAuditLog, SqliteAuditLog>();
-        builder.Services.AddSingleton<IRuleSetStore, SqliteRuleSetStore>();
-        builder.Services.AddSingleton<IKnowledgeVersionStore, SqliteKnowledgeVersionStore>();
-        builder.Services.AddSingleton<IStoreHealth, SqliteStoreHealth>();
         return builder;
     }
 

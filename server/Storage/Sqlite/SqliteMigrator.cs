@@ -8,7 +8,7 @@ namespace Advisor.Server.Storage.Sqlite;
 /// Applies the numbered SQL files embedded under Storage/Sqlite/Migrations, each once and in
 /// order, each in its own transaction with its record in <c>schema_migrations</c>.
 /// </summary>
-public sealed class SqliteMigrator(SqliteDatabase database, ILogger<SqliteMigrator> logger)
+public sealed class SqliteMigrator(SqliteDatabase database, ILogger<SqliteMigrator> logger) : IStoreMigrator
 {
     private const string ResourcePrefix = "Advisor.Server.Storage.Sqlite.Migrations.";
 
@@ -67,5 +67,4 @@ public sealed class SqliteMigrator(SqliteDatabase database, ILogger<SqliteMigrat
         return applied;
     }
 
-    internal static Assembly Assembly => typeof(SqliteMigrator).Assembly;
 }

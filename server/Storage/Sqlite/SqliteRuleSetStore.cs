@@ -4,8 +4,6 @@ namespace Advisor.Server.Storage.Sqlite;
 
 public sealed class SqliteRuleSetStore(SqliteDatabase database) : IRuleSetStore
 {
-    private const string Columns = "version, state, source_yaml AS SourceYaml, content_hash AS ContentHash, author, base_version AS BaseVersion, rule_count AS RuleCount, problems_json AS ProblemsJson, backtest_hash AS BacktestHash, create_time AS CreateTime, publish_time AS PublishTime";
-
     public async Task<LiveRuleSetRecord?> GetLiveAsync(CancellationToken cancellationToken) =>
         await database.ReadAsync(async connection =>
         {
@@ -16,20 +14,20 @@ public sealed class SqliteRuleSetStore(SqliteDatabase database) : IRuleSetStore
                 return null;
             }
 
-            var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(
-                $"SELECT {Columns} FROM rule_sets WHERE version = @version", new { version = live.Value.Version }, cancellationToken: cancellationToken));
+            var row = await connection.QuerySingleAsync<RuleSetRow>(new CommandDefinition(
+                $"SELECT {RuleSetRow.Columns} FROM rule_sets WHERE version = @version", new { version = live.Value.Version }, cancellationToken: cancellationToken));
             return new LiveRuleSetRecord(row.ToRecord(), live.Value.Etag);
         }, cancellationToken);
 
     public async Task<StoredRuleSet?> GetAsync(string version, CancellationToken cancellationToken) =>
-        (await database.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            $"SELECT {Columns} FROM rule_sets WHERE version = @version", new { version }, cancellationToken: cancellationToken)), cancellationToken))?.ToRecord();
+        (await database.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<RuleSetRow>(new CommandDefinition(
+            $"SELECT {RuleSetRow.Columns} FROM rule_sets WHERE version = @version", new { version }, cancellationToken: cancellationToken)), cancellationToken))?.ToRecord();
 
     public async Task<Page<StoredRuleSet>> ListAsync(int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
         var after = PageToken.Decode(pageToken, 2);
-        var rows = (await database.ReadAsync(connection => connection.QueryAsync<Row>(new CommandDefinition(
-            $"SELECT {Columns} FROM rule_sets WHERE (@time IS NULL OR (create_time, version) < (@time, @version)) ORDER BY create_time DESC, version DESC LIMIT @limit",
+        var rows = (await database.ReadAsync(connection => connection.QueryAsync<RuleSetRow>(new CommandDefinition(
+            $"SELECT {RuleSetRow.Columns} FROM rule_sets WHERE (@time IS NULL OR (create_time, version) < (@time, @version)) ORDER BY create_time DESC, version DESC LIMIT @limit",
             new { time = after?[0], version = after?[1], limit = pageSize + 1 }, cancellationToken: cancellationToken)), cancellationToken)).ToList();
         var items = rows.Take(pageSize).Select(r => r.ToRecord()).ToList();
         var next = rows.Count > pageSize ? PageToken.Encode(Ids.Timestamp(items[^1].CreateTime), items[^1].Version) : "";
@@ -69,15 +67,9 @@ public sealed class SqliteRuleSetStore(SqliteDatabase database) : IRuleSetStore
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO live_rule_set (id, version, etag, changed_at) VALUES (1, @version, @etag, @now) ON CONFLICT (id) DO UPDATE SET version = excluded.version, etag = excluded.etag, changed_at = excluded.changed_at",
                 new { version, etag, now }, transaction, cancellationToken: cancellationToken));
-            await connection.ExecuteAsync(new CommandDefinition(SqliteAuditLog.InsertSql, SqliteAuditLog.Parameters(audit with { FromVersion = current?.Version }), transaction, cancellationToken: cancellationToken));
-            var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(
-                $"SELECT {Columns} FROM rule_sets WHERE version = @version", new { version }, transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(AuditRow.Insert, AuditRow.Parameters(audit with { FromVersion = current?.Version }), transaction, cancellationToken: cancellationToken));
+            var row = await connection.QuerySingleAsync<RuleSetRow>(new CommandDefinition(
+                $"SELECT {RuleSetRow.Columns} FROM rule_sets WHERE version = @version", new { version }, transaction, cancellationToken: cancellationToken));
             return new LiveRuleSetRecord(row.ToRecord(), etag);
         }, cancellationToken);
-
-    private sealed record Row(string Version, string State, string SourceYaml, string ContentHash, string Author, string? BaseVersion, long RuleCount, string? ProblemsJson, string? BacktestHash, string CreateTime, string? PublishTime)
-    {
-        public StoredRuleSet ToRecord() => new(Version, Enum.Parse<RuleSetState>(State, true), SourceYaml, ContentHash, Author, BaseVersion, (int)RuleCount,
-            ProblemsJson, BacktestHash, Ids.ParseTimestamp(CreateTime), PublishTime is null ? null : Ids.ParseTimestamp(PublishTime));
-    }
 }
