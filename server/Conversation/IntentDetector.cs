@@ -130,6 +130,11 @@ public static class IntentDetector
             return false;
         }
 
+        if (!name.Any(char.IsLetter))
+        {
+            return false;
+        }
+
         var original = name.Split([' ', '-'], StringSplitOptions.RemoveEmptyEntries);
         var words = original.Select(w => w.ToLowerInvariant()).ToArray();
         if (words.Length > 5 || model.NotNames.Contains(words[0]) || model.NotNames.Contains(name.ToLowerInvariant()))
@@ -137,8 +142,9 @@ public static class IntentDetector
             return false;
         }
 
-        // A capitalised word is part of a proper name ("Stark Industries"), so only lower-case stop words count.
-        if (original.Any(w => !char.IsUpper(w[0]) && model.StopWords.Contains(w.ToLowerInvariant())))
+        // In a name of several words, a capitalised word is part of a proper name ("Stark Industries"),
+        // so only lower-case stop words count there.
+        if (original.Any(w => (original.Length == 1 || !char.IsUpper(w[0])) && model.StopWords.Contains(w.ToLowerInvariant())))
         {
             return false;
         }
