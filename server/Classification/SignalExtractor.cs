@@ -52,6 +52,17 @@ public sealed class SignalExtractor
             TimeSpan.FromSeconds(1));
         _groupSignals = [.. names];
         _groupNumbers = names.Select((_, i) => _scanner.GroupNumberFromName("s" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+
+        // The compiled scanner is turned into machine code on its first use, which can take longer than the
+        // match timeout when several rule sets load at once. Pay that once here rather than in the first request.
+        try
+        {
+            _ = _scanner.Match("no contract");
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // The compilation has still happened; later matches run at full speed.
+        }
     }
 
     /// <summary>Checks that a pattern is a valid regular expression; returns the problem or null.</summary>
