@@ -32,10 +32,12 @@ public static class IntentDetector
 
         var classified = BuyerClassifier.ClassifyText(snapshot, question);
         var evidence = classified.Result.ClientWeight + classified.Result.CustomerWeight;
-        var describesBuyer = evidence >= model.ClassifyMinEvidence;
+        var asksToClassify = model.Matches("classify_cue", text);
         var name = FindBuyerName(model, snapshot.Knowledge, question);
+        var asksWhatToDo = LooksLikeStrategy(model, text) && (text.Contains('?', StringComparison.Ordinal) || text.StartsWith("how ", StringComparison.Ordinal));
 
-        if (describesBuyer && (model.Matches("classify_cue", text) || evidence >= 2 * model.ClassifyMinEvidence))
+        // An explicit ask about one buyer, with anything at all said about them: "we sell them ink once a year, client or customer?"
+        if (asksToClassify && evidence > 0)
         {
             return new QuestionReading(QuestionIntent.Classify, text, null, industry, classified);
         }
@@ -45,7 +47,13 @@ public static class IntentDetector
             return new QuestionReading(QuestionIntent.BuyerLookup, text, name, industry, null);
         }
 
-        if (model.Matches("compare", text) && !model.Matches("strategy", text))
+        // A plain description with plenty of evidence, unless it asks what to do about such buyers.
+        if (evidence >= 2 * model.ClassifyMinEvidence && !asksWhatToDo)
+        {
+            return new QuestionReading(QuestionIntent.Classify, text, null, industry, classified);
+        }
+
+        if (model.Matches("compare", text) && !LooksLikeStrategy(model, text))
         {
             return new QuestionReading(QuestionIntent.Compare, text, null, industry, null);
         }
@@ -70,12 +78,14 @@ public static class IntentDetector
             return new QuestionReading(QuestionIntent.Define, text, null, industry, null);
         }
 
-        if (industry is not null && MentionsKind(model, text))
+        // "Is a hair salon a client business?": an industry question, even about an industry we have no notes on.
+        if (model.Matches("industry", text) || (industry is not null && MentionsKind(model, text)))
         {
             return new QuestionReading(QuestionIntent.Industry, text, null, industry, null);
         }
 
-        if (describesBuyer)
+        // An explicit ask with nothing recognised yet ("is a homeowner who ... a client?"): classify, and the open questions follow.
+        if (asksToClassify || (evidence >= model.ClassifyMinEvidence && asksWhatToDo is false && text.Contains('?', StringComparison.Ordinal)))
         {
             return new QuestionReading(QuestionIntent.Classify, text, null, industry, classified);
         }
@@ -120,13 +130,21 @@ public static class IntentDetector
             return false;
         }
 
-        var words = name.ToLowerInvariant().Split([' ', '-'], StringSplitOptions.RemoveEmptyEntries);
+        if (!name.Any(char.IsLetter))
+        {
+            return false;
+        }
+
+        var original = name.Split([' ', '-'], StringSplitOptions.RemoveEmptyEntries);
+        var words = original.Select(w => w.ToLowerInvariant()).ToArray();
         if (words.Length > 5 || model.NotNames.Contains(words[0]) || model.NotNames.Contains(name.ToLowerInvariant()))
         {
             return false;
         }
 
-        if (words.Any(model.StopWords.Contains))
+        // In a name of several words, a capitalised word is part of a proper name ("Stark Industries"),
+        // so only lower-case stop words count there.
+        if (original.Any(w => (original.Length == 1 || !char.IsUpper(w[0])) && model.StopWords.Contains(w.ToLowerInvariant())))
         {
             return false;
         }

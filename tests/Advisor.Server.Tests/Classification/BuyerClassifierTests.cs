@@ -1,0 +1,97 @@
+using Advisor.Server.Classification;
+
+namespace Advisor.Server.Tests.Classification;
+
+/// <summary>Decisions of the shipped rules on descriptions that pin down the product's definitions.</summary>
+public sealed class BuyerClassifierTests
+{
+    private static readonly AdvisorSnapshot Snapshot = SnapshotLoader.LoadShipped();
+
+    private static ClassificationResult Classify(string text, string? industry = null) =>
+        BuyerClassifier.ClassifyText(Snapshot, text, industry).Result;
+
+    [Theory]
+    [InlineData("Buys a coffee from us every morning.")]
+    [InlineData("Comes into the shop most days for a newspaper.")]
+    [InlineData("Orders printer paper from us several times a month.")]
+    public void Frequent_repeat_purchases_alone_make_a_customer(string text)
+    {
+        Classify(text).Kind.ShouldBe(Kind.Customer);
+    }
+
+    [Fact]
+    public void A_retainer_and_weekly_meetings_make_a_confident_client()
+    {
+        var result = Classify("They pay a monthly retainer and we meet every week.");
+
+        result.Kind.ShouldBe(Kind.Client);
+        result.Confidence.ShouldBeGreaterThan(0.7);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("The weather was nice on Tuesday.")]
+    public void Empty_or_irrelevant_text_is_undetermined_with_open_questions(string text)
+    {
+        var result = Classify(text);
+
+        result.Kind.ShouldBe(Kind.Undetermined);
+        result.OpenQuestions.ShouldNotBeEmpty();
+    }
+
+    [Fact]
+    public void The_same_input_gives_the_same_result()
+    {
+        const string text = "Signed an MSA last year; their account manager meets them monthly, and they also buy standard licences online.";
+
+        var first = Classify(text);
+        var second = Classify(text);
+
+        second.Kind.ShouldBe(first.Kind);
+        second.Confidence.ShouldBe(first.Confidence);
+        second.Score.ShouldBe(first.Score);
+        second.Summary.ShouldBe(first.Summary);
+        second.Evidence.Select(e => (e.RuleId, e.Weight, e.Span)).ShouldBe(first.Evidence.Select(e => (e.RuleId, e.Weight, e.Span)));
+        second.OpenQuestions.ShouldBe(first.OpenQuestions);
+    }
+
+    [Fact]
+    public void An_industry_prior_never_decides_alone()
+    {
+        var result = Classify("A law firm's buyer.");
+
+        result.Kind.ShouldBe(Kind.Undetermined);
+        result.Industry.ShouldNotBeNull();
+    }
+
+    [Fact]
+    public void Evidence_overrides_a_client_leaning_industry()
+    {
+        var result = Classify("Walked into our law firm to have one document notarised, paid the fixed fee and left.", "law");
+
+        result.Kind.ShouldBe(Kind.Customer);
+    }
+
+    [Fact]
+    public void Evidence_overrides_a_customer_leaning_business()
+    {
+        var result = Classify("Our bakery supplies a hotel under a yearly contract, with orders tailored to their breakfast menu and a call with their chef every week.");
+
+        result.Kind.ShouldBe(Kind.Client);
+    }
+
+    [Fact]
+    public void Two_distinct_ways_of_buying_make_a_hybrid()
+    {
+        var result = Classify("We advise them under a retainer with monthly reviews, and they also buy standard licences from our web shop several times a month without talking to anyone.");
+
+        result.Kind.ShouldBe(Kind.Hybrid);
+    }
+
+    [Fact]
+    public void An_agreement_that_ended_long_ago_is_not_a_client()
+    {
+        Classify("Had a consulting contract with us until 2016; it ended and there has been no contact since.").Kind.ShouldBe(Kind.Customer);
+    }
+}
