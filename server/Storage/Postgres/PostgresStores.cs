@@ -144,8 +144,11 @@ public sealed class PostgresRuleSetStore(PostgresDatabase database) : IRuleSetSt
                     "UPDATE rule_sets SET state = 'retired' WHERE state = 'live'", transaction: transaction, cancellationToken: cancellationToken));
                 await connection.ExecuteAsync(new CommandDefinition(
                     "UPDATE rule_sets SET state = 'live', publish_time = @now WHERE version = @version", new { version, now }, transaction, cancellationToken: cancellationToken));
+                // With no live row yet, a plain INSERT lets the unique key pick one winner among concurrent first publishers.
                 await connection.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO live_rule_set (id, version, etag, changed_at) VALUES (1, @version, @etag, @now) ON CONFLICT (id) DO UPDATE SET version = excluded.version, etag = excluded.etag, changed_at = excluded.changed_at",
+                    current is null
+                        ? "INSERT INTO live_rule_set (id, version, etag, changed_at) VALUES (1, @version, @etag, @now)"
+                        : "UPDATE live_rule_set SET version = @version, etag = @etag, changed_at = @now WHERE id = 1",
                     new { version, etag, now }, transaction, cancellationToken: cancellationToken));
                 await connection.ExecuteAsync(new CommandDefinition(AuditRow.Insert, AuditRow.Parameters(audit with { FromVersion = current?.Version }), transaction, cancellationToken: cancellationToken));
                 var row = await connection.QuerySingleAsync<RuleSetRow>(new CommandDefinition(
