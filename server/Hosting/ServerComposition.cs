@@ -27,6 +27,8 @@ public static class ServerComposition
         builder.Services.TryAddSingleton<IRegisteredBuyerClassifier, NoRegisteredBuyers>();
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddHostedService<AdvisorInitializer>();
+        builder.Services.AddOptions<Rules.RuleSetWatchOptions>().Bind(builder.Configuration.GetSection(Rules.RuleSetWatchOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<Rules.LiveRuleSetWatcher>();
         return builder;
     }
 

@@ -28,10 +28,14 @@ public class ServerFixture : IAsyncLifetime
     /// <summary>Extra command-line arguments for the server, for fixtures that need other settings.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>Settings that take work to prepare (a database to create); runs before the server starts.</summary>
+    protected virtual ValueTask<IEnumerable<string>> PrepareArgumentsAsync() => ValueTask.FromResult(ExtraArguments);
+
     public async ValueTask InitializeAsync()
     {
+        var extra = await PrepareArgumentsAsync();
         _app = AdvisorServerHost.Build(
-            ["--urls", "http://127.0.0.1:0", "--Storage:Path", DatabasePath, "--Logging:LogLevel:Default", "Warning", .. ExtraArguments]);
+            ["--urls", "http://127.0.0.1:0", "--Storage:Path", DatabasePath, "--Logging:LogLevel:Default", "Warning", .. extra]);
         await _app.StartAsync(TestContext.Current.CancellationToken);
         Address = _app.GetListeningAddress();
         Channel = GrpcChannel.ForAddress(Address);
