@@ -14,6 +14,9 @@ internal sealed class PatternIndex
 {
     private const RegexOptions Options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | RegexOptions.Compiled;
 
+    /// <summary>Generous: one anchored match at one word start; it exists to stop a pathological pattern, not to time normal work.</summary>
+    private static readonly TimeSpan MatchTimeout = TimeSpan.FromSeconds(5);
+
     private readonly Dictionary<char, Bucket> _buckets = [];
 
     /// <param name="patterns">(owner index, pattern) in priority order; the owner is reported with each match.</param>
@@ -315,9 +318,26 @@ internal sealed class PatternIndex
             }
 
             pattern.Append(')');
-            var regex = new Regex(pattern.ToString(), Options, TimeSpan.FromSeconds(1));
+            var regex = new Regex(pattern.ToString(), Options, MatchTimeout);
             var numbers = Enumerable.Range(0, members.Count).Select(i => regex.GroupNumberFromName("b" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+            WarmUp(regex);
             return new Bucket(regex, numbers, members.Select(m => m.Owner).ToArray());
+        }
+
+        /// <summary>
+        /// Runs the compiled regex once so its code is generated and jitted here, while the rule set is
+        /// built (at start or publish), not inside the first request's match timeout.
+        /// </summary>
+        private static void WarmUp(Regex regex)
+        {
+            try
+            {
+                _ = regex.Match("warm up the pattern index", 0);
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                // A machine busy enough to time out the warm-up has still jitted the code.
+            }
         }
 
         public bool TryMatch(string text, int position, out int owner, out int length)
