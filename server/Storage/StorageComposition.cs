@@ -40,6 +40,7 @@ public static class StorageComposition
         services.AddSingleton<IRuleSetStore, SqliteRuleSetStore>();
         services.AddSingleton<IKnowledgeVersionStore, SqliteKnowledgeVersionStore>();
         services.AddSingleton<IStoreHealth, SqliteStoreHealth>();
+        services.AddSingleton<IBuyerStore, SqliteBuyerStore>();
     }
 
     private static void AddPostgres(IServiceCollection services)

@@ -1,0 +1,153 @@
+using System.Globalization;
+using System.Net;
+
+namespace Advisor.LoadTest;
+
+/// <summary>What to run and how hard; parsed from the command line. Every loop it drives is bounded in time.</summary>
+public sealed record LoadOptions
+{
+    public const string Usage = """
+        Advisor load tool: drives a running (or self-started) Advisor server over loopback and reports
+        throughput, latency percentiles and errors by status code.
+
+          --target URL          server address (default http://127.0.0.1:5080); loopback only
+          --server-dll PATH     start this Advisor.Server.dll itself on a free loopback port with a fresh database,
+                                measure start-up to SERVING, and stop it at the end (replaces --target)
+          --scenarios LIST      comma-separated, default all: health, classify-description, classify-profile, ask,
+                                search-buyers, get-buyer, import
+          --connections N       HTTP/2 connections (default 4)
+          --concurrency N       calls in flight at once (default 64)
+          --warmup S            seconds of unmeasured warm-up per scenario (default 3)
+          --duration S          measured seconds per scenario (default 10)
+          --repeat N            run everything N times and report the median of each figure (default 1)
+          --import-batch N      interactions per ImportInteractions stream (default 100)
+          --startup-runs N      with --server-dll: start the server N extra times and report start-up (default 0)
+          --soak MINUTES        mixed load for MINUTES instead of the scenarios; reports errors and server RSS
+          --slack URL           Slack mode: signed slash commands to the bot at URL (e.g. http://127.0.0.1:5090)
+          --slack-secret S      the bot's Slack:SigningSecret (or env ADVISOR_LOADTEST_SLACK_SECRET)
+          --markdown            print Markdown tables (for docs/benchmarks.md)
+          --help
+        """;
+
+    public Uri Target { get; init; } = new("http://127.0.0.1:5080");
+
+    public string? ServerDll { get; init; }
+
+    public IReadOnlyList<string> Scenarios { get; init; } = Scenario.AllNames;
+
+    public int Connections { get; init; } = 4;
+
+    public int Concurrency { get; init; } = 64;
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+
+    public int Repeat { get; init; } = 1;
+
+    public int ImportBatch { get; init; } = 100;
+
+    public int StartupRuns { get; init; }
+
+    public TimeSpan? Soak { get; init; }
+
+    public Uri? Slack { get; init; }
+
+    public string? SlackSecret { get; init; }
+
+    public bool Markdown { get; init; }
+
+    public bool Help { get; init; }
+
+    /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a message for the user.</summary>
+    public static LoadOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new LoadOptions { SlackSecret = Environment.GetEnvironmentVariable("ADVISOR_LOADTEST_SLACK_SECRET") };
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            int Int(int min, int max)
+            {
+                var text = Value();
+                return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+                    ? v
+                    : throw new ArgumentException($"{name} must be a whole number from {min} to {max}, not '{text}'");
+            }
+
+            TimeSpan Seconds(double min, double max)
+            {
+                var text = Value();
+                return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+                    ? TimeSpan.FromSeconds(v)
+                    : throw new ArgumentException($"{name} must be a number from {min} to {max}, not '{text}'");
+            }
+
+            options = name switch
+            {
+                "--target" => options with { Target = LoopbackUri(Value(), name) },
+                "--server-dll" => options with { ServerDll = Value() },
+                "--scenarios" => options with { Scenarios = ParseScenarios(Value()) },
+                "--connections" => options with { Connections = Int(1, 64) },
+                "--concurrency" => options with { Concurrency = Int(1, 4096) },
+                "--warmup" => options with { Warmup = Seconds(0, 600) },
+                "--duration" => options with { Duration = Seconds(0.1, 3600) },
+                "--repeat" => options with { Repeat = Int(1, 20) },
+                "--import-batch" => options with { ImportBatch = Int(1, 10_000) },
+                "--startup-runs" => options with { StartupRuns = Int(0, 50) },
+                "--soak" => options with { Soak = TimeSpan.FromMinutes(Seconds(0.01, 240).TotalSeconds) },
+                "--slack" => options with { Slack = LoopbackUri(Value(), name) },
+                "--slack-secret" => options with { SlackSecret = Value() },
+                "--markdown" => options with { Markdown = true },
+                "--help" or "-h" => options with { Help = true },
+                _ => throw new ArgumentException($"unknown option '{name}' (see --help)"),
+            };
+        }
+
+        if (options.Slack is not null && string.IsNullOrEmpty(options.SlackSecret))
+        {
+            throw new ArgumentException("--slack needs the bot's signing secret (--slack-secret or ADVISOR_LOADTEST_SLACK_SECRET)");
+        }
+
+        if (options.Connections > options.Concurrency)
+        {
+            options = options with { Connections = options.Concurrency };
+        }
+
+        return options;
+    }
+
+    /// <summary>
+    /// The guard: load goes only to this machine. A name is accepted only when it is "localhost" or
+    /// an address in the loopback range; nothing is resolved through DNS.
+    /// </summary>
+    public static Uri LoopbackUri(string text, string option)
+    {
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"{option} must be an http(s) address, not '{text}'");
+        }
+
+        if (!IsLoopback(uri.Host))
+        {
+            throw new ArgumentException($"{option} '{uri.Host}' is not a loopback address: this tool only sends load to this machine (127.0.0.0/8, ::1, localhost)");
+        }
+
+        return uri;
+    }
+
+    public static bool IsLoopback(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+
+    private static List<string> ParseScenarios(string text)
+    {
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        foreach (var name in names.Where(n => !Scenario.AllNames.Contains(n)))
+        {
+            throw new ArgumentException($"unknown scenario '{name}'; known: {string.Join(", ", Scenario.AllNames)}");
+        }
+
+        return names;
+    }
+}

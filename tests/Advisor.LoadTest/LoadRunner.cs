@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Net;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Advisor.LoadTest;
+
+/// <summary>The measured outcome of one scenario run (or, after --repeat, the median of several).</summary>
+public sealed record ScenarioResult(
+    string Name,
+    string Rpc,
+    string? NotAvailable,
+    long Calls,
+    long Ok,
+    double CallsPerSecond,
+    double ItemsPerSecond,
+    string Unit,
+    double P50Ms,
+    double P90Ms,
+    double P99Ms,
+    double MaxMs,
+    IReadOnlyDictionary<string, long> Errors)
+{
+    public static ScenarioResult Unavailable(Scenario s, string reason) =>
+        new(s.Name, s.Rpc, reason, 0, 0, 0, 0, s.Unit, 0, 0, 0, 0, new Dictionary<string, long>());
+}
+
+/// <summary>
+/// Closed-loop load: <c>concurrency</c> workers spread over <c>connections</c> HTTP/2 connections, each
+/// issuing its next call as soon as the previous one returns, for a fixed time. Latency is measured per
+/// call from the send to the response; errors are counted by gRPC status code.
+/// </summary>
+public sealed class LoadRunner : IDisposable
+{
+    private readonly GrpcChannel[] _channels;
+    private readonly int _concurrency;
+
+    public LoadRunner(Uri target, int connections, int concurrency)
+    {
+        _concurrency = concurrency;
+        _channels = Enumerable.Range(0, connections).Select(_ => GrpcChannel.ForAddress(target, new GrpcChannelOptions
+        {
+            // One handler per channel and no extra connections: exactly `connections` HTTP/2 connections.
+            HttpHandler = new SocketsHttpHandler
+            {
+                EnableMultipleHttp2Connections = false,
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                KeepAlivePingDelay = TimeSpan.FromSeconds(60),
+            },
+            HttpVersion = HttpVersion.Version20,
+        })).ToArray();
+    }
+
+    public GrpcChannel Channel => _channels[0];
+
+    public async Task<ScenarioResult> RunAsync(Scenario scenario, SampleData data, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        if (await scenario.PrepareAsync(_channels[0], data, cancellationToken) is { } reason)
+        {
+            return ScenarioResult.Unavailable(scenario, reason);
+        }
+
+        if (warmup > TimeSpan.Zero)
+        {
+            _ = await MeasureAsync(scenario, data, warmup, cancellationToken);
+        }
+
+        return await MeasureAsync(scenario, data, duration, cancellationToken);
+    }
+
+    /// <summary>Runs the workers for <paramref name="duration"/> and summarises what they recorded.</summary>
+    public async Task<ScenarioResult> MeasureAsync(Scenario scenario, SampleData data, TimeSpan duration, CancellationToken cancellationToken) =>
+        await MeasureAsync([scenario], data, duration, null, cancellationToken);
+
+    /// <summary>Mixed load (soak): each call picks the next scenario in turn; <paramref name="onTick"/> runs every few seconds.</summary>
+    public async Task<ScenarioResult> MeasureAsync(IReadOnlyList<Scenario> scenarios, SampleData data, TimeSpan duration, Func<TimeSpan, Task>? onTick, CancellationToken cancellationToken)
+    {
+        var workers = new Worker[_concurrency];
+        var started = Stopwatch.GetTimestamp();
+        var stopAt = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        long sequence = 0;
+        for (var w = 0; w < workers.Length; w++)
+        {
+            workers[w] = new Worker();
+        }
+
+        var tasks = workers.Select((worker, w) => Task.Run(async () =>
+        {
+            var channel = _channels[w % _channels.Length];
+            while (Stopwatch.GetTimestamp() < stopAt && !cancellationToken.IsCancellationRequested)
+            {
+                var i = Interlocked.Increment(ref sequence);
+                var scenario = scenarios[(int)(i % scenarios.Count)];
+                var begin = Stopwatch.GetTimestamp();
+                try
+                {
+                    worker.Items += await scenario.CallAsync(channel, data, i, cancellationToken);
+                    worker.Latencies.Add(Stopwatch.GetTimestamp() - begin);
+                    worker.Ok++;
+                }
+                catch (RpcException ex)
+                {
+                    worker.Latencies.Add(Stopwatch.GetTimestamp() - begin);
+                    worker.Error(ex.StatusCode.ToString());
+                }
+                catch (HttpRequestException ex)
+                {
+                    worker.Error("transport: " + ex.HttpRequestError);
+                }
+            }
+        }, cancellationToken)).ToList();
+
+        if (onTick is not null)
+        {
+            var ticker = Task.Run(async () =>
+            {
+                while (Stopwatch.GetTimestamp() < stopAt && !cancellationToken.IsCancellationRequested)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Max(1, duration.TotalSeconds / 10))), cancellationToken);
+                    await onTick(Stopwatch.GetElapsedTime(started));
+                }
+            }, cancellationToken);
+            tasks.Add(ticker);
+        }
+
+        await Task.WhenAll(tasks);
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var latencies = workers.SelectMany(w => w.Latencies).ToArray();
+        Array.Sort(latencies);
+        var errors = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (code, count) in workers.SelectMany(w => w.Errors))
+        {
+            errors[code] = errors.GetValueOrDefault(code) + count;
+        }
+
+        var ok = workers.Sum(w => w.Ok);
+        var first = scenarios[0];
+        return new ScenarioResult(
+            scenarios.Count == 1 ? first.Name : "mixed",
+            scenarios.Count == 1 ? first.Rpc : string.Join(" + ", scenarios.Select(s => s.Name)),
+            null,
+            ok + errors.Values.Sum(),
+            ok,
+            ok / elapsed,
+            workers.Sum(w => w.Items) / elapsed,
+            scenarios.Count == 1 ? first.Unit : "calls",
+            Percentile(latencies, 0.50),
+            Percentile(latencies, 0.90),
+            Percentile(latencies, 0.99),
+            latencies.Length == 0 ? 0 : Ms(latencies[^1]),
+            errors);
+    }
+
+    public void Dispose()
+    {
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
+    }
+
+    private static double Percentile(long[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : Ms(sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)]);
+
+    private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
+    /// <summary>One worker's private tallies: no sharing, so recording costs nothing measurable.</summary>
+    private sealed class Worker
+    {
+        public List<long> Latencies { get; } = new(16 * 1024);
+
+        public Dictionary<string, long> Errors { get; } = new(StringComparer.Ordinal);
+
+        public long Ok { get; set; }
+
+        public long Items { get; set; }
+
+        public void Error(string code) => Errors[code] = Errors.GetValueOrDefault(code) + 1;
+    }
+}

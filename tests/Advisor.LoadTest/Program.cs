@@ -1,0 +1,132 @@
+using System.Globalization;
+using Advisor.LoadTest;
+
+// dotnet run -c Release --project tests/Advisor.LoadTest -- --server-dll server/bin/Release/net10.0/Advisor.Server.dll --markdown
+LoadOptions options;
+try
+{
+    options = LoadOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    await Console.Error.WriteLineAsync("advisor-loadtest: " + ex.Message);
+    return 2;
+}
+
+if (options.Help)
+{
+    Console.WriteLine(LoadOptions.Usage);
+    return 0;
+}
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
+var startups = new List<TimeSpan>();
+var notes = new List<string>();
+ServerProcess? server = null;
+try
+{
+    var target = options.Target;
+    if (options.ServerDll is { } dll)
+    {
+        for (var i = 0; i < options.StartupRuns; i++)
+        {
+            await using var probe = await ServerProcess.StartAsync(dll, [], cancel.Token);
+            startups.Add(probe.Startup);
+            Progress($"start-up {i + 1}/{options.StartupRuns}: {probe.Startup.TotalSeconds:0.000} s");
+        }
+
+        server = await ServerProcess.StartAsync(dll, [], cancel.Token);
+        startups.Add(server.Startup);
+        target = server.Address;
+        Progress($"server pid {server.Id} at {target} SERVING after {server.Startup.TotalSeconds:0.000} s");
+    }
+
+    using var data = new SampleData(options.ImportBatch);
+    var results = new List<ScenarioResult>();
+    if (options.Slack is { } slack)
+    {
+        var runs = new List<ScenarioResult>();
+        for (var r = 0; r < options.Repeat; r++)
+        {
+            runs.Add(await new SlackLoad(slack, options.SlackSecret!, options.Connections, options.Concurrency).RunAsync(data, options.Warmup, options.Duration, cancel.Token));
+        }
+
+        results.Add(Report.Median(runs));
+    }
+    else if (options.Soak is { } soak)
+    {
+        using var runner = new LoadRunner(target, options.Connections, options.Concurrency);
+        var scenarios = new List<Scenario>();
+        foreach (var scenario in options.Scenarios.Select(Scenario.Create))
+        {
+            if (await scenario.PrepareAsync(runner.Channel, data, cancel.Token) is { } reason)
+            {
+                notes.Add($"{scenario.Name}: {reason}; left out of the soak mix.");
+            }
+            else
+            {
+                scenarios.Add(scenario);
+            }
+        }
+
+        var rssStart = server?.RssMiB();
+        var samples = new List<string>();
+        var result = await runner.MeasureAsync(scenarios, data, soak, elapsed =>
+        {
+            var rss = server?.RssMiB();
+            samples.Add($"{elapsed.TotalMinutes:0.0} min: {(rss is null ? "n/a" : rss.Value.ToString("0.0", CultureInfo.InvariantCulture) + " MiB")}");
+            Progress("soak " + samples[^1]);
+            return Task.CompletedTask;
+        }, cancel.Token);
+        var rssEnd = server?.RssMiB();
+        results.Add(result);
+        notes.Add(rssStart is null
+            ? "Server RSS: not measured (start the server with --server-dll to sample it)."
+            : $"Soak {soak.TotalMinutes:0.#} min: errors {result.Errors.Values.Sum()} (target 0); server RSS {rssStart:0.0} MiB after warm start, {rssEnd:0.0} MiB at the end (samples: {string.Join("; ", samples)}).");
+    }
+    else
+    {
+        var runs = options.Scenarios.ToDictionary(n => n, _ => new List<ScenarioResult>());
+        using var runner = new LoadRunner(target, options.Connections, options.Concurrency);
+        for (var r = 0; r < options.Repeat; r++)
+        {
+            foreach (var name in options.Scenarios)
+            {
+                var result = await runner.RunAsync(Scenario.Create(name), data, options.Warmup, options.Duration, cancel.Token);
+                runs[name].Add(result);
+                Progress(result.NotAvailable is null
+                    ? $"run {r + 1}/{options.Repeat} {name}: {result.CallsPerSecond:N0} calls/s, p99 {result.P99Ms:0.00} ms, errors {result.Errors.Values.Sum()}"
+                    : $"run {r + 1}/{options.Repeat} {name}: {result.NotAvailable}");
+            }
+        }
+
+        results.AddRange(options.Scenarios.Select(n => Report.Median(runs[n])));
+        if (server?.RssMiB() is { } rss)
+        {
+            notes.Add($"Server RSS after the run: {rss:0.0} MiB.");
+        }
+    }
+
+    Console.WriteLine(Report.Write(options, results, startups, notes));
+    return results.Any(r => r.Errors.Count > 0) ? 1 : 0;
+}
+catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or FileNotFoundException or OperationCanceledException)
+{
+    await Console.Error.WriteLineAsync("advisor-loadtest: " + ex.Message);
+    return 2;
+}
+finally
+{
+    if (server is not null)
+    {
+        await server.DisposeAsync();
+    }
+}
+
+static void Progress(string line) => Console.Error.WriteLine(line);

@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Advisor.LoadTest;
+
+/// <summary>Writes results as aligned text or as Markdown tables for docs/benchmarks.md, with each target met or not.</summary>
+public static class Report
+{
+    /// <summary>ClassifyBuyer must reach this share of Health/Check throughput on the same server and machine.</summary>
+    public const double ThroughputRatioTarget = 0.85;
+
+    public const double P99TargetMs = 5;
+
+    public const double StartupTargetSeconds = 2;
+
+    public static string Machine()
+    {
+        var cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        return $"{cpu ?? RuntimeInformation.ProcessArchitecture.ToString()}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}";
+    }
+
+    /// <summary>The median of each figure over repeated runs; errors are added up.</summary>
+    public static ScenarioResult Median(IReadOnlyList<ScenarioResult> runs)
+    {
+        if (runs.Count == 1 || runs[0].NotAvailable is not null)
+        {
+            return runs[0];
+        }
+
+        double M(Func<ScenarioResult, double> f)
+        {
+            var values = runs.Select(f).Order().ToArray();
+            return values.Length % 2 == 1 ? values[values.Length / 2] : (values[(values.Length / 2) - 1] + values[values.Length / 2]) / 2;
+        }
+
+        var errors = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (code, count) in runs.SelectMany(r => r.Errors))
+        {
+            errors[code] = errors.GetValueOrDefault(code) + count;
+        }
+
+        var first = runs[0];
+        return first with
+        {
+            Calls = runs.Sum(r => r.Calls),
+            Ok = runs.Sum(r => r.Ok),
+            CallsPerSecond = M(r => r.CallsPerSecond),
+            ItemsPerSecond = M(r => r.ItemsPerSecond),
+            P50Ms = M(r => r.P50Ms),
+            P90Ms = M(r => r.P90Ms),
+            P99Ms = M(r => r.P99Ms),
+            MaxMs = M(r => r.MaxMs),
+            Errors = errors,
+        };
+    }
+
+    public static string Write(LoadOptions options, IReadOnlyList<ScenarioResult> results, IReadOnlyList<TimeSpan> startups, IReadOnlyList<string> notes)
+    {
+        var md = options.Markdown;
+        var text = new StringBuilder();
+        string F(double v, string format = "0.00") => v.ToString(format, CultureInfo.InvariantCulture);
+        text.AppendLine(md ? $"Machine: {Machine()}  " : $"Machine:     {Machine()}");
+        text.AppendLine(md
+            ? $"Load: {options.Connections} HTTP/2 connections, {options.Concurrency} concurrent calls, {F(options.Warmup.TotalSeconds, "0.#")} s warm-up, {F(options.Duration.TotalSeconds, "0.#")} s measured per scenario, median of {options.Repeat} run(s)."
+            : $"Load:        {options.Connections} connections, {options.Concurrency} concurrent, warm-up {F(options.Warmup.TotalSeconds, "0.#")} s, {F(options.Duration.TotalSeconds, "0.#")} s per scenario, median of {options.Repeat}");
+        text.AppendLine();
+
+        if (md)
+        {
+            text.AppendLine("| Scenario | RPC | calls/s | items/s | p50 ms | p90 ms | p99 ms | max ms | errors |");
+            text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
+        }
+        else
+        {
+            text.AppendLine($"{"scenario",-22} {"calls/s",10} {"items/s",10} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"max ms",8}  errors");
+        }
+
+        foreach (var r in results)
+        {
+            var errors = r.Errors.Count == 0 ? "0" : string.Join(", ", r.Errors.OrderByDescending(e => e.Value).Select(e => $"{e.Key}: {e.Value}"));
+            if (r.NotAvailable is not null)
+            {
+                text.AppendLine(md ? $"| {r.Name} | {r.Rpc} | {r.NotAvailable} | | | | | | |" : $"{r.Name,-22} {r.NotAvailable}");
+            }
+            else if (md)
+            {
+                text.AppendLine($"| {r.Name} | {r.Rpc} | {F(r.CallsPerSecond, "N0")} | {(r.Unit == "calls" ? "" : F(r.ItemsPerSecond, "N0") + " " + r.Unit)} | {F(r.P50Ms)} | {F(r.P90Ms)} | {F(r.P99Ms)} | {F(r.MaxMs)} | {errors} |");
+            }
+            else
+            {
+                text.AppendLine($"{r.Name,-22} {F(r.CallsPerSecond, "N0"),10} {(r.Unit == "calls" ? "" : F(r.ItemsPerSecond, "N0")),10} {F(r.P50Ms),8} {F(r.P90Ms),8} {F(r.P99Ms),8} {F(r.MaxMs),8}  {errors}");
+            }
+        }
+
+        var verdicts = Verdicts(options, results, startups).ToList();
+        if (verdicts.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine(md ? "| Target | Measured | Met |\n|---|---|---|" : "Targets:");
+            foreach (var (target, measured, met) in verdicts)
+            {
+                text.AppendLine(md ? $"| {target} | {measured} | {(met ? "met" : "**not met**")} |" : $"  {(met ? "met    " : "NOT MET")}  {target}: {measured}");
+            }
+        }
+
+        foreach (var note in notes)
+        {
+            text.AppendLine();
+            text.AppendLine(note);
+        }
+
+        return text.ToString();
+    }
+
+    private static IEnumerable<(string Target, string Measured, bool Met)> Verdicts(LoadOptions options, IReadOnlyList<ScenarioResult> results, IReadOnlyList<TimeSpan> startups)
+    {
+        string F(double v, string format = "0.00") => v.ToString(format, CultureInfo.InvariantCulture);
+        var health = results.FirstOrDefault(r => r.Name == "health" && r.NotAvailable is null);
+        foreach (var classify in results.Where(r => r.Name.StartsWith("classify-", StringComparison.Ordinal) && r.NotAvailable is null))
+        {
+            if (health is not null && health.CallsPerSecond > 0)
+            {
+                var ratio = classify.CallsPerSecond / health.CallsPerSecond;
+                yield return ($"{classify.Name} throughput ≥ {F(ThroughputRatioTarget)}× Health/Check", $"{F(ratio)}× ({F(classify.CallsPerSecond, "N0")} vs {F(health.CallsPerSecond, "N0")} calls/s)", ratio >= ThroughputRatioTarget);
+            }
+
+            yield return ($"{classify.Name} p99 < {F(P99TargetMs, "0")} ms at {options.Concurrency} concurrent calls", $"{F(classify.P99Ms)} ms", classify.P99Ms < P99TargetMs);
+        }
+
+        if (startups.Count > 0)
+        {
+            var sorted = startups.Order().ToArray();
+            var median = sorted[sorted.Length / 2];
+            yield return ($"start-up to SERVING < {F(StartupTargetSeconds, "0")} s", $"median {F(median.TotalSeconds)} s over {sorted.Length} start(s) (min {F(sorted[0].TotalSeconds)}, max {F(sorted[^1].TotalSeconds)})", median.TotalSeconds < StartupTargetSeconds);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using Advisor.V1;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+
+namespace Advisor.LoadTest;
+
+/// <summary>
+/// One kind of call the tool measures. <see cref="PrepareAsync"/> probes the server once (and creates
+/// what the calls need); a scenario whose RPC the server does not implement reports why instead of numbers.
+/// </summary>
+public sealed class Scenario
+{
+    public static readonly IReadOnlyList<string> AllNames =
+        ["health", "classify-description", "classify-profile", "ask", "search-buyers", "get-buyer", "import"];
+
+    /// <summary>How long one call may take before the tool gives up on it (every call has a deadline).</summary>
+    public static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(30);
+
+    private Scenario(string name, string rpc, string unit, Func<GrpcChannel, SampleData, CancellationToken, Task<string?>> prepare, Func<GrpcChannel, SampleData, long, CancellationToken, Task<int>> call)
+    {
+        Name = name;
+        Rpc = rpc;
+        Unit = unit;
+        PrepareAsync = prepare;
+        CallAsync = call;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The gRPC method measured, as written in the report.</summary>
+    public string Rpc { get; }
+
+    /// <summary>What one call's returned count counts ("calls", or "rows" for imports).</summary>
+    public string Unit { get; }
+
+    /// <summary>Returns null when ready, or why the scenario cannot run against this server.</summary>
+    public Func<GrpcChannel, SampleData, CancellationToken, Task<string?>> PrepareAsync { get; }
+
+    /// <summary>One measured call; returns how many items it processed (1, or the rows of an import).</summary>
+    public Func<GrpcChannel, SampleData, long, CancellationToken, Task<int>> CallAsync { get; }
+
+    public static CallOptions Options(CancellationToken cancellationToken) =>
+        new(deadline: DateTime.UtcNow.Add(CallDeadline), cancellationToken: cancellationToken);
+
+    public static Scenario Create(string name) => name switch
+    {
+        "health" => new(name, "grpc.health.v1.Health/Check", "calls", Probe(Health), Health),
+        "classify-description" => new(name, "AdvisorService/ClassifyBuyer (description)", "calls", Probe(ClassifyDescription), ClassifyDescription),
+        "classify-profile" => new(name, "AdvisorService/ClassifyBuyer (profile)", "calls", Probe(ClassifyProfile), ClassifyProfile),
+        "ask" => new(name, "AdvisorService/Ask", "calls", Probe(Ask), Ask),
+        "search-buyers" => new(name, "BuyerService/SearchBuyers", "calls", PrepareBuyers, SearchBuyers),
+        "get-buyer" => new(name, "BuyerService/GetBuyer", "calls", PrepareBuyers, GetBuyer),
+        "import" => new(name, "BuyerService/ImportInteractions", "rows", Probe(Import), Import),
+        _ => throw new ArgumentException($"unknown scenario '{name}'"),
+    };
+
+    private static Func<GrpcChannel, SampleData, CancellationToken, Task<string?>> Probe(Func<GrpcChannel, SampleData, long, CancellationToken, Task<int>> call) =>
+        async (channel, data, ct) =>
+        {
+            try
+            {
+                await call(channel, data, 0, ct);
+                return null;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
+            {
+                return "not available: the server does not implement this RPC (UNIMPLEMENTED)";
+            }
+        };
+
+    private static async Task<int> Health(GrpcChannel channel, SampleData data, long i, CancellationToken ct)
+    {
+        var response = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), Options(ct));
+        return response.Status == HealthCheckResponse.Types.ServingStatus.Serving
+            ? 1
+            : throw new RpcException(new Status(StatusCode.Unavailable, "health answered " + response.Status));
+    }
+
+    private static async Task<int> ClassifyDescription(GrpcChannel channel, SampleData data, long i, CancellationToken ct)
+    {
+        var request = new ClassifyBuyerRequest { Description = data.Descriptions[(int)(i % data.Descriptions.Count)] };
+        _ = await new AdvisorService.AdvisorServiceClient(channel).ClassifyBuyerAsync(request, Options(ct));
+        return 1;
+    }
+
+    private static async Task<int> ClassifyProfile(GrpcChannel channel, SampleData data, long i, CancellationToken ct)
+    {
+        var request = new ClassifyBuyerRequest { Profile = SampleData.Profiles[(int)(i % SampleData.Profiles.Length)] };
+        _ = await new AdvisorService.AdvisorServiceClient(channel).ClassifyBuyerAsync(request, Options(ct));
+        return 1;
+    }
+
+    private static async Task<int> Ask(GrpcChannel channel, SampleData data, long i, CancellationToken ct)
+    {
+        var request = new AskRequest { Question = data.Questions[(int)(i % data.Questions.Count)] };
+        _ = await new AdvisorService.AdvisorServiceClient(channel).AskAsync(request, Options(ct));
+        return 1;
+    }
+
+    /// <summary>Creates the buyers that search and get read (once per run, shared by both scenarios).</summary>
+    private static async Task<string?> PrepareBuyers(GrpcChannel channel, SampleData data, CancellationToken ct)
+    {
+        try
+        {
+            await data.EnsureBuyersAsync(channel, ct);
+            return null;
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
+        {
+            return "not available: the server does not implement advisor.v1.BuyerService (UNIMPLEMENTED)";
+        }
+    }
+
+    private static async Task<int> SearchBuyers(GrpcChannel channel, SampleData data, long i, CancellationToken ct)
+    {
+        var request = new SearchBuyersRequest { Query = SampleData.SearchQueries[(int)(i % SampleData.SearchQueries.Length)], PageSize = 10 };
+        _ = await new BuyerService.BuyerServiceClient(channel).SearchBuyersAsync(request, Options(ct));
+        return 1;
+    }
+
+    private static async Task<int> GetBuyer(GrpcChannel channel, SampleData data, long i, CancellationToken ct)
+    {
+        var request = new GetBuyerRequest { Id = data.BuyerIds[(int)(i % data.BuyerIds.Count)] };
+        _ = await new BuyerService.BuyerServiceClient(channel).GetBuyerAsync(request, Options(ct));
+        return 1;
+    }
+
+    /// <summary>One client stream of <see cref="SampleData.ImportBatch"/> new interactions (unique idempotency keys).</summary>
+    private static async Task<int> Import(GrpcChannel channel, SampleData data, long i, CancellationToken ct)
+    {
+        using var call = new BuyerService.BuyerServiceClient(channel).ImportInteractions(Options(ct));
+        var batch = data.NextImportBatch();
+        var now = DateTime.UtcNow;
+        for (var n = 0; n < data.ImportBatch; n++)
+        {
+            await call.RequestStream.WriteAsync(new ImportInteractionsRequest
+            {
+                Interaction = new Interaction
+                {
+                    BuyerExternalId = $"load-{data.RunId}-{(batch + n) % 500}",
+                    BuyerDisplayName = $"Load buyer {(batch + n) % 500}",
+                    Type = n % 3 == 0 ? InteractionType.RepeatPurchase : InteractionType.Purchase,
+                    OccurredAt = Timestamp.FromDateTime(now.AddMinutes(-n)),
+                    Amount = 10 + (n % 90),
+                    Currency = "EUR",
+                    Channel = "web",
+                    Note = "load test import",
+                    IdempotencyKey = $"load-{data.RunId}-{batch}-{n}",
+                },
+            }, ct);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        var response = await call;
+        return (int)response.Accepted;
+    }
+}
