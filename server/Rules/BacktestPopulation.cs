@@ -15,11 +15,14 @@ public interface IBacktestPopulation
 }
 
 /// <summary>
-/// The classification log as the stored population: the distinct descriptions and registered buyers
-/// this deployment has classified recently. Profiles are left out: the log keeps them only as text.
+/// The stored population: the buyers in the registry (when the provider has one), then the distinct
+/// descriptions and registered buyers this deployment classified recently, from the classification log.
+/// Profiles are left out: the log keeps them only as text. Buyers are classified through the registry.
 /// </summary>
-public sealed class ClassificationLogPopulation(IClassificationLog log) : IBacktestPopulation
+public sealed class StoredPopulation(IClassificationLog log, IEnumerable<IBuyerStore> buyerStores) : IBacktestPopulation
 {
+    public const int BuyerPageSize = 200;
+
     public async Task<IReadOnlyList<StoredCase>> LoadAsync(int limit, CancellationToken cancellationToken)
     {
         if (limit == 0)
@@ -27,11 +30,32 @@ public sealed class ClassificationLogPopulation(IClassificationLog log) : IBackt
             return [];
         }
 
-        // Pending entries are written first so a classification made just before the backtest counts.
-        await log.FlushAsync(cancellationToken);
-        var recent = await log.RecentAsync(limit * 4, cancellationToken);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var cases = new List<StoredCase>();
+        foreach (var store in buyerStores)
+        {
+            string? token = null;
+            do
+            {
+                var page = await store.ListBuyersAsync(new BuyerFilter(null, null), Math.Min(BuyerPageSize, Math.Max(1, limit - cases.Count)), token, cancellationToken);
+                foreach (var buyer in page.Items.Where(b => cases.Count < limit && seen.Add("buyer:" + b.Id)))
+                {
+                    cases.Add(new StoredCase(buyer.Id, buyer.DisplayName, null, buyer.Id));
+                }
+
+                token = page.NextPageToken.Length > 0 ? page.NextPageToken : null;
+            }
+            while (token is not null && cases.Count < limit);
+        }
+
+        if (cases.Count >= limit)
+        {
+            return cases;
+        }
+
+        // Pending entries are written first so a classification made just before the backtest counts.
+        await log.FlushAsync(cancellationToken);
+        var recent = await log.RecentAsync((limit - cases.Count) * 4, cancellationToken);
         foreach (var entry in recent)
         {
             if (cases.Count >= limit)

@@ -164,5 +164,5 @@ public static class Backtester
             : string.Join("; ", parts) + $" ({score})";
     }
 
-    private static string ColumnText(string text) => ClassificationLogPopulation.Shorten(text);
+    private static string ColumnText(string text) => StoredPopulation.Shorten(text);
 }

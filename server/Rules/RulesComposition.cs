@@ -8,7 +8,7 @@ public static class RulesComposition
     public static WebApplicationBuilder AddAdvisorRules(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<RuleSetOptions>().Bind(builder.Configuration.GetSection(RuleSetOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.TryAddSingleton<IBacktestPopulation, ClassificationLogPopulation>();
+        builder.Services.TryAddSingleton<IBacktestPopulation, StoredPopulation>();
         builder.Services.AddSingleton<RuleSetService>();
         return builder;
     }
