@@ -1,6 +1,7 @@
 using Advisor.Server.Api;
 using Advisor.Server.Classification;
 using Advisor.Server.Conversation;
+using Advisor.Server.Rules;
 using Advisor.Server.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -14,6 +15,7 @@ public static class ServerComposition
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddAdvisorStorage();
         builder.AddAdvisorCore();
+        builder.AddAdvisorRules();
         builder.AddAdvisorApi();
         return builder;
     }
@@ -51,6 +53,7 @@ public static class ServerComposition
     {
         app.MapGrpcService<AdvisorGrpcService>();
         app.MapGrpcService<KnowledgeGrpcService>();
+        app.MapGrpcService<RulesGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;

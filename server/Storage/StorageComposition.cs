@@ -40,6 +40,7 @@ public static class StorageComposition
         services.AddSingleton<IRuleSetStore, SqliteRuleSetStore>();
         services.AddSingleton<IKnowledgeVersionStore, SqliteKnowledgeVersionStore>();
         services.AddSingleton<IStoreHealth, SqliteStoreHealth>();
+        services.AddSingleton<IBuyerStore, SqliteBuyerStore>();
     }
 
     private static void AddPostgres(IServiceCollection services)
@@ -52,5 +53,6 @@ public static class StorageComposition
         services.AddSingleton<IRuleSetStore, PostgresRuleSetStore>();
         services.AddSingleton<IKnowledgeVersionStore, PostgresKnowledgeVersionStore>();
         services.AddSingleton<IStoreHealth, PostgresStoreHealth>();
+        services.AddSingleton<IBuyerStore, PostgresBuyerStore>();
     }
 }

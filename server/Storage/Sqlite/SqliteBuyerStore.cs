@@ -1,0 +1,806 @@
+using System.Text.Json;
+using Advisor.Server.Classification;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Advisor.Server.Storage.Sqlite;
+
+/// <summary>
+/// The buyer registry on SQLite. Ordinary calls use Dapper; the import path uses prepared commands reused
+/// for every item of a batch, because at 100,000 items a second Dapper's per-call overhead is the bottleneck.
+/// </summary>
+public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
+{
+    private const string OpCreateBuyer = "buyers.create";
+    private const string OpRecordInteraction = "interactions.record";
+
+    public Task<BuyerWriteResult> CreateBuyerAsync(string id, BuyerValues values, string? requestId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            if (requestId is not null)
+            {
+                var earlier = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+                    "SELECT resource_id FROM request_ids WHERE operation = @op AND request_id = @requestId",
+                    new { op = OpCreateBuyer, requestId }, transaction, cancellationToken: cancellationToken));
+                if (earlier is not null)
+                {
+                    var existing = await GetBuyerAsync(connection, transaction, earlier, cancellationToken);
+                    return existing is null ? new BuyerWriteResult(BuyerWriteStatus.NotFound, null) : new BuyerWriteResult(BuyerWriteStatus.Ok, existing);
+                }
+            }
+
+            if (values.ExternalId is not null && await ExternalIdOwnerAsync(connection, transaction, values.ExternalId, cancellationToken) is not null)
+            {
+                return new BuyerWriteResult(BuyerWriteStatus.ExternalIdTaken, null);
+            }
+
+            var time = Ids.Timestamp(now);
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO buyers (id, display_name, name_key, industry, industry_key, market, external_id, aliases, notes, create_time, update_time, etag, reclassify)
+                VALUES (@id, @DisplayName, @NameKey, @Industry, @IndustryKey, @Market, @ExternalId, @Aliases, @Notes, @time, @time, @etag, 1)
+                """,
+                new
+                {
+                    id,
+                    values.DisplayName,
+                    NameKey = BuyerNames.Key(values.DisplayName),
+                    values.Industry,
+                    IndustryKey = values.Industry is null ? null : BuyerNames.Key(values.Industry),
+                    Market = (int)values.Market,
+                    values.ExternalId,
+                    Aliases = JsonSerializer.Serialize(values.Aliases),
+                    values.Notes,
+                    time,
+                    etag = NewEtag(),
+                },
+                transaction, cancellationToken: cancellationToken));
+            await WriteNamesAsync(connection, transaction, id, values.DisplayName, values.Aliases, cancellationToken);
+            await AppendChangeAsync(connection, transaction, id, cancellationToken);
+            if (requestId is not null)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO request_ids (operation, request_id, resource_id, resource_seq, create_time) VALUES (@op, @requestId, @id, NULL, @time)",
+                    new { op = OpCreateBuyer, requestId, id, time }, transaction, cancellationToken: cancellationToken));
+            }
+
+            return new BuyerWriteResult(BuyerWriteStatus.Ok, await GetBuyerAsync(connection, transaction, id, cancellationToken));
+        }, cancellationToken);
+
+    public Task<BuyerRecord?> GetBuyerAsync(string id, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => GetBuyerAsync(connection, null, id, cancellationToken), cancellationToken);
+
+    public async Task<IReadOnlyList<BuyerRecord>> GetBuyersAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var rows = await database.ReadAsync(connection => connection.QueryAsync<BuyerRow>(new CommandDefinition(
+            $"SELECT {BuyerRow.Columns} FROM buyers WHERE id IN @ids", new { ids }, cancellationToken: cancellationToken)), cancellationToken);
+        var byId = rows.ToDictionary(r => r.Id, StringComparer.Ordinal);
+        return ids.Where(byId.ContainsKey).Select(id => byId[id].ToRecord()).ToList();
+    }
+
+    public Task<BuyerWriteResult> UpdateBuyerAsync(string id, BuyerValues values, BuyerFields fields, string? expectedEtag, DateTimeOffset now, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var current = await GetBuyerAsync(connection, transaction, id, cancellationToken);
+            if (current is null)
+            {
+                return new BuyerWriteResult(BuyerWriteStatus.NotFound, null);
+            }
+
+            if (expectedEtag is not null && expectedEtag != current.Etag)
+            {
+                return new BuyerWriteResult(BuyerWriteStatus.EtagMismatch, current);
+            }
+
+            var has = (BuyerFields f) => (fields & f) != 0;
+            var next = new BuyerValues(
+                has(BuyerFields.DisplayName) ? values.DisplayName : current.DisplayName,
+                has(BuyerFields.Industry) ? values.Industry : current.Industry,
+                has(BuyerFields.Market) ? values.Market : current.Market,
+                has(BuyerFields.ExternalId) ? values.ExternalId : current.ExternalId,
+                has(BuyerFields.Aliases) ? values.Aliases : current.Aliases,
+                has(BuyerFields.Notes) ? values.Notes : current.Notes);
+            if (next.ExternalId is not null && await ExternalIdOwnerAsync(connection, transaction, next.ExternalId, cancellationToken) is { } owner && owner != id)
+            {
+                return new BuyerWriteResult(BuyerWriteStatus.ExternalIdTaken, current);
+            }
+
+            var reclassify = has(BuyerFields.Notes) || has(BuyerFields.Industry) || has(BuyerFields.Market);
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE buyers SET display_name = @DisplayName, name_key = @NameKey, industry = @Industry, industry_key = @IndustryKey, market = @Market,
+                    external_id = @ExternalId, aliases = @Aliases, notes = @Notes, update_time = @time, etag = @etag,
+                    reclassify = CASE WHEN @reclassify THEN 1 ELSE reclassify END
+                WHERE id = @id
+                """,
+                new
+                {
+                    id,
+                    next.DisplayName,
+                    NameKey = BuyerNames.Key(next.DisplayName),
+                    next.Industry,
+                    IndustryKey = next.Industry is null ? null : BuyerNames.Key(next.Industry),
+                    Market = (int)next.Market,
+                    next.ExternalId,
+                    Aliases = JsonSerializer.Serialize(next.Aliases),
+                    next.Notes,
+                    time = Ids.Timestamp(now),
+                    etag = NewEtag(),
+                    reclassify,
+                },
+                transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM buyer_names WHERE buyer_id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+            await WriteNamesAsync(connection, transaction, id, next.DisplayName, next.Aliases, cancellationToken);
+            await AppendChangeAsync(connection, transaction, id, cancellationToken);
+            return new BuyerWriteResult(BuyerWriteStatus.Ok, await GetBuyerAsync(connection, transaction, id, cancellationToken));
+        }, cancellationToken);
+
+    public Task<BuyerWriteResult> DeleteBuyerAsync(string id, string? expectedEtag, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var etag = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+                "SELECT etag FROM buyers WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+            if (etag is null)
+            {
+                return new BuyerWriteResult(BuyerWriteStatus.NotFound, null);
+            }
+
+            if (expectedEtag is not null && expectedEtag != etag)
+            {
+                return new BuyerWriteResult(BuyerWriteStatus.EtagMismatch, null);
+            }
+
+            foreach (var table in new[] { "interactions", "buyer_interaction_stats", "classification_history", "buyer_names" })
+            {
+                await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM {table} WHERE buyer_id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM buyers WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+            await AppendChangeAsync(connection, transaction, id, cancellationToken);
+            return new BuyerWriteResult(BuyerWriteStatus.Ok, null);
+        }, cancellationToken);
+
+    public async Task<BuyerPage> ListBuyersAsync(BuyerFilter filter, int pageSize, string? pageToken, CancellationToken cancellationToken)
+    {
+        var after = PageToken.Decode(pageToken, 2);
+        var parameters = new
+        {
+            kind = filter.Kind is { } k ? KindText(k) : null,
+            industry = filter.Industry is { } i ? BuyerNames.Key(i) : null,
+            afterName = after?[0],
+            afterId = after?[1],
+            limit = pageSize + 1,
+        };
+        const string Where = "(@kind IS NULL OR kind = @kind) AND (@industry IS NULL OR industry_key = @industry)";
+        return await database.ReadAsync(async connection =>
+        {
+            var rows = (await connection.QueryAsync<BuyerRow>(new CommandDefinition(
+                $"SELECT {BuyerRow.Columns} FROM buyers WHERE {Where} AND (@afterName IS NULL OR (name_key, id) > (@afterName, @afterId)) ORDER BY name_key, id LIMIT @limit",
+                parameters, cancellationToken: cancellationToken))).ToList();
+            var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                $"SELECT COUNT(*) FROM buyers WHERE {Where}", parameters, cancellationToken: cancellationToken));
+            var items = rows.Take(pageSize).ToList();
+            var next = rows.Count > pageSize ? PageToken.Encode(items[^1].NameKey, items[^1].Id) : "";
+            return new BuyerPage(items.Select(r => r.ToRecord()).ToList(), next, total);
+        }, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<BuyerRecord>> FindBuyersByNameAsync(string name, int limit, CancellationToken cancellationToken)
+    {
+        var rows = await database.ReadAsync(connection => connection.QueryAsync<BuyerRow>(new CommandDefinition(
+            $"SELECT {BuyerRow.Columns} FROM buyers WHERE id IN (SELECT buyer_id FROM buyer_names WHERE name_key = @key) ORDER BY create_time, id LIMIT @limit",
+            new { key = BuyerNames.Key(name), limit }, cancellationToken: cancellationToken)), cancellationToken);
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    public Task<InteractionWriteResult> RecordInteractionAsync(InteractionRecord interaction, string? requestId, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            if (requestId is not null)
+            {
+                var earlier = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
+                    "SELECT resource_seq FROM request_ids WHERE operation = @op AND request_id = @requestId",
+                    new { op = OpRecordInteraction, requestId }, transaction, cancellationToken: cancellationToken));
+                if (earlier is { } seq)
+                {
+                    var first = await connection.QuerySingleOrDefaultAsync<InteractionRow>(new CommandDefinition(
+                        $"SELECT {InteractionRow.Columns} FROM interactions WHERE seq = @seq", new { seq }, transaction, cancellationToken: cancellationToken));
+                    return first is null
+                        ? new InteractionWriteResult(InteractionWriteStatus.BuyerNotFound, null)
+                        : new InteractionWriteResult(InteractionWriteStatus.Duplicate, first.ToRecord());
+                }
+            }
+
+            var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT COUNT(*) FROM buyers WHERE id = @BuyerId", new { interaction.BuyerId }, transaction, cancellationToken: cancellationToken));
+            if (exists == 0)
+            {
+                return new InteractionWriteResult(InteractionWriteStatus.BuyerNotFound, null);
+            }
+
+            using var writer = new InteractionWriter(connection, transaction);
+            var stored = writer.TryInsert(interaction);
+            if (stored is null)
+            {
+                var first = await connection.QuerySingleAsync<InteractionRow>(new CommandDefinition(
+                    $"SELECT {InteractionRow.Columns} FROM interactions WHERE buyer_id = @BuyerId AND idempotency_key = @IdempotencyKey",
+                    new { interaction.BuyerId, interaction.IdempotencyKey }, transaction, cancellationToken: cancellationToken));
+                return new InteractionWriteResult(InteractionWriteStatus.Duplicate, first.ToRecord());
+            }
+
+            writer.Flush();
+            if (requestId is not null)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO request_ids (operation, request_id, resource_id, resource_seq, create_time) VALUES (@op, @requestId, @id, @seq, @time)",
+                    new { op = OpRecordInteraction, requestId, id = interaction.Id, seq = stored.Value, time = Ids.Timestamp(interaction.CreateTime) },
+                    transaction, cancellationToken: cancellationToken));
+            }
+
+            return new InteractionWriteResult(InteractionWriteStatus.Created, interaction);
+        }, cancellationToken);
+
+    public Task<ImportBatchResult> ImportBatchAsync(IReadOnlyList<ImportItem> items, CancellationToken cancellationToken) =>
+        database.WriteAsync((connection, transaction) =>
+        {
+            using var writer = new InteractionWriter(connection, transaction);
+            using var resolver = new BuyerResolver(connection, transaction);
+            var results = new ImportItemResult[items.Count];
+            for (var i = 0; i < items.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var item = items[i];
+                var buyerId = resolver.Resolve(item, item.Interaction.CreateTime);
+                if (buyerId is null)
+                {
+                    results[i] = new ImportItemResult(item.Index, ImportItemStatus.Rejected, "interaction.buyer_id", "No buyer has this id.");
+                    continue;
+                }
+
+                var stored = writer.TryInsert(item.Interaction with { BuyerId = buyerId });
+                results[i] = new ImportItemResult(item.Index, stored is null ? ImportItemStatus.Duplicate : ImportItemStatus.Accepted, null, null);
+            }
+
+            writer.Flush();
+            return Task.FromResult(new ImportBatchResult(results, resolver.Created));
+        }, cancellationToken);
+
+    public async Task<InteractionPage?> ListInteractionsAsync(string buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken)
+    {
+        var after = PageToken.Decode(pageToken, 2);
+        return await database.ReadAsync(async connection =>
+        {
+            var total = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
+                "SELECT interaction_count FROM buyers WHERE id = @buyerId", new { buyerId }, cancellationToken: cancellationToken));
+            if (total is null)
+            {
+                return null;
+            }
+
+            var rows = (await connection.QueryAsync<InteractionRow>(new CommandDefinition(
+                $"SELECT {InteractionRow.Columns} FROM interactions WHERE buyer_id = @buyerId AND (@afterTime IS NULL OR (occurred_at, seq) < (@afterTime, @afterSeq)) ORDER BY occurred_at DESC, seq DESC LIMIT @limit",
+                new { buyerId, afterTime = after?[0], afterSeq = after is null ? 0 : long.Parse(after[1], System.Globalization.CultureInfo.InvariantCulture), limit = pageSize + 1 },
+                cancellationToken: cancellationToken))).ToList();
+            var items = rows.Take(pageSize).ToList();
+            var next = rows.Count > pageSize ? PageToken.Encode(items[^1].OccurredAt, items[^1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)) : "";
+            return new InteractionPage(items.Select(r => r.ToRecord()).ToList(), next, total.Value);
+        }, cancellationToken);
+    }
+
+    public Task<BuyerProfileData?> GetProfileAsync(string buyerId, int recentNotes, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
+        {
+            // One read transaction, so the row, the totals and the notes are one consistent view.
+            using var transaction = connection.BeginTransaction(deferred: true);
+            var row = await connection.QuerySingleOrDefaultAsync<BuyerRow>(new CommandDefinition(
+                $"SELECT {BuyerRow.Columns} FROM buyers WHERE id = @buyerId", new { buyerId }, transaction, cancellationToken: cancellationToken));
+            if (row is null)
+            {
+                return null;
+            }
+
+            var stats = await connection.QueryAsync<StatsRow>(new CommandDefinition(
+                "SELECT type, count, amount_total AS AmountTotal, amount_count AS AmountCount, first_at AS FirstAt, first_id AS FirstId, last_at AS LastAt, last_id AS LastId FROM buyer_interaction_stats WHERE buyer_id = @buyerId ORDER BY type",
+                new { buyerId }, transaction, cancellationToken: cancellationToken));
+            var notes = recentNotes <= 0
+                ? []
+                : await connection.QueryAsync<(string Id, string OccurredAt, string Note)>(new CommandDefinition(
+                    "SELECT id, occurred_at, note FROM interactions WHERE buyer_id = @buyerId AND note IS NOT NULL ORDER BY occurred_at DESC, seq DESC LIMIT @recentNotes",
+                    new { buyerId, recentNotes }, transaction, cancellationToken: cancellationToken));
+            return new BuyerProfileData(
+                row.ToRecord(),
+                stats.Select(s => s.ToRecord()).ToList(),
+                notes.Select(n => new InteractionNote(n.Id, Ids.ParseTimestamp(n.OccurredAt), n.Note)).ToList(),
+                row.LastSeq);
+        }, cancellationToken);
+
+    public Task<ClassificationSaveResult> SaveClassificationAsync(string buyerId, StoredClassification classification, long upToSequence, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var current = await connection.QuerySingleOrDefaultAsync<(string? Kind, string? RuleSetVersion, long ClassifiedSeq)?>(new CommandDefinition(
+                "SELECT kind, rule_set_version, classified_seq FROM buyers WHERE id = @buyerId", new { buyerId }, transaction, cancellationToken: cancellationToken));
+            if (current is null)
+            {
+                return new ClassificationSaveResult(false, false, null);
+            }
+
+            var previousKind = current.Value.Kind is null ? (Kind?)null : ParseKind(current.Value.Kind);
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE buyers SET kind = @kind, confidence = @Confidence, score = @Score, summary = @Summary, rule_set_version = @RuleSetVersion,
+                    classify_time = @time, classified_seq = MAX(classified_seq, @upToSequence),
+                    reclassify = CASE WHEN last_seq > @upToSequence THEN 1 ELSE 0 END
+                WHERE id = @buyerId
+                """,
+                new { buyerId, kind = KindText(classification.Kind), classification.Confidence, classification.Score, classification.Summary, classification.RuleSetVersion, time = Ids.Timestamp(classification.Time), upToSequence },
+                transaction, cancellationToken: cancellationToken));
+            if (previousKind == classification.Kind && current.Value.RuleSetVersion == classification.RuleSetVersion)
+            {
+                return new ClassificationSaveResult(true, false, null);
+            }
+
+            var kindChanged = previousKind is { } p ? p != classification.Kind : classification.Kind != Kind.Undetermined;
+            IReadOnlyList<string> interactionIds = kindChanged
+                ? (await connection.QueryAsync<string>(new CommandDefinition(
+                    "SELECT id FROM interactions WHERE buyer_id = @buyerId AND seq > @from AND seq <= @upToSequence ORDER BY seq DESC LIMIT 20",
+                    new { buyerId, from = current.Value.ClassifiedSeq, upToSequence }, transaction, cancellationToken: cancellationToken))).ToList()
+                : [];
+            var entry = new ClassificationHistoryRecord(Ids.New("cc"), buyerId, classification.Kind, previousKind, classification.Confidence, classification.Score,
+                classification.Summary, classification.RuleSetVersion, classification.Time, interactionIds);
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO classification_history (id, buyer_id, kind, previous_kind, kind_changed, confidence, score, summary, rule_set_version, time, interaction_ids)
+                VALUES (@Id, @BuyerId, @kind, @previousKind, @kindChanged, @Confidence, @Score, @Summary, @RuleSetVersion, @time, @ids)
+                """,
+                new
+                {
+                    entry.Id,
+                    entry.BuyerId,
+                    kind = KindText(entry.Kind),
+                    previousKind = current.Value.Kind,
+                    kindChanged = kindChanged ? 1 : 0,
+                    entry.Confidence,
+                    entry.Score,
+                    entry.Summary,
+                    entry.RuleSetVersion,
+                    time = Ids.Timestamp(entry.Time),
+                    ids = JsonSerializer.Serialize(interactionIds),
+                },
+                transaction, cancellationToken: cancellationToken));
+            return new ClassificationSaveResult(true, kindChanged, entry);
+        }, cancellationToken);
+
+    public async Task<IReadOnlyList<string>> ListBuyersToReclassifyAsync(int limit, CancellationToken cancellationToken) =>
+        (await database.ReadAsync(connection => connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT id FROM buyers WHERE reclassify = 1 LIMIT @limit", new { limit }, cancellationToken: cancellationToken)), cancellationToken)).ToList();
+
+    public Task<Page<ClassificationHistoryRecord>> ListClassificationHistoryAsync(string buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken) =>
+        ListHistoryAsync("buyer_id = @buyerId", buyerId, pageSize, pageToken, cancellationToken);
+
+    public Task<Page<ClassificationHistoryRecord>> ListClassificationChangesAsync(string? buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken) =>
+        ListHistoryAsync(buyerId is null ? "kind_changed = 1" : "buyer_id = @buyerId AND kind_changed = 1", buyerId, pageSize, pageToken, cancellationToken);
+
+    public async Task<IReadOnlyList<BuyerNameChange>> ListNameChangesAsync(long afterSequence, int limit, CancellationToken cancellationToken)
+    {
+        var rows = await database.ReadAsync(connection => connection.QueryAsync<(long Seq, string BuyerId, string? DisplayName, string? Aliases)>(new CommandDefinition(
+            "SELECT c.seq, c.buyer_id, b.display_name, b.aliases FROM buyer_changes c LEFT JOIN buyers b ON b.id = c.buyer_id WHERE c.seq > @afterSequence ORDER BY c.seq LIMIT @limit",
+            new { afterSequence, limit }, cancellationToken: cancellationToken)), cancellationToken);
+        return rows.Select(r => new BuyerNameChange(r.Seq, r.BuyerId, r.DisplayName is null, r.DisplayName, r.Aliases is null ? [] : ParseList(r.Aliases))).ToList();
+    }
+
+    private async Task<Page<ClassificationHistoryRecord>> ListHistoryAsync(string where, string? buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken)
+    {
+        var after = PageToken.Decode(pageToken, 1);
+        var afterSeq = after is null ? long.MaxValue : long.Parse(after[0], System.Globalization.CultureInfo.InvariantCulture);
+        var rows = (await database.ReadAsync(connection => connection.QueryAsync<HistoryRow>(new CommandDefinition(
+            $"SELECT seq, id, buyer_id AS BuyerId, kind, previous_kind AS PreviousKind, confidence, score, summary, rule_set_version AS RuleSetVersion, time, interaction_ids AS InteractionIds FROM classification_history WHERE {where} AND seq < @afterSeq ORDER BY seq DESC LIMIT @limit",
+            new { buyerId, afterSeq, limit = pageSize + 1 }, cancellationToken: cancellationToken)), cancellationToken)).ToList();
+        var items = rows.Take(pageSize).ToList();
+        var next = rows.Count > pageSize ? PageToken.Encode(items[^1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)) : "";
+        return new Page<ClassificationHistoryRecord>(items.Select(r => r.ToRecord()).ToList(), next);
+    }
+
+    private static async Task<BuyerRecord?> GetBuyerAsync(SqliteConnection connection, SqliteTransaction? transaction, string id, CancellationToken cancellationToken) =>
+        (await connection.QuerySingleOrDefaultAsync<BuyerRow>(new CommandDefinition(
+            $"SELECT {BuyerRow.Columns} FROM buyers WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken)))?.ToRecord();
+
+    private static Task<string?> ExternalIdOwnerAsync(SqliteConnection connection, SqliteTransaction transaction, string externalId, CancellationToken cancellationToken) =>
+        connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+            "SELECT id FROM buyers WHERE external_id = @externalId", new { externalId }, transaction, cancellationToken: cancellationToken));
+
+    private static async Task WriteNamesAsync(SqliteConnection connection, SqliteTransaction transaction, string id, string displayName, IReadOnlyList<string> aliases, CancellationToken cancellationToken)
+    {
+        var keys = aliases.Prepend(displayName).Select(BuyerNames.Key).Where(k => k.Length > 0).Distinct(StringComparer.Ordinal);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT OR IGNORE INTO buyer_names (name_key, buyer_id) VALUES (@key, @id)", keys.Select(key => new { key, id }), transaction, cancellationToken: cancellationToken));
+    }
+
+    private static Task AppendChangeAsync(SqliteConnection connection, SqliteTransaction transaction, string id, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition("INSERT INTO buyer_changes (buyer_id) VALUES (@id)", new { id }, transaction, cancellationToken: cancellationToken));
+
+    private static string NewEtag() => Guid.NewGuid().ToString("N")[..16];
+
+    internal static string KindText(Kind kind) => kind.ToString().ToLowerInvariant();
+
+    internal static Kind ParseKind(string text) => Enum.Parse<Kind>(text, ignoreCase: true);
+
+    internal static IReadOnlyList<string> ParseList(string json) => JsonSerializer.Deserialize<List<string>>(json) ?? [];
+
+    /// <summary>
+    /// Inserts interactions with prepared commands and accumulates the per-buyer and per-type totals in memory,
+    /// writing them once per buyer (and type) in <see cref="Flush"/>, before the transaction commits.
+    /// Sequences are assigned here: the writer runs inside the write transaction, so nobody else can take one.
+    /// </summary>
+    private sealed class InteractionWriter : IDisposable
+    {
+        private readonly SqliteCommand _insert;
+        private readonly SqliteParameter[] _p;
+        private readonly SqliteConnection _connection;
+        private readonly SqliteTransaction _transaction;
+        private readonly Dictionary<(string Buyer, int Type), Stats> _stats = [];
+        private readonly Dictionary<string, (long Count, long LastSeq)> _buyers = new(StringComparer.Ordinal);
+        private long _nextSeq;
+
+        public InteractionWriter(SqliteConnection connection, SqliteTransaction transaction)
+        {
+            _connection = connection;
+            _transaction = transaction;
+            using (var max = connection.CreateCommand())
+            {
+                max.Transaction = transaction;
+                max.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM interactions";
+                _nextSeq = (long)max.ExecuteScalar()! + 1;
+            }
+
+            _insert = connection.CreateCommand();
+            _insert.Transaction = transaction;
+            _insert.CommandText =
+                "INSERT INTO interactions (seq, id, buyer_id, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time) " +
+                "VALUES ($seq, $id, $buyer, $type, $at, $amount, $currency, $channel, $note, $key, $created) ON CONFLICT DO NOTHING";
+            _p = new[] { "$seq", "$id", "$buyer", "$type", "$at", "$amount", "$currency", "$channel", "$note", "$key", "$created" }
+                .Select(name => _insert.Parameters.Add(new SqliteParameter { ParameterName = name }))
+                .ToArray();
+            _insert.Prepare();
+        }
+
+        /// <summary>Inserts the interaction; its sequence, or null when the buyer already has its idempotency key.</summary>
+        public long? TryInsert(InteractionRecord interaction)
+        {
+            var seq = _nextSeq;
+            var at = Ids.Timestamp(interaction.OccurredAt);
+            _p[0].Value = seq;
+            _p[1].Value = interaction.Id;
+            _p[2].Value = interaction.BuyerId;
+            _p[3].Value = (int)interaction.Type;
+            _p[4].Value = at;
+            _p[5].Value = (object?)interaction.Amount ?? DBNull.Value;
+            _p[6].Value = (object?)interaction.Currency ?? DBNull.Value;
+            _p[7].Value = (object?)interaction.Channel ?? DBNull.Value;
+            _p[8].Value = (object?)interaction.Note ?? DBNull.Value;
+            _p[9].Value = (object?)interaction.IdempotencyKey ?? DBNull.Value;
+            _p[10].Value = Ids.Timestamp(interaction.CreateTime);
+            if (_insert.ExecuteNonQuery() == 0)
+            {
+                return null;
+            }
+
+            _nextSeq++;
+            var key = (interaction.BuyerId, (int)interaction.Type);
+            if (!_stats.TryGetValue(key, out var stats))
+            {
+                stats = new Stats(at, interaction.Id);
+                _stats[key] = stats;
+            }
+
+            stats.Add(at, interaction.Id, interaction.Amount);
+            _buyers[interaction.BuyerId] = (_buyers.GetValueOrDefault(interaction.BuyerId).Count + 1, seq);
+            return seq;
+        }
+
+        /// <summary>Writes the accumulated totals and marks the buyers for reclassification.</summary>
+        public void Flush()
+        {
+            if (_stats.Count > 0)
+            {
+                using var upsert = _connection.CreateCommand();
+                upsert.Transaction = _transaction;
+                upsert.CommandText =
+                    """
+                    INSERT INTO buyer_interaction_stats (buyer_id, type, count, amount_total, amount_count, first_at, first_id, last_at, last_id)
+                    VALUES ($buyer, $type, $count, $amount, $amountCount, $firstAt, $firstId, $lastAt, $lastId)
+                    ON CONFLICT (buyer_id, type) DO UPDATE SET
+                        count = count + excluded.count,
+                        amount_total = amount_total + excluded.amount_total,
+                        amount_count = amount_count + excluded.amount_count,
+                        first_id = CASE WHEN excluded.first_at < first_at THEN excluded.first_id ELSE first_id END,
+                        first_at = MIN(first_at, excluded.first_at),
+                        last_id = CASE WHEN excluded.last_at >= last_at THEN excluded.last_id ELSE last_id END,
+                        last_at = MAX(last_at, excluded.last_at)
+                    """;
+                var p = new[] { "$buyer", "$type", "$count", "$amount", "$amountCount", "$firstAt", "$firstId", "$lastAt", "$lastId" }
+                    .Select(name => upsert.Parameters.Add(new SqliteParameter { ParameterName = name }))
+                    .ToArray();
+                upsert.Prepare();
+                foreach (var ((buyer, type), s) in _stats)
+                {
+                    p[0].Value = buyer;
+                    p[1].Value = type;
+                    p[2].Value = s.Count;
+                    p[3].Value = s.AmountTotal;
+                    p[4].Value = s.AmountCount;
+                    p[5].Value = s.FirstAt;
+                    p[6].Value = s.FirstId;
+                    p[7].Value = s.LastAt;
+                    p[8].Value = s.LastId;
+                    upsert.ExecuteNonQuery();
+                }
+
+                _stats.Clear();
+            }
+
+            if (_buyers.Count > 0)
+            {
+                using var mark = _connection.CreateCommand();
+                mark.Transaction = _transaction;
+                mark.CommandText = "UPDATE buyers SET interaction_count = interaction_count + $count, last_seq = MAX(last_seq, $seq), reclassify = 1 WHERE id = $buyer";
+                var count = mark.Parameters.Add(new SqliteParameter { ParameterName = "$count" });
+                var seq = mark.Parameters.Add(new SqliteParameter { ParameterName = "$seq" });
+                var buyer = mark.Parameters.Add(new SqliteParameter { ParameterName = "$buyer" });
+                mark.Prepare();
+                foreach (var (id, (n, last)) in _buyers)
+                {
+                    count.Value = n;
+                    seq.Value = last;
+                    buyer.Value = id;
+                    mark.ExecuteNonQuery();
+                }
+
+                _buyers.Clear();
+            }
+        }
+
+        public void Dispose() => _insert.Dispose();
+
+        private sealed class Stats(string firstAt, string firstId)
+        {
+            public long Count { get; private set; }
+
+            public double AmountTotal { get; private set; }
+
+            public long AmountCount { get; private set; }
+
+            public string FirstAt { get; private set; } = firstAt;
+
+            public string FirstId { get; private set; } = firstId;
+
+            public string LastAt { get; private set; } = firstAt;
+
+            public string LastId { get; private set; } = firstId;
+
+            public void Add(string at, string id, double? amount)
+            {
+                Count++;
+                if (amount is { } a)
+                {
+                    AmountTotal += a;
+                    AmountCount++;
+                }
+
+                if (string.CompareOrdinal(at, FirstAt) < 0)
+                {
+                    FirstAt = at;
+                    FirstId = id;
+                }
+
+                if (string.CompareOrdinal(at, LastAt) >= 0)
+                {
+                    LastAt = at;
+                    LastId = id;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Finds or creates the buyer an import item names, with prepared commands and a cache for the batch
+    /// (imports usually carry many interactions per buyer).
+    /// </summary>
+    private sealed class BuyerResolver : IDisposable
+    {
+        private readonly SqliteCommand _byId;
+        private readonly SqliteCommand _byExternalId;
+        private readonly SqliteCommand _byName;
+        private readonly SqliteCommand _insertBuyer;
+        private readonly SqliteCommand _insertName;
+        private readonly SqliteCommand _insertChange;
+        private readonly Dictionary<string, string?> _ids = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _externalIds = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+
+        public BuyerResolver(SqliteConnection connection, SqliteTransaction transaction)
+        {
+            SqliteCommand Command(string sql, params string[] parameters)
+            {
+                var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = sql;
+                foreach (var name in parameters)
+                {
+                    command.Parameters.Add(new SqliteParameter { ParameterName = name });
+                }
+
+                return command;
+            }
+
+            _byId = Command("SELECT id FROM buyers WHERE id = $v", "$v");
+            _byExternalId = Command("SELECT id FROM buyers WHERE external_id = $v", "$v");
+            _byName = Command("SELECT b.id FROM buyer_names n JOIN buyers b ON b.id = n.buyer_id WHERE n.name_key = $v ORDER BY b.create_time, b.id LIMIT 1", "$v");
+            _insertBuyer = Command(
+                "INSERT INTO buyers (id, display_name, name_key, external_id, create_time, update_time, etag, reclassify) VALUES ($id, $name, $key, $external, $time, $time, $etag, 1)",
+                "$id", "$name", "$key", "$external", "$time", "$etag");
+            _insertName = Command("INSERT OR IGNORE INTO buyer_names (name_key, buyer_id) VALUES ($key, $id)", "$key", "$id");
+            _insertChange = Command("INSERT INTO buyer_changes (buyer_id) VALUES ($id)", "$id");
+        }
+
+        public int Created { get; private set; }
+
+        public string? Resolve(ImportItem item, DateTimeOffset now)
+        {
+            if (!string.IsNullOrEmpty(item.BuyerId))
+            {
+                if (!_ids.TryGetValue(item.BuyerId, out var found))
+                {
+                    found = Scalar(_byId, item.BuyerId);
+                    _ids[item.BuyerId] = found;
+                }
+
+                return found;
+            }
+
+            if (!string.IsNullOrEmpty(item.BuyerExternalId))
+            {
+                if (_externalIds.TryGetValue(item.BuyerExternalId, out var cached))
+                {
+                    return cached;
+                }
+
+                var id = Scalar(_byExternalId, item.BuyerExternalId)
+                    ?? Create(string.IsNullOrWhiteSpace(item.BuyerDisplayName) ? item.BuyerExternalId : item.BuyerDisplayName, item.BuyerExternalId, now);
+                _externalIds[item.BuyerExternalId] = id;
+                return id;
+            }
+
+            if (!string.IsNullOrWhiteSpace(item.BuyerDisplayName))
+            {
+                var key = BuyerNames.Key(item.BuyerDisplayName);
+                if (_names.TryGetValue(key, out var cached))
+                {
+                    return cached;
+                }
+
+                var id = Scalar(_byName, key) ?? Create(item.BuyerDisplayName, null, now);
+                _names[key] = id;
+                return id;
+            }
+
+            return null;
+        }
+
+        private string Create(string displayName, string? externalId, DateTimeOffset now)
+        {
+            var id = Ids.New("b");
+            var name = displayName.Trim();
+            var key = BuyerNames.Key(name);
+            var time = Ids.Timestamp(now);
+            _insertBuyer.Parameters[0].Value = id;
+            _insertBuyer.Parameters[1].Value = name;
+            _insertBuyer.Parameters[2].Value = key;
+            _insertBuyer.Parameters[3].Value = (object?)externalId ?? DBNull.Value;
+            _insertBuyer.Parameters[4].Value = time;
+            _insertBuyer.Parameters[5].Value = NewEtag();
+            _insertBuyer.ExecuteNonQuery();
+            _insertName.Parameters[0].Value = key;
+            _insertName.Parameters[1].Value = id;
+            _insertName.ExecuteNonQuery();
+            _insertChange.Parameters[0].Value = id;
+            _insertChange.ExecuteNonQuery();
+            _names.TryAdd(key, id);
+            Created++;
+            return id;
+        }
+
+        private static string? Scalar(SqliteCommand command, string value)
+        {
+            command.Parameters[0].Value = value;
+            return command.ExecuteScalar() as string;
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in new[] { _byId, _byExternalId, _byName, _insertBuyer, _insertName, _insertChange })
+            {
+                command.Dispose();
+            }
+        }
+    }
+}
+
+/// <summary>A buyer row as stored. No CASTs: on an empty result SQLite reports a cast column as a blob, which breaks materialisation.</summary>
+internal sealed record BuyerRow(
+    string Id,
+    string DisplayName,
+    string NameKey,
+    string? Industry,
+    long Market,
+    string? ExternalId,
+    string Aliases,
+    string? Notes,
+    string CreateTime,
+    string UpdateTime,
+    string Etag,
+    string? Kind,
+    double? Confidence,
+    double? Score,
+    string? Summary,
+    string? RuleSetVersion,
+    string? ClassifyTime,
+    long InteractionCount,
+    long LastSeq)
+{
+    public const string Columns =
+        "id, display_name AS DisplayName, name_key AS NameKey, industry, market AS Market, external_id AS ExternalId, aliases, notes, " +
+        "create_time AS CreateTime, update_time AS UpdateTime, etag, kind, confidence, score, summary, rule_set_version AS RuleSetVersion, " +
+        "classify_time AS ClassifyTime, interaction_count AS InteractionCount, last_seq AS LastSeq";
+
+    public BuyerRecord ToRecord() => new(
+        Id,
+        DisplayName,
+        Industry,
+        (MarketKind)Market,
+        ExternalId,
+        SqliteBuyerStore.ParseList(Aliases),
+        Notes,
+        Ids.ParseTimestamp(CreateTime),
+        Ids.ParseTimestamp(UpdateTime),
+        Etag,
+        Kind is null || ClassifyTime is null
+            ? null
+            : new StoredClassification(SqliteBuyerStore.ParseKind(Kind), Confidence ?? 0, Score ?? 0, Summary ?? "", RuleSetVersion ?? "", Ids.ParseTimestamp(ClassifyTime)),
+        InteractionCount);
+}
+
+/// <summary>An interaction row as stored.</summary>
+internal sealed record InteractionRow(long Seq, string Id, string BuyerId, long Type, string OccurredAt, double? Amount, string? Currency, string? Channel, string? Note, string? IdempotencyKey, string CreateTime)
+{
+    public const string Columns =
+        "seq AS Seq, id, buyer_id AS BuyerId, type AS Type, occurred_at AS OccurredAt, amount, currency, channel, note, idempotency_key AS IdempotencyKey, create_time AS CreateTime";
+
+    public InteractionRecord ToRecord() =>
+        new(Id, BuyerId, (InteractionKind)Type, Ids.ParseTimestamp(OccurredAt), Amount, Currency, Channel, Note, IdempotencyKey, Ids.ParseTimestamp(CreateTime));
+}
+
+internal sealed record StatsRow(long Type, long Count, double AmountTotal, long AmountCount, string FirstAt, string FirstId, string LastAt, string LastId)
+{
+    public InteractionTypeStats ToRecord() =>
+        new((InteractionKind)Type, Count, AmountTotal, AmountCount, Ids.ParseTimestamp(FirstAt), FirstId, Ids.ParseTimestamp(LastAt), LastId);
+}
+
+internal sealed record HistoryRow(long Seq, string Id, string BuyerId, string Kind, string? PreviousKind, double Confidence, double Score, string Summary, string RuleSetVersion, string Time, string InteractionIds)
+{
+    public ClassificationHistoryRecord ToRecord() => new(
+        Id,
+        BuyerId,
+        SqliteBuyerStore.ParseKind(Kind),
+        PreviousKind is null ? null : SqliteBuyerStore.ParseKind(PreviousKind),
+        Confidence,
+        Score,
+        Summary,
+        RuleSetVersion,
+        Ids.ParseTimestamp(Time),
+        SqliteBuyerStore.ParseList(InteractionIds));
+}

@@ -1,0 +1,341 @@
+using Advisor.Server.Classification;
+using Advisor.Server.Storage;
+
+namespace Advisor.Server.Tests.Storage;
+
+/// <summary>
+/// What every <see cref="IBuyerStore"/> must do, written once and run against each provider
+/// (sealed subclasses at the end). Each test makes its own buyers, so the tests share one database.
+/// </summary>
+public abstract class BuyerStoreContractTests<TProvider>(TProvider provider)
+    where TProvider : StoreProvider
+{
+    private static readonly DateTimeOffset T0 = new(2024, 1, 1, 9, 0, 0, TimeSpan.Zero);
+
+    protected TProvider Provider { get; } = provider;
+
+    private IBuyerStore Store => Provider.Get<IBuyerStore>();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Create_get_update_with_etag_and_delete()
+    {
+        var external = "crm-" + Unique();
+        var created = await Store.CreateBuyerAsync(Ids.New("b"), Values("Acme " + Unique(), external, "Consulting", ["ACME Inc"]), null, T0, Ct);
+        created.Status.ShouldBe(BuyerWriteStatus.Ok);
+        var buyer = created.Buyer!;
+        buyer.ExternalId.ShouldBe(external);
+        buyer.Aliases.ShouldBe(["ACME Inc"]);
+        buyer.CreateTime.ShouldBe(T0);
+        buyer.Classification.ShouldBeNull();
+        (await Store.GetBuyerAsync(buyer.Id, Ct))!.Etag.ShouldBe(buyer.Etag);
+
+        (await Store.CreateBuyerAsync(Ids.New("b"), Values("Other", external), null, T0, Ct)).Status.ShouldBe(BuyerWriteStatus.ExternalIdTaken);
+
+        var renamed = await Store.UpdateBuyerAsync(buyer.Id, Values("Acme Renamed", null, "law"), BuyerFields.DisplayName | BuyerFields.Industry, buyer.Etag, T0.AddHours(1), Ct);
+        renamed.Status.ShouldBe(BuyerWriteStatus.Ok);
+        renamed.Buyer!.DisplayName.ShouldBe("Acme Renamed");
+        renamed.Buyer.Industry.ShouldBe("law");
+        renamed.Buyer.ExternalId.ShouldBe(external, "fields outside the mask keep their values");
+        renamed.Buyer.Etag.ShouldNotBe(buyer.Etag);
+        renamed.Buyer.UpdateTime.ShouldBe(T0.AddHours(1));
+
+        var stale = await Store.UpdateBuyerAsync(buyer.Id, Values("Lost update"), BuyerFields.DisplayName, buyer.Etag, T0, Ct);
+        stale.Status.ShouldBe(BuyerWriteStatus.EtagMismatch);
+        (await Store.GetBuyerAsync(buyer.Id, Ct))!.DisplayName.ShouldBe("Acme Renamed");
+
+        (await Store.DeleteBuyerAsync(buyer.Id, buyer.Etag, Ct)).Status.ShouldBe(BuyerWriteStatus.EtagMismatch);
+        (await Store.DeleteBuyerAsync(buyer.Id, renamed.Buyer.Etag, Ct)).Status.ShouldBe(BuyerWriteStatus.Ok);
+        (await Store.GetBuyerAsync(buyer.Id, Ct)).ShouldBeNull();
+        (await Store.DeleteBuyerAsync(buyer.Id, null, Ct)).Status.ShouldBe(BuyerWriteStatus.NotFound);
+        (await Store.UpdateBuyerAsync(buyer.Id, Values("x"), BuyerFields.DisplayName, null, T0, Ct)).Status.ShouldBe(BuyerWriteStatus.NotFound);
+    }
+
+    [Fact]
+    public async Task Create_with_a_request_id_is_stored_once_even_when_retried_concurrently()
+    {
+        var requestId = Guid.NewGuid().ToString();
+        var name = "Retry " + Unique();
+        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Store.CreateBuyerAsync(Ids.New("b"), Values(name), requestId, T0, Ct)));
+        results.ShouldAllBe(r => r.Status == BuyerWriteStatus.Ok);
+        results.Select(r => r.Buyer!.Id).Distinct().Count().ShouldBe(1);
+        (await Store.FindBuyersByNameAsync(name, 10, Ct)).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Names_and_aliases_match_case_and_space_insensitively()
+    {
+        var tag = Unique();
+        var buyer = (await Store.CreateBuyerAsync(Ids.New("b"), Values($"Northwind {tag} Traders", aliases: [$"NW {tag}"]), null, T0, Ct)).Buyer!;
+        (await Store.FindBuyersByNameAsync($"  northwind   {tag.ToUpperInvariant()} traders ", 5, Ct)).Single().Id.ShouldBe(buyer.Id);
+        (await Store.FindBuyersByNameAsync($"nw {tag}", 5, Ct)).Single().Id.ShouldBe(buyer.Id);
+        (await Store.FindBuyersByNameAsync($"northwind {tag}", 5, Ct)).ShouldBeEmpty("matching is exact; fuzzy search is the name index's job");
+    }
+
+    [Fact]
+    public async Task List_orders_by_name_pages_and_filters_by_industry_and_kind()
+    {
+        var industry = "industry-" + Unique();
+        var names = new[] { "delta", "Alpha", "charlie", "Bravo", "echo" };
+        var ids = new List<string>();
+        foreach (var name in names)
+        {
+            ids.Add((await Store.CreateBuyerAsync(Ids.New("b"), Values(name, industry: industry.ToUpperInvariant()), null, T0, Ct)).Buyer!.Id);
+        }
+
+        var seen = new List<BuyerRecord>();
+        string? token = null;
+        do
+        {
+            var page = await Store.ListBuyersAsync(new BuyerFilter(null, industry), 2, token, Ct);
+            page.TotalSize.ShouldBe(5);
+            page.Items.Count.ShouldBeLessThanOrEqualTo(2);
+            seen.AddRange(page.Items);
+            token = page.NextPageToken.Length > 0 ? page.NextPageToken : null;
+        }
+        while (token is not null);
+
+        seen.Select(b => b.DisplayName).ShouldBe(["Alpha", "Bravo", "charlie", "delta", "echo"]);
+
+        await Store.SaveClassificationAsync(ids[0], Classified(Kind.Client), 0, Ct);
+        var clients = await Store.ListBuyersAsync(new BuyerFilter(Kind.Client, industry), 10, null, Ct);
+        clients.Items.Single().Id.ShouldBe(ids[0]);
+        clients.TotalSize.ShouldBe(1);
+        await Should.ThrowAsync<FormatException>(() => Store.ListBuyersAsync(new BuyerFilter(null, null), 10, "garbage!", Ct));
+    }
+
+    [Fact]
+    public async Task Recorded_interactions_are_idempotent_by_request_id_and_by_key()
+    {
+        var buyer = await NewBuyerAsync();
+        var first = await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.Meeting, T0, key: "k1"), "req-" + buyer, Ct);
+        first.Status.ShouldBe(InteractionWriteStatus.Created);
+
+        var sameRequest = await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.Purchase, T0.AddDays(1)), "req-" + buyer, Ct);
+        sameRequest.Status.ShouldBe(InteractionWriteStatus.Duplicate);
+        sameRequest.Interaction!.Id.ShouldBe(first.Interaction!.Id);
+
+        var sameKey = await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.Purchase, T0.AddDays(2), key: "k1"), null, Ct);
+        sameKey.Status.ShouldBe(InteractionWriteStatus.Duplicate);
+        sameKey.Interaction!.Id.ShouldBe(first.Interaction.Id);
+        sameKey.Interaction.Type.ShouldBe(InteractionKind.Meeting);
+
+        (await Store.RecordInteractionAsync(Interaction(Ids.New("b"), InteractionKind.Meeting, T0), null, Ct)).Status.ShouldBe(InteractionWriteStatus.BuyerNotFound);
+        (await Store.GetBuyerAsync(buyer, Ct))!.InteractionCount.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Interactions_list_newest_first_across_pages_with_the_total()
+    {
+        var buyer = await NewBuyerAsync();
+        for (var i = 0; i < 7; i++)
+        {
+            (await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.Purchase, T0.AddDays(i % 3 == 0 ? 10 - i : i), amount: i), null, Ct)).Status.ShouldBe(InteractionWriteStatus.Created);
+        }
+
+        var seen = new List<InteractionRecord>();
+        string? token = null;
+        do
+        {
+            var page = (await Store.ListInteractionsAsync(buyer, 3, token, Ct))!;
+            page.TotalSize.ShouldBe(7);
+            seen.AddRange(page.Items);
+            token = page.NextPageToken.Length > 0 ? page.NextPageToken : null;
+        }
+        while (token is not null);
+
+        seen.Count.ShouldBe(7);
+        seen.Select(i => i.Id).ShouldBeUnique();
+        seen.Select(i => i.OccurredAt).ShouldBeInOrder(SortDirection.Descending);
+        (await Store.ListInteractionsAsync(Ids.New("b"), 3, null, Ct)).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task An_import_batch_matches_or_creates_buyers_skips_duplicates_and_rejects_unknown_ids()
+    {
+        var existing = await NewBuyerAsync();
+        var external = "ext-" + Unique();
+        var name = "Fresh " + Unique();
+        var items = new List<ImportItem>
+        {
+            Item(0, existing, null, null, InteractionKind.AgreementSigned, T0, "a"),
+            Item(1, existing, null, null, InteractionKind.Meeting, T0.AddDays(3), "b"),
+            Item(2, existing, null, null, InteractionKind.Meeting, T0.AddDays(1), "b"),
+            Item(3, null, external, "Made By External", InteractionKind.Purchase, T0, "c", amount: 10),
+            Item(4, null, external, null, InteractionKind.Purchase, T0.AddDays(5), "d", amount: 30),
+            Item(5, null, null, name, InteractionKind.Consultation, T0, null),
+            Item(6, null, null, name.ToUpperInvariant(), InteractionKind.Consultation, T0.AddDays(-2), null),
+            Item(7, Ids.New("b"), null, null, InteractionKind.Meeting, T0, null),
+        };
+        var result = await Store.ImportBatchAsync(items, Ct);
+        result.Items.Select(i => i.Status).ShouldBe([
+            ImportItemStatus.Accepted, ImportItemStatus.Accepted, ImportItemStatus.Duplicate, ImportItemStatus.Accepted,
+            ImportItemStatus.Accepted, ImportItemStatus.Accepted, ImportItemStatus.Accepted, ImportItemStatus.Rejected]);
+        result.Items[7].Field.ShouldBe("interaction.buyer_id");
+        result.Items[7].Reason.ShouldNotBeNullOrWhiteSpace();
+        result.BuyersCreated.ShouldBe(2);
+
+        var again = await Store.ImportBatchAsync([Item(0, existing, null, null, InteractionKind.AgreementSigned, T0, "a"), Item(1, null, external, null, InteractionKind.Purchase, T0, "c")], Ct);
+        again.Items.ShouldAllBe(i => i.Status == ImportItemStatus.Duplicate);
+        again.BuyersCreated.ShouldBe(0);
+
+        var byExternal = (await Store.ListBuyersAsync(new BuyerFilter(null, null), 1000, null, Ct)).Items.Single(b => b.ExternalId == external);
+        byExternal.DisplayName.ShouldBe("Made By External");
+        byExternal.InteractionCount.ShouldBe(2);
+        var profile = (await Store.GetProfileAsync(byExternal.Id, 5, Ct))!;
+        var purchases = profile.Stats.Single();
+        purchases.Type.ShouldBe(InteractionKind.Purchase);
+        purchases.Count.ShouldBe(2);
+        purchases.AmountTotal.ShouldBe(40);
+        purchases.AmountCount.ShouldBe(2);
+        purchases.FirstAt.ShouldBe(T0);
+        purchases.LastAt.ShouldBe(T0.AddDays(5));
+        purchases.LastInteractionId.ShouldBe(items[4].Interaction.Id);
+        purchases.FirstInteractionId.ShouldBe(items[3].Interaction.Id);
+
+        var byName = (await Store.FindBuyersByNameAsync(name, 5, Ct)).Single();
+        byName.InteractionCount.ShouldBe(2);
+        var consultations = (await Store.GetProfileAsync(byName.Id, 5, Ct))!.Stats.Single();
+        consultations.FirstInteractionId.ShouldBe(items[6].Interaction.Id, "first is by occurred_at, not by arrival");
+        consultations.LastInteractionId.ShouldBe(items[5].Interaction.Id);
+
+        var toClassify = await Store.ListBuyersToReclassifyAsync(100_000, Ct);
+        toClassify.ShouldContain(existing);
+        toClassify.ShouldContain(byName.Id);
+    }
+
+    [Fact]
+    public async Task Profiles_carry_totals_and_the_latest_notes_and_a_sequence_for_the_save()
+    {
+        var buyer = await NewBuyerAsync();
+        await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.Message, T0, note: "asked about the roadmap"), null, Ct);
+        await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.Message, T0.AddDays(2), note: "wants a quarterly review"), null, Ct);
+        await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.Purchase, T0.AddDays(1)), null, Ct);
+        var profile = (await Store.GetProfileAsync(buyer, 1, Ct))!;
+        profile.Buyer.Id.ShouldBe(buyer);
+        profile.Stats.Select(s => (s.Type, s.Count)).ShouldBe([(InteractionKind.Purchase, 1L), (InteractionKind.Message, 2L)], ignoreOrder: true);
+        profile.RecentNotes.Single().Note.ShouldBe("wants a quarterly review");
+        profile.LastSequence.ShouldBeGreaterThan(0);
+        (await Store.GetProfileAsync(Ids.New("b"), 1, Ct)).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task Saving_classifications_keeps_history_and_records_kind_changes_with_their_interactions()
+    {
+        var buyer = await NewBuyerAsync();
+        var first = (await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.Purchase, T0), null, Ct)).Interaction!;
+        var profile = (await Store.GetProfileAsync(buyer, 0, Ct))!;
+        var saved = await Store.SaveClassificationAsync(buyer, Classified(Kind.Customer), profile.LastSequence, Ct);
+        saved.Found.ShouldBeTrue();
+        saved.KindChanged.ShouldBeTrue();
+        saved.Entry!.PreviousKind.ShouldBeNull();
+        saved.Entry.InteractionIds.ShouldBe([first.Id]);
+        (await Store.ListBuyersToReclassifyAsync(100_000, Ct)).ShouldNotContain(buyer);
+
+        (await Store.SaveClassificationAsync(buyer, Classified(Kind.Customer), profile.LastSequence, Ct)).Entry.ShouldBeNull("an unchanged result adds no history");
+
+        var signed = (await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.AgreementSigned, T0.AddDays(30)), null, Ct)).Interaction!;
+        var meeting = (await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.Meeting, T0.AddDays(31)), null, Ct)).Interaction!;
+        (await Store.ListBuyersToReclassifyAsync(100_000, Ct)).ShouldContain(buyer);
+        var later = (await Store.GetProfileAsync(buyer, 0, Ct))!;
+        var change = await Store.SaveClassificationAsync(buyer, Classified(Kind.Client), later.LastSequence, Ct);
+        change.KindChanged.ShouldBeTrue();
+        change.Entry!.PreviousKind.ShouldBe(Kind.Customer);
+        change.Entry.InteractionIds.ShouldBe([meeting.Id, signed.Id], ignoreOrder: true);
+        (await Store.GetBuyerAsync(buyer, Ct))!.Classification!.Kind.ShouldBe(Kind.Client);
+
+        var version = await Store.SaveClassificationAsync(buyer, Classified(Kind.Client) with { RuleSetVersion = "v2" }, later.LastSequence, Ct);
+        version.KindChanged.ShouldBeFalse();
+        version.Entry.ShouldNotBeNull("a new rule set version is history, not a change of kind");
+
+        var history = await Store.ListClassificationHistoryAsync(buyer, 10, null, Ct);
+        history.Items.Select(h => h.Kind).ShouldBe([Kind.Client, Kind.Client, Kind.Customer]);
+        var changes = await Store.ListClassificationChangesAsync(buyer, 1, null, Ct);
+        changes.Items.Single().Kind.ShouldBe(Kind.Client);
+        var rest = await Store.ListClassificationChangesAsync(buyer, 1, changes.NextPageToken, Ct);
+        rest.Items.Single().Kind.ShouldBe(Kind.Customer);
+        rest.NextPageToken.ShouldBeEmpty();
+        (await Store.ListClassificationChangesAsync(null, 1000, null, Ct)).Items.Count(c => c.BuyerId == buyer).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task A_save_computed_before_newer_interactions_leaves_the_buyer_marked()
+    {
+        var buyer = await NewBuyerAsync();
+        await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.Purchase, T0), null, Ct);
+        var profile = (await Store.GetProfileAsync(buyer, 0, Ct))!;
+        await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.Purchase, T0.AddDays(1)), null, Ct);
+        await Store.SaveClassificationAsync(buyer, Classified(Kind.Customer), profile.LastSequence, Ct);
+        (await Store.ListBuyersToReclassifyAsync(100_000, Ct)).ShouldContain(buyer);
+    }
+
+    [Fact]
+    public async Task Deleting_a_buyer_removes_its_interactions_and_history()
+    {
+        var buyer = await NewBuyerAsync();
+        await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.Purchase, T0, key: "x"), null, Ct);
+        await Store.SaveClassificationAsync(buyer, Classified(Kind.Customer), 0, Ct);
+        (await Store.DeleteBuyerAsync(buyer, null, Ct)).Status.ShouldBe(BuyerWriteStatus.Ok);
+        (await Store.GetProfileAsync(buyer, 5, Ct)).ShouldBeNull();
+        (await Store.ListClassificationHistoryAsync(buyer, 10, null, Ct)).Items.ShouldBeEmpty();
+        (await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.Purchase, T0, key: "x"), null, Ct)).Status.ShouldBe(InteractionWriteStatus.BuyerNotFound);
+    }
+
+    [Fact]
+    public async Task The_change_feed_lists_creates_updates_and_deletes_in_order()
+    {
+        var start = await LatestSequenceAsync();
+        var buyer = (await Store.CreateBuyerAsync(Ids.New("b"), Values("Feed " + Unique()), null, T0, Ct)).Buyer!;
+        await Store.UpdateBuyerAsync(buyer.Id, Values("Feed Renamed", aliases: ["FR"]), BuyerFields.DisplayName | BuyerFields.Aliases, null, T0, Ct);
+        var imported = await Store.ImportBatchAsync([Item(0, null, null, "Feed Import " + Unique(), InteractionKind.Purchase, T0, null)], Ct);
+        imported.BuyersCreated.ShouldBe(1);
+        await Store.DeleteBuyerAsync(buyer.Id, null, Ct);
+
+        var changes = await Store.ListNameChangesAsync(start, 1000, Ct);
+        changes.Select(c => c.Sequence).ShouldBeInOrder(SortDirection.Ascending);
+        var mine = changes.Where(c => c.BuyerId == buyer.Id).ToList();
+        mine.Count.ShouldBe(3);
+        mine.ShouldAllBe(c => c.Deleted, "the buyer is gone now, so every entry reads as deleted");
+        changes.ShouldContain(c => !c.Deleted && c.DisplayName!.StartsWith("Feed Import", StringComparison.Ordinal));
+        (await Store.ListNameChangesAsync(changes[^1].Sequence, 10, Ct)).ShouldBeEmpty();
+        (await Store.ListNameChangesAsync(start, 1, Ct)).Count.ShouldBe(1);
+    }
+
+    private async Task<long> LatestSequenceAsync()
+    {
+        long last = 0;
+        while (true)
+        {
+            var page = await Store.ListNameChangesAsync(last, 10_000, Ct);
+            if (page.Count == 0)
+            {
+                return last;
+            }
+
+            last = page[^1].Sequence;
+        }
+    }
+
+    private async Task<string> NewBuyerAsync() =>
+        (await Store.CreateBuyerAsync(Ids.New("b"), Values("Buyer " + Unique()), null, T0, Ct)).Buyer!.Id;
+
+    private static string Unique() => Guid.NewGuid().ToString("N")[..10];
+
+    private static BuyerValues Values(string name, string? externalId = null, string? industry = null, IReadOnlyList<string>? aliases = null) =>
+        new(name, industry, MarketKind.Business, externalId, aliases ?? [], null);
+
+    private static StoredClassification Classified(Kind kind) => new(kind, 0.8, kind == Kind.Client ? 3 : -3, "summary", "v1", T0.AddDays(40));
+
+    private static InteractionRecord Interaction(string buyerId, InteractionKind type, DateTimeOffset at, string? key = null, double? amount = null, string? note = null) =>
+        new(Ids.New("i"), buyerId, type, at, amount, amount is null ? null : "EUR", "email", note, key, DateTimeOffset.UtcNow);
+
+    private static ImportItem Item(long index, string? buyerId, string? externalId, string? name, InteractionKind type, DateTimeOffset at, string? key, double? amount = null) =>
+        new(index, buyerId, externalId, name, Interaction("", type, at, key, amount));
+}
+
+public sealed class SqliteBuyerStoreContractTests(SqliteProvider provider)
+    : BuyerStoreContractTests<SqliteProvider>(provider), IClassFixture<SqliteProvider>;
+
+public sealed class PostgresBuyerStoreContractTests(PostgresProvider provider)
+    : BuyerStoreContractTests<PostgresProvider>(provider), IClassFixture<PostgresProvider>;
