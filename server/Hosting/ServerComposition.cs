@@ -1,4 +1,5 @@
 using Advisor.Server.Api;
+using Advisor.Server.Buyers;
 using Advisor.Server.Classification;
 using Advisor.Server.Conversation;
 using Advisor.Server.Storage;
@@ -15,6 +16,7 @@ public static class ServerComposition
         builder.AddAdvisorStorage();
         builder.AddAdvisorCore();
         builder.AddAdvisorApi();
+        builder.AddAdvisorBuyers();
         return builder;
     }
 
@@ -51,6 +53,7 @@ public static class ServerComposition
     {
         app.MapGrpcService<AdvisorGrpcService>();
         app.MapGrpcService<KnowledgeGrpcService>();
+        app.MapAdvisorBuyers();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;
