@@ -2,6 +2,7 @@ using Advisor.Server.Api;
 using Advisor.Server.Buyers;
 using Advisor.Server.Classification;
 using Advisor.Server.Conversation;
+using Advisor.Server.Rules;
 using Advisor.Server.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -15,6 +16,7 @@ public static class ServerComposition
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddAdvisorStorage();
         builder.AddAdvisorCore();
+        builder.AddAdvisorRules();
         builder.AddAdvisorApi();
         builder.AddAdvisorBuyers();
         return builder;
@@ -53,6 +55,7 @@ public static class ServerComposition
     {
         app.MapGrpcService<AdvisorGrpcService>();
         app.MapGrpcService<KnowledgeGrpcService>();
+        app.MapGrpcService<RulesGrpcService>();
         app.MapAdvisorBuyers();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();

@@ -6,7 +6,10 @@ namespace Advisor.Server.Tests.Evaluation;
 
 #pragma warning disable CA2227 // filled by the YAML reader
 
-/// <summary>The project's labelled buyer descriptions and chat questions (tests/Advisor.Server.Tests/Data).</summary>
+/// <summary>
+/// The project's labelled buyer descriptions (server/Data/labelled-buyers.yaml, shipped with the server because
+/// backtests run on it) and chat questions (tests/Advisor.Server.Tests/Data); both are copied to Data/ in the test output.
+/// </summary>
 public static class LabelledSets
 {
     public static string DataDirectory => Path.Combine(AppContext.BaseDirectory, "Data");

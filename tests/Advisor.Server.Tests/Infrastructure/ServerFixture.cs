@@ -25,6 +25,8 @@ public class ServerFixture : IAsyncLifetime
 
     public KnowledgeService.KnowledgeServiceClient Knowledge => new(Channel);
 
+    public RulesService.RulesServiceClient Rules => new(Channel);
+
     /// <summary>Extra command-line arguments for the server, for fixtures that need other settings.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
