@@ -53,5 +53,6 @@ public static class StorageComposition
         services.AddSingleton<IRuleSetStore, PostgresRuleSetStore>();
         services.AddSingleton<IKnowledgeVersionStore, PostgresKnowledgeVersionStore>();
         services.AddSingleton<IStoreHealth, PostgresStoreHealth>();
+        services.AddSingleton<IBuyerStore, PostgresBuyerStore>();
     }
 }
