@@ -1,4 +1,5 @@
 using Advisor.Server.Api;
+using Advisor.Server.Buyers;
 using Advisor.Server.Classification;
 using Advisor.Server.Conversation;
 using Advisor.Server.Rules;
@@ -17,6 +18,7 @@ public static class ServerComposition
         builder.AddAdvisorCore();
         builder.AddAdvisorRules();
         builder.AddAdvisorApi();
+        builder.AddAdvisorBuyers();
         return builder;
     }
 
@@ -54,6 +56,7 @@ public static class ServerComposition
         app.MapGrpcService<AdvisorGrpcService>();
         app.MapGrpcService<KnowledgeGrpcService>();
         app.MapGrpcService<RulesGrpcService>();
+        app.MapAdvisorBuyers();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;
