@@ -38,6 +38,9 @@ public sealed class Violations
 
     public bool Any => _items.Count > 0;
 
+    /// <summary>The violations so far (an import reports them per item instead of failing the call).</summary>
+    public IReadOnlyList<FieldViolation> Items => _items;
+
     public Violations Add(string field, string description)
     {
         _items.Add(new FieldViolation(field, description));

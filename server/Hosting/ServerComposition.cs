@@ -1,4 +1,5 @@
 using Advisor.Server.Api;
+using Advisor.Server.Buyers;
 using Advisor.Server.Classification;
 using Advisor.Server.Conversation;
 using Advisor.Server.Rules;
@@ -19,6 +20,7 @@ public static class ServerComposition
         builder.AddAdvisorRules();
         builder.AddAdvisorSecurity();
         builder.AddAdvisorApi();
+        builder.AddAdvisorBuyers();
         return builder;
     }
 
@@ -59,6 +61,7 @@ public static class ServerComposition
         app.MapGrpcService<KnowledgeGrpcService>();
         app.MapGrpcService<RulesGrpcService>();
         app.MapGrpcService<ApiKeyGrpcService>();
+        app.MapAdvisorBuyers();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;

@@ -55,5 +55,6 @@ public static class StorageComposition
         services.AddSingleton<IApiKeyStore, PostgresApiKeyStore>();
         services.AddSingleton<IKnowledgeVersionStore, PostgresKnowledgeVersionStore>();
         services.AddSingleton<IStoreHealth, PostgresStoreHealth>();
+        services.AddSingleton<IBuyerStore, PostgresBuyerStore>();
     }
 }

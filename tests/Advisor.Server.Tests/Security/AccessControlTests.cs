@@ -10,7 +10,8 @@ namespace Advisor.Server.Tests.Security;
 /// <summary>Every role against every kind of call, on a real server that requires keys, through the generated clients.</summary>
 public sealed class AccessControlTests(SecuredServerFixture server) : IClassFixture<SecuredServerFixture>
 {
-    private static readonly string[] ReaderCalls = ["ask", "topics", "feedback"];
+    private static readonly string[] ReaderCalls = ["ask", "topics", "feedback", "list-buyers"];
+    private static readonly string[] WriterCalls = ["create-buyer"];
     private static readonly string[] AdminCalls = ["rules", "audit", "keys", "list-feedback"];
 
     private string KeyFor(string role) => role switch
@@ -36,6 +37,12 @@ public sealed class AccessControlTests(SecuredServerFixture server) : IClassFixt
                     break;
                 case "feedback":
                     await server.Advisor.SubmitFeedbackAsync(new SubmitFeedbackRequest { RequestId = Guid.NewGuid().ToString(), ExpectedKind = BuyerKind.Client, Comment = "ok" }, options);
+                    break;
+                case "list-buyers":
+                    await new BuyerService.BuyerServiceClient(server.Channel).ListBuyersAsync(new ListBuyersRequest(), options);
+                    break;
+                case "create-buyer":
+                    await new BuyerService.BuyerServiceClient(server.Channel).CreateBuyerAsync(new CreateBuyerRequest { Buyer = new Buyer { DisplayName = "Acme " + Guid.NewGuid().ToString("N")[..6] } }, options);
                     break;
                 case "rules":
                     await server.Rules.GetRuleSetAsync(new GetRuleSetRequest(), options);
@@ -72,6 +79,11 @@ public sealed class AccessControlTests(SecuredServerFixture server) : IClassFixt
                 (await CallAsync(call, KeyFor(role))).ShouldBe(StatusCode.OK, $"{role} → {call}");
             }
 
+            foreach (var call in WriterCalls)
+            {
+                (await CallAsync(call, KeyFor(role))).ShouldBe(role == "reader" ? StatusCode.PermissionDenied : StatusCode.OK, $"{role} → {call}");
+            }
+
             foreach (var call in AdminCalls)
             {
                 (await CallAsync(call, KeyFor(role))).ShouldBe(role == "admin" ? StatusCode.OK : StatusCode.PermissionDenied, $"{role} → {call}");
@@ -84,7 +96,7 @@ public sealed class AccessControlTests(SecuredServerFixture server) : IClassFixt
     {
         var unknown = "adv_k0000000000000000_" + new string('A', 43);
         var wrongSecret = server.ReaderKey[..^4] + "AAAA";
-        foreach (var call in ReaderCalls.Concat(AdminCalls))
+        foreach (var call in ReaderCalls.Concat(WriterCalls).Concat(AdminCalls))
         {
             foreach (var key in new[] { null, "", "not-a-key", unknown, wrongSecret })
             {

@@ -336,3 +336,6 @@ public abstract class BuyerStoreContractTests<TProvider>(TProvider provider)
 
 public sealed class SqliteBuyerStoreContractTests(SqliteProvider provider)
     : BuyerStoreContractTests<SqliteProvider>(provider), IClassFixture<SqliteProvider>;
+
+public sealed class PostgresBuyerStoreContractTests(PostgresProvider provider)
+    : BuyerStoreContractTests<PostgresProvider>(provider), IClassFixture<PostgresProvider>;

@@ -16,6 +16,13 @@ public sealed class CopyToPostgresTests(PostgresInstance postgres) : IAsyncLifet
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "advisor-tests", Guid.NewGuid().ToString("N"));
 
+    /// <summary>The tables <see cref="FillSqliteAsync"/> writes rows to; tables added later are still compared, empty or not.</summary>
+    private static readonly string[] FilledTables =
+    [
+        "rule_sets", "live_rule_set", "knowledge_versions", "classification_log", "feedback", "audit_log",
+        "buyers", "buyer_names", "interactions", "buyer_interaction_stats", "request_ids", "classification_history", "buyer_changes",
+    ];
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private string SqlitePath => Path.Combine(_directory, "advisor.db");
@@ -34,11 +41,17 @@ public sealed class CopyToPostgresTests(PostgresInstance postgres) : IAsyncLifet
         var tables = await SqliteTablesAsync();
         tables.ShouldContain("feedback");
         tables.ShouldContain("live_rule_set");
+        tables.ShouldContain("interactions");
         foreach (var table in tables)
         {
             var source = await SqliteRowsAsync(table);
             var copied = await PostgresRowsAsync(target, table);
             copied.ShouldBe(source, $"table {table} holds the same rows on both sides");
+            if (FilledTables.Contains(table))
+            {
+                source.ShouldNotBeEmpty($"the test fills {table}, so it is really copied");
+            }
+
             output.ShouldMatch($@"(?m)^{table}\s+{source.Count}\s+{source.Count}\s*$");
         }
 
@@ -52,6 +65,18 @@ public sealed class CopyToPostgresTests(PostgresInstance postgres) : IAsyncLifet
         var feedback = await server.Services.GetRequiredService<IFeedbackStore>().ListAsync(5, null, Ct);
         feedback.Items.Count.ShouldBe(5);
         feedback.NextPageToken.ShouldNotBeEmpty();
+
+        // Sequences continue after the copied rows: new interactions and change-feed entries come after the old ones.
+        var buyers = server.Services.GetRequiredService<IBuyerStore>();
+        var acme = (await buyers.FindBuyersByNameAsync("acme", 5, Ct)).ShouldHaveSingleItem();
+        acme.Classification.ShouldNotBeNull().Kind.ShouldBe(Kind.Client);
+        var feedBefore = await buyers.ListNameChangesAsync(0, 10_000, Ct);
+        var added = await buyers.RecordInteractionAsync(new InteractionRecord(Ids.New("i"), acme.Id, InteractionKind.Meeting, DateTimeOffset.UtcNow, null, null, null, null, "after-copy", DateTimeOffset.UtcNow), null, Ct);
+        added.Status.ShouldBe(InteractionWriteStatus.Created);
+        (await buyers.GetProfileAsync(acme.Id, 0, Ct))!.LastSequence.ShouldBeGreaterThan((await SqliteRowsAsync("interactions")).Count);
+        await buyers.UpdateBuyerAsync(acme.Id, new BuyerValues("Acme Copied", null, MarketKind.Business, null, [], null), BuyerFields.DisplayName, null, DateTimeOffset.UtcNow, Ct);
+        var feedAfter = await buyers.ListNameChangesAsync(feedBefore[^1].Sequence, 10, Ct);
+        feedAfter.ShouldHaveSingleItem().DisplayName.ShouldBe("Acme Copied");
     }
 
     [Fact]
@@ -133,6 +158,15 @@ public sealed class CopyToPostgresTests(PostgresInstance postgres) : IAsyncLifet
         }
 
         await log.FlushAsync(Ct);
+        var buyers = app.Services.GetRequiredService<IBuyerStore>();
+        var acme = (await buyers.CreateBuyerAsync(Ids.New("b"), new BuyerValues("Acme Copy", "consulting", MarketKind.Business, "crm-1", ["ACME"], "weekly calls"), "create-acme", DateTimeOffset.UtcNow, Ct)).Buyer!;
+        await buyers.RecordInteractionAsync(new InteractionRecord(Ids.New("i"), acme.Id, InteractionKind.AgreementSigned, DateTimeOffset.UtcNow.AddDays(-30), 1200.5, "EUR", "email", "signed the retainer", "k-1", DateTimeOffset.UtcNow), "record-1", Ct);
+        await buyers.ImportBatchAsync(
+            [.. Enumerable.Range(0, 400).Select(i => new ImportItem(i, null, $"ext-{i % 40}", $"Imported {i % 40}",
+                new InteractionRecord(Ids.New("i"), "", (InteractionKind)(1 + (i % 12)), DateTimeOffset.UtcNow.AddHours(-i), i % 3 == 0 ? null : i, "EUR", "shop", null, $"imp-{i}", DateTimeOffset.UtcNow)))],
+            Ct);
+        var profile = (await buyers.GetProfileAsync(acme.Id, 5, Ct))!;
+        await buyers.SaveClassificationAsync(acme.Id, new StoredClassification(Kind.Client, 0.9, 4, "retainer", "v1", DateTimeOffset.UtcNow), profile.LastSequence, Ct);
         var rules = app.Services.GetRequiredService<IRuleSetStore>();
         await rules.AddDraftAsync(new StoredRuleSet("copy-draft", RuleSetState.Draft, "version: copy-draft", "h", "tests", null, 0, "[]", null, DateTimeOffset.UtcNow, null), Ct);
         await app.StopAsync(Ct);

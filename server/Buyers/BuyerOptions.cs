@@ -1,0 +1,46 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Advisor.Server.Buyers;
+
+/// <summary>Buyer registry settings (configuration section <c>Buyers</c>).</summary>
+public sealed class BuyerOptions
+{
+    public const string Section = "Buyers";
+
+    /// <summary>Most import items committed in one transaction. Larger batches amortise the commit; smaller ones ack sooner.</summary>
+    [Range(1, 100_000)]
+    public int ImportBatchSize { get; set; } = 4096;
+
+    /// <summary>How many of a buyer's latest interaction notes classification reads.</summary>
+    [Range(0, 100)]
+    public int RecentNotes { get; set; } = 5;
+
+    /// <summary>How often the background worker looks for buyers to reclassify when nobody signals it, in milliseconds.</summary>
+    [Range(10, 600_000)]
+    public int ReclassifyIntervalMs { get; set; } = 1000;
+
+    /// <summary>Buyers the background worker reclassifies per round.</summary>
+    [Range(1, 10_000)]
+    public int ReclassifyBatch { get; set; } = 200;
+
+    /// <summary>How long an import must be quiet before the worker reclassifies, so it never slows a running import, in milliseconds.</summary>
+    [Range(0, 60_000)]
+    public int ReclassifyQuietMs { get; set; } = 300;
+
+    /// <summary>How often the name index reads the store's change feed (changes made by other servers), in milliseconds.</summary>
+    [Range(10, 600_000)]
+    public int NameIndexPollMs { get; set; } = 1000;
+}
+
+/// <summary>Demo data (configuration section <c>Demo</c>).</summary>
+public sealed class DemoOptions
+{
+    public const string Section = "Demo";
+
+    /// <summary>Load the demo registry at start (skipped for buyers that already exist).</summary>
+    public bool Seed { get; set; }
+
+    /// <summary>The demo registry file (JSON lines); relative paths are resolved against the app's directory.</summary>
+    [Required]
+    public string File { get; set; } = System.IO.Path.Combine("Data", "demo-registry.jsonl");
+}

@@ -1,0 +1,68 @@
+using Advisor.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Advisor.Server.Buyers;
+
+/// <summary>
+/// Keeps <see cref="BuyerNameIndex"/> current from the store's change feed: searches call
+/// <see cref="CatchUpAsync"/> first (one indexed query when nothing changed, so a write is searchable at once),
+/// and a background loop follows changes made by other servers sharing the store.
+/// </summary>
+public sealed partial class NameIndexFeed(IBuyerStore store, BuyerNameIndex index, IOptions<BuyerOptions> options, ILogger<NameIndexFeed> logger) : BackgroundService
+{
+    private const int PageSize = 5000;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Applies every change committed so far.</summary>
+    public async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                var changes = await store.ListNameChangesAsync(index.Sequence, PageSize, cancellationToken);
+                if (changes.Count > 0)
+                {
+                    index.Apply(changes);
+                }
+
+                if (changes.Count < PageSize)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public override void Dispose()
+    {
+        _gate.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.NameIndexPollMs));
+        do
+        {
+            try
+            {
+                await CatchUpAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Includes the first rounds before migrations have run: the next tick retries.
+                LogFailed(logger, ex);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(EventId = 40, Level = LogLevel.Debug, Message = "Name index catch-up failed; retrying")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,130 @@
+using Advisor.Server.Classification;
+using Advisor.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Advisor.Server.Buyers;
+
+/// <summary>
+/// Tells the reclassification worker that buyers changed, and when the last import batch committed,
+/// so the worker can stay out of a running import's way.
+/// </summary>
+public sealed class RegistryActivity(TimeProvider time) : IDisposable
+{
+    private readonly SemaphoreSlim _signal = new(0, 1);
+    private long _lastImportTicks;
+
+    public DateTimeOffset LastImport => new(Interlocked.Read(ref _lastImportTicks), TimeSpan.Zero);
+
+    public void ImportCommitted()
+    {
+        Interlocked.Exchange(ref _lastImportTicks, time.GetUtcNow().UtcTicks);
+        Changed();
+    }
+
+    public void Changed()
+    {
+        try
+        {
+            _signal.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled; one wake-up covers every change so far.
+        }
+    }
+
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
+
+    public void Dispose() => _signal.Dispose();
+}
+
+/// <summary>
+/// Reclassifies buyers whose history changed (marked by every interaction insert), off the write path so imports
+/// run at full speed. Each save records the buyer's classification history and any change of kind. Marks are in
+/// the database, so work interrupted by a crash is picked up after the restart.
+/// </summary>
+public sealed partial class ReclassificationWorker(
+    IBuyerStore store,
+    RegistryClassifier classifier,
+    SnapshotHolder snapshots,
+    RegistryActivity activity,
+    IOptions<BuyerOptions> options,
+    TimeProvider time,
+    ILogger<ReclassificationWorker> logger) : BackgroundService
+{
+    /// <summary>Reclassifies every marked buyer now (used by tools and tests that need the registry settled).</summary>
+    public async Task<int> RunUntilIdleAsync(CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (true)
+        {
+            var done = await RunRoundAsync(cancellationToken);
+            total += done;
+            if (done == 0)
+            {
+                return total;
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await activity.WaitAsync(TimeSpan.FromMilliseconds(o.ReclassifyIntervalMs), stoppingToken);
+                var quietFor = time.GetUtcNow() - activity.LastImport;
+                if (quietFor < TimeSpan.FromMilliseconds(o.ReclassifyQuietMs))
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(o.ReclassifyQuietMs) - quietFor, stoppingToken);
+                    activity.Changed();
+                    continue;
+                }
+
+                if (await RunRoundAsync(stoppingToken) >= o.ReclassifyBatch)
+                {
+                    activity.Changed();
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Before migrations have run, or a busy database: the next round retries.
+                LogFailed(logger, ex);
+            }
+        }
+    }
+
+    private async Task<int> RunRoundAsync(CancellationToken cancellationToken)
+    {
+        var ids = await store.ListBuyersToReclassifyAsync(options.Value.ReclassifyBatch, cancellationToken);
+        var snapshot = snapshots.Current;
+        foreach (var id in ids)
+        {
+            var profile = await store.GetProfileAsync(id, options.Value.RecentNotes, cancellationToken);
+            if (profile is null)
+            {
+                continue;
+            }
+
+            var classified = RegistryClassifier.Classify(profile, snapshot, null, Knowledge.StrategyStage.Any, time.GetUtcNow());
+            if (await classifier.SaveAsync(id, classified.Result, profile.LastSequence, cancellationToken))
+            {
+                LogKindChanged(logger, id, profile.Buyer.Classification?.Kind, classified.Result.Kind);
+            }
+        }
+
+        return ids.Count;
+    }
+
+    [LoggerMessage(EventId = 41, Level = LogLevel.Debug, Message = "Buyer {BuyerId} changed kind from {Previous} to {Current}")]
+    private static partial void LogKindChanged(ILogger logger, string buyerId, Kind? previous, Kind current);
+
+    [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "Reclassification round failed; retrying")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}

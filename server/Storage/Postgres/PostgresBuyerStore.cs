@@ -1,0 +1,814 @@
+using System.Text.Json;
+using Advisor.Server.Classification;
+using Advisor.Server.Storage.Sqlite;
+using Dapper;
+using Npgsql;
+
+namespace Advisor.Server.Storage.Postgres;
+
+/// <summary>
+/// The buyer registry on PostgreSQL, shared by several servers. SQLite serialises every writer; here writers on
+/// different servers run at once, so the store takes locks in one fixed order, which rules out lock cycles:
+/// <list type="number">
+/// <item>a request id's advisory lock (retries of one request take turns, and the second finds the first's result);</item>
+/// <item>buyer rows, in id order (<c>FOR NO KEY UPDATE</c>: interactions of one buyer get their seq and commit in order;
+/// <c>FOR UPDATE</c> for an etag-checked update or delete);</item>
+/// <item>the change-feed lock, taken by every transaction that creates, changes or deletes a buyer, and held to
+/// commit. It makes change-feed sequence order equal commit order (the feed's contract), serialises creates so an
+/// import never makes the same buyer twice from two servers, and means only its holder writes external ids.</item>
+/// </list>
+/// A holder of a later lock never waits for an earlier one; an import that finds the world changed under it rolls
+/// back and starts again. Deadlock and serialisation failures, which should not happen, are retried as well.
+/// Imports send each batch as arrays in one INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING: the arrays
+/// travel in binary like COPY does, but need no temporary table per connection.
+/// </summary>
+public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
+{
+    /// <summary>The change-feed advisory lock (see the class remarks); fixed, distinct from the migration lock.</summary>
+    public const long ChangeFeedLockKey = 0x4144564953_0002;
+
+    private const string OpCreateBuyer = "buyers.create";
+    private const string OpRecordInteraction = "interactions.record";
+    private const int MaxAttempts = 8;
+
+    public Task<BuyerWriteResult> CreateBuyerAsync(string id, BuyerValues values, string? requestId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            if (requestId is not null)
+            {
+                await LockRequestAsync(connection, transaction, OpCreateBuyer, requestId, cancellationToken);
+                var earlier = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+                    "SELECT resource_id FROM request_ids WHERE operation = @op AND request_id = @requestId",
+                    new { op = OpCreateBuyer, requestId }, transaction, cancellationToken: cancellationToken));
+                if (earlier is not null)
+                {
+                    var existing = await GetBuyerAsync(connection, transaction, earlier, false, cancellationToken);
+                    return existing is null ? new BuyerWriteResult(BuyerWriteStatus.NotFound, null) : new BuyerWriteResult(BuyerWriteStatus.Ok, existing);
+                }
+            }
+
+            await LockChangeFeedAsync(connection, transaction, cancellationToken);
+            var time = Ids.Timestamp(now);
+            var inserted = await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO buyers (id, display_name, name_key, industry, industry_key, market, external_id, aliases, notes, create_time, update_time, etag, reclassify)
+                VALUES (@id, @DisplayName, @NameKey, @Industry, @IndustryKey, @Market, @ExternalId, @Aliases, @Notes, @time, @time, @etag, 1)
+                ON CONFLICT DO NOTHING
+                """,
+                new
+                {
+                    id,
+                    values.DisplayName,
+                    NameKey = BuyerNames.Key(values.DisplayName),
+                    values.Industry,
+                    IndustryKey = values.Industry is null ? null : BuyerNames.Key(values.Industry),
+                    Market = (long)values.Market,
+                    values.ExternalId,
+                    Aliases = JsonSerializer.Serialize(values.Aliases),
+                    values.Notes,
+                    time,
+                    etag = NewEtag(),
+                },
+                transaction, cancellationToken: cancellationToken));
+            if (inserted == 0)
+            {
+                // Ids are new UUIDv7s, so the only key that can clash is the external id.
+                return new BuyerWriteResult(BuyerWriteStatus.ExternalIdTaken, null);
+            }
+
+            await WriteNamesAsync(connection, transaction, [(id, values.DisplayName, values.Aliases)], cancellationToken);
+            await AppendChangesAsync(connection, transaction, [id], cancellationToken);
+            if (requestId is not null)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO request_ids (operation, request_id, resource_id, resource_seq, create_time) VALUES (@op, @requestId, @id, NULL, @time)",
+                    new { op = OpCreateBuyer, requestId, id, time }, transaction, cancellationToken: cancellationToken));
+            }
+
+            return new BuyerWriteResult(BuyerWriteStatus.Ok, await GetBuyerAsync(connection, transaction, id, false, cancellationToken));
+        }, cancellationToken);
+
+    public Task<BuyerRecord?> GetBuyerAsync(string id, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => GetBuyerAsync(connection, null, id, false, cancellationToken), cancellationToken);
+
+    public async Task<IReadOnlyList<BuyerRecord>> GetBuyersAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var rows = await database.ReadAsync(connection => connection.QueryAsync<BuyerRow>(new CommandDefinition(
+            $"SELECT {BuyerRow.Columns} FROM buyers WHERE id = ANY(@ids)", new { ids = ids.ToArray() }, cancellationToken: cancellationToken)), cancellationToken);
+        var byId = rows.ToDictionary(r => r.Id, StringComparer.Ordinal);
+        return ids.Where(byId.ContainsKey).Select(id => byId[id].ToRecord()).ToList();
+    }
+
+    public async Task<BuyerWriteResult> UpdateBuyerAsync(string id, BuyerValues values, BuyerFields fields, string? expectedEtag, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WriteAsync(async (connection, transaction) =>
+            {
+                // FOR UPDATE: the etag comparison and the write are one atomic step for every server.
+                var current = await GetBuyerAsync(connection, transaction, id, true, cancellationToken);
+                if (current is null)
+                {
+                    return new BuyerWriteResult(BuyerWriteStatus.NotFound, null);
+                }
+
+                if (expectedEtag is not null && expectedEtag != current.Etag)
+                {
+                    return new BuyerWriteResult(BuyerWriteStatus.EtagMismatch, current);
+                }
+
+                var has = (BuyerFields f) => (fields & f) != 0;
+                var next = new BuyerValues(
+                    has(BuyerFields.DisplayName) ? values.DisplayName : current.DisplayName,
+                    has(BuyerFields.Industry) ? values.Industry : current.Industry,
+                    has(BuyerFields.Market) ? values.Market : current.Market,
+                    has(BuyerFields.ExternalId) ? values.ExternalId : current.ExternalId,
+                    has(BuyerFields.Aliases) ? values.Aliases : current.Aliases,
+                    has(BuyerFields.Notes) ? values.Notes : current.Notes);
+                await LockChangeFeedAsync(connection, transaction, cancellationToken);
+                if (next.ExternalId is not null && await ExternalIdOwnerAsync(connection, transaction, next.ExternalId, cancellationToken) is { } owner && owner != id)
+                {
+                    return new BuyerWriteResult(BuyerWriteStatus.ExternalIdTaken, current);
+                }
+
+                var reclassify = has(BuyerFields.Notes) || has(BuyerFields.Industry) || has(BuyerFields.Market);
+                await connection.ExecuteAsync(new CommandDefinition(
+                    """
+                    UPDATE buyers SET display_name = @DisplayName, name_key = @NameKey, industry = @Industry, industry_key = @IndustryKey, market = @Market,
+                        external_id = @ExternalId, aliases = @Aliases, notes = @Notes, update_time = @time, etag = @etag,
+                        reclassify = CASE WHEN @reclassify THEN 1 ELSE reclassify END
+                    WHERE id = @id
+                    """,
+                    new
+                    {
+                        id,
+                        next.DisplayName,
+                        NameKey = BuyerNames.Key(next.DisplayName),
+                        next.Industry,
+                        IndustryKey = next.Industry is null ? null : BuyerNames.Key(next.Industry),
+                        Market = (long)next.Market,
+                        next.ExternalId,
+                        Aliases = JsonSerializer.Serialize(next.Aliases),
+                        next.Notes,
+                        time = Ids.Timestamp(now),
+                        etag = NewEtag(),
+                        reclassify,
+                    },
+                    transaction, cancellationToken: cancellationToken));
+                await connection.ExecuteAsync(new CommandDefinition("DELETE FROM buyer_names WHERE buyer_id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+                await WriteNamesAsync(connection, transaction, [(id, next.DisplayName, next.Aliases)], cancellationToken);
+                await AppendChangesAsync(connection, transaction, [id], cancellationToken);
+                return new BuyerWriteResult(BuyerWriteStatus.Ok, await GetBuyerAsync(connection, transaction, id, false, cancellationToken));
+            }, cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // Only change-feed lock holders write external ids, so this is a safety net, not a path taken.
+            return new BuyerWriteResult(BuyerWriteStatus.ExternalIdTaken, await GetBuyerAsync(id, cancellationToken));
+        }
+    }
+
+    public Task<BuyerWriteResult> DeleteBuyerAsync(string id, string? expectedEtag, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var etag = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+                "SELECT etag FROM buyers WHERE id = @id FOR UPDATE", new { id }, transaction, cancellationToken: cancellationToken));
+            if (etag is null)
+            {
+                return new BuyerWriteResult(BuyerWriteStatus.NotFound, null);
+            }
+
+            if (expectedEtag is not null && expectedEtag != etag)
+            {
+                return new BuyerWriteResult(BuyerWriteStatus.EtagMismatch, null);
+            }
+
+            await LockChangeFeedAsync(connection, transaction, cancellationToken);
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                DELETE FROM interactions WHERE buyer_id = @id;
+                DELETE FROM buyer_interaction_stats WHERE buyer_id = @id;
+                DELETE FROM classification_history WHERE buyer_id = @id;
+                DELETE FROM buyer_names WHERE buyer_id = @id;
+                DELETE FROM buyers WHERE id = @id;
+                """,
+                new { id }, transaction, cancellationToken: cancellationToken));
+            await AppendChangesAsync(connection, transaction, [id], cancellationToken);
+            return new BuyerWriteResult(BuyerWriteStatus.Ok, null);
+        }, cancellationToken);
+
+    public async Task<BuyerPage> ListBuyersAsync(BuyerFilter filter, int pageSize, string? pageToken, CancellationToken cancellationToken)
+    {
+        var after = PageToken.Decode(pageToken, 2);
+        var parameters = new
+        {
+            kind = filter.Kind is { } k ? SqliteBuyerStore.KindText(k) : null,
+            industry = filter.Industry is { } i ? BuyerNames.Key(i) : null,
+            afterName = after?[0],
+            afterId = after?[1],
+            limit = pageSize + 1,
+        };
+        const string Where = "(@kind::text IS NULL OR kind = @kind::text) AND (@industry::text IS NULL OR industry_key = @industry::text)";
+        return await database.ReadAsync(async connection =>
+        {
+            var rows = (await connection.QueryAsync<BuyerRow>(new CommandDefinition(
+                $"SELECT {BuyerRow.Columns} FROM buyers WHERE {Where} AND (@afterName::text IS NULL OR (name_key, id) > (@afterName::text COLLATE \"C\", @afterId::text COLLATE \"C\")) ORDER BY name_key, id LIMIT @limit",
+                parameters, cancellationToken: cancellationToken))).ToList();
+            var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                $"SELECT COUNT(*) FROM buyers WHERE {Where}", parameters, cancellationToken: cancellationToken));
+            var items = rows.Take(pageSize).ToList();
+            var next = rows.Count > pageSize ? PageToken.Encode(items[^1].NameKey, items[^1].Id) : "";
+            return new BuyerPage(items.Select(r => r.ToRecord()).ToList(), next, total);
+        }, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<BuyerRecord>> FindBuyersByNameAsync(string name, int limit, CancellationToken cancellationToken)
+    {
+        var rows = await database.ReadAsync(connection => connection.QueryAsync<BuyerRow>(new CommandDefinition(
+            $"SELECT {BuyerRow.Columns} FROM buyers WHERE id IN (SELECT buyer_id FROM buyer_names WHERE name_key = @key) ORDER BY create_time, id LIMIT @limit",
+            new { key = BuyerNames.Key(name), limit }, cancellationToken: cancellationToken)), cancellationToken);
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    public Task<InteractionWriteResult> RecordInteractionAsync(InteractionRecord interaction, string? requestId, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            if (requestId is not null)
+            {
+                await LockRequestAsync(connection, transaction, OpRecordInteraction, requestId, cancellationToken);
+                var earlier = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
+                    "SELECT resource_seq FROM request_ids WHERE operation = @op AND request_id = @requestId",
+                    new { op = OpRecordInteraction, requestId }, transaction, cancellationToken: cancellationToken));
+                if (earlier is { } seq)
+                {
+                    var first = await connection.QuerySingleOrDefaultAsync<InteractionRow>(new CommandDefinition(
+                        $"SELECT {InteractionRow.Columns} FROM interactions WHERE seq = @seq", new { seq }, transaction, cancellationToken: cancellationToken));
+                    return first is null
+                        ? new InteractionWriteResult(InteractionWriteStatus.BuyerNotFound, null)
+                        : new InteractionWriteResult(InteractionWriteStatus.Duplicate, first.ToRecord());
+                }
+            }
+
+            // The row lock orders this buyer's interactions and keeps a concurrent delete from leaving an orphan.
+            var locked = await LockBuyersAsync(connection, transaction, [interaction.BuyerId], cancellationToken);
+            if (locked.Count == 0)
+            {
+                return new InteractionWriteResult(InteractionWriteStatus.BuyerNotFound, null);
+            }
+
+            var stored = await InsertInteractionsAsync(connection, transaction, [interaction], cancellationToken);
+            if (stored.Count == 0)
+            {
+                var first = await connection.QuerySingleAsync<InteractionRow>(new CommandDefinition(
+                    $"SELECT {InteractionRow.Columns} FROM interactions WHERE buyer_id = @BuyerId AND idempotency_key = @IdempotencyKey",
+                    new { interaction.BuyerId, interaction.IdempotencyKey }, transaction, cancellationToken: cancellationToken));
+                return new InteractionWriteResult(InteractionWriteStatus.Duplicate, first.ToRecord());
+            }
+
+            if (requestId is not null)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO request_ids (operation, request_id, resource_id, resource_seq, create_time) VALUES (@op, @requestId, @id, @seq, @time)",
+                    new { op = OpRecordInteraction, requestId, id = interaction.Id, seq = stored[interaction.Id], time = Ids.Timestamp(interaction.CreateTime) },
+                    transaction, cancellationToken: cancellationToken));
+            }
+
+            return new InteractionWriteResult(InteractionWriteStatus.Created, interaction);
+        }, cancellationToken);
+
+    public Task<ImportBatchResult> ImportBatchAsync(IReadOnlyList<ImportItem> items, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            // 1. What exists now (no locks yet), then the same resolution SQLite makes item by item.
+            var known = await KnownBuyersAsync(connection, transaction, items, cancellationToken);
+            var plan = ImportPlan.Resolve(items, known);
+
+            // 2. Lock the existing buyers the batch touches, in id order; one deleted meanwhile means start again.
+            var existing = plan.ExistingBuyers();
+            if (existing.Count > 0 && (await LockBuyersAsync(connection, transaction, existing, cancellationToken)).Count != existing.Count)
+            {
+                throw new RetryBatchException();
+            }
+
+            // 3. Buyers to create: under the change-feed lock, and only if no other server created them since step 1.
+            if (plan.NewBuyers.Count > 0)
+            {
+                await LockChangeFeedAsync(connection, transaction, cancellationToken);
+                var recheck = await KnownBuyersAsync(connection, transaction, items, cancellationToken);
+                if (!recheck.SameAs(known))
+                {
+                    throw new RetryBatchException();
+                }
+
+                await CreateImportedBuyersAsync(connection, transaction, plan.NewBuyers, cancellationToken);
+            }
+
+            // 4. The interactions, skipping idempotency keys the buyer already has (in the store or earlier in the batch).
+            var results = new ImportItemResult[items.Count];
+            var toInsert = new List<InteractionRecord>(items.Count);
+            var keysInBatch = new HashSet<(string, string)>();
+            var candidates = new List<int>(items.Count);
+            for (var i = 0; i < items.Count; i++)
+            {
+                var buyerId = plan.BuyerIds[i];
+                if (buyerId is null)
+                {
+                    results[i] = new ImportItemResult(items[i].Index, ImportItemStatus.Rejected, "interaction.buyer_id", "No buyer has this id.");
+                    continue;
+                }
+
+                var interaction = items[i].Interaction with { BuyerId = buyerId };
+                if (interaction.IdempotencyKey is { } key && !keysInBatch.Add((buyerId, key)))
+                {
+                    results[i] = new ImportItemResult(items[i].Index, ImportItemStatus.Duplicate, null, null);
+                    continue;
+                }
+
+                toInsert.Add(interaction);
+                candidates.Add(i);
+            }
+
+            var stored = await InsertInteractionsAsync(connection, transaction, toInsert, cancellationToken);
+            foreach (var i in candidates)
+            {
+                results[i] = new ImportItemResult(items[i].Index, stored.ContainsKey(items[i].Interaction.Id) ? ImportItemStatus.Accepted : ImportItemStatus.Duplicate, null, null);
+            }
+
+            return new ImportBatchResult(results, plan.NewBuyers.Count);
+        }, cancellationToken);
+
+    public async Task<InteractionPage?> ListInteractionsAsync(string buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken)
+    {
+        var after = PageToken.Decode(pageToken, 2);
+        return await database.ReadAsync(async connection =>
+        {
+            var total = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
+                "SELECT interaction_count FROM buyers WHERE id = @buyerId", new { buyerId }, cancellationToken: cancellationToken));
+            if (total is null)
+            {
+                return null;
+            }
+
+            var rows = (await connection.QueryAsync<InteractionRow>(new CommandDefinition(
+                $"SELECT {InteractionRow.Columns} FROM interactions WHERE buyer_id = @buyerId AND (@afterTime::text IS NULL OR (occurred_at, seq) < (@afterTime::text COLLATE \"C\", @afterSeq)) ORDER BY occurred_at DESC, seq DESC LIMIT @limit",
+                new { buyerId, afterTime = after?[0], afterSeq = after is null ? 0 : long.Parse(after[1], System.Globalization.CultureInfo.InvariantCulture), limit = pageSize + 1 },
+                cancellationToken: cancellationToken))).ToList();
+            var items = rows.Take(pageSize).ToList();
+            var next = rows.Count > pageSize ? PageToken.Encode(items[^1].OccurredAt, items[^1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)) : "";
+            return new InteractionPage(items.Select(r => r.ToRecord()).ToList(), next, total.Value);
+        }, cancellationToken);
+    }
+
+    public async Task<BuyerProfileData?> GetProfileAsync(string buyerId, int recentNotes, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // One snapshot for the row, the totals and the notes, as one consistent view.
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<BuyerRow>(new CommandDefinition(
+            $"SELECT {BuyerRow.Columns} FROM buyers WHERE id = @buyerId", new { buyerId }, transaction, cancellationToken: cancellationToken));
+        if (row is null)
+        {
+            return null;
+        }
+
+        var stats = await connection.QueryAsync<StatsRow>(new CommandDefinition(
+            "SELECT type, count, amount_total AS AmountTotal, amount_count AS AmountCount, first_at AS FirstAt, first_id AS FirstId, last_at AS LastAt, last_id AS LastId FROM buyer_interaction_stats WHERE buyer_id = @buyerId ORDER BY type",
+            new { buyerId }, transaction, cancellationToken: cancellationToken));
+        var notes = recentNotes <= 0
+            ? []
+            : await connection.QueryAsync<(string Id, string OccurredAt, string Note)>(new CommandDefinition(
+                "SELECT id, occurred_at, note FROM interactions WHERE buyer_id = @buyerId AND note IS NOT NULL ORDER BY occurred_at DESC, seq DESC LIMIT @recentNotes",
+                new { buyerId, recentNotes }, transaction, cancellationToken: cancellationToken));
+        var profile = new BuyerProfileData(
+            row.ToRecord(),
+            stats.Select(s => s.ToRecord()).ToList(),
+            notes.Select(n => new InteractionNote(n.Id, Ids.ParseTimestamp(n.OccurredAt), n.Note)).ToList(),
+            row.LastSeq);
+        await transaction.CommitAsync(cancellationToken);
+        return profile;
+    }
+
+    public Task<ClassificationSaveResult> SaveClassificationAsync(string buyerId, StoredClassification classification, long upToSequence, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var current = await connection.QuerySingleOrDefaultAsync<(string? Kind, string? RuleSetVersion, long ClassifiedSeq)?>(new CommandDefinition(
+                "SELECT kind, rule_set_version, classified_seq FROM buyers WHERE id = @buyerId FOR NO KEY UPDATE", new { buyerId }, transaction, cancellationToken: cancellationToken));
+            if (current is null)
+            {
+                return new ClassificationSaveResult(false, false, null);
+            }
+
+            var previousKind = current.Value.Kind is null ? (Kind?)null : SqliteBuyerStore.ParseKind(current.Value.Kind);
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE buyers SET kind = @kind, confidence = @Confidence, score = @Score, summary = @Summary, rule_set_version = @RuleSetVersion,
+                    classify_time = @time, classified_seq = GREATEST(classified_seq, @upToSequence),
+                    reclassify = CASE WHEN last_seq > @upToSequence THEN 1 ELSE 0 END
+                WHERE id = @buyerId
+                """,
+                new { buyerId, kind = SqliteBuyerStore.KindText(classification.Kind), classification.Confidence, classification.Score, classification.Summary, classification.RuleSetVersion, time = Ids.Timestamp(classification.Time), upToSequence },
+                transaction, cancellationToken: cancellationToken));
+            if (previousKind == classification.Kind && current.Value.RuleSetVersion == classification.RuleSetVersion)
+            {
+                return new ClassificationSaveResult(true, false, null);
+            }
+
+            var kindChanged = previousKind is { } p ? p != classification.Kind : classification.Kind != Kind.Undetermined;
+            IReadOnlyList<string> interactionIds = kindChanged
+                ? (await connection.QueryAsync<string>(new CommandDefinition(
+                    "SELECT id FROM interactions WHERE buyer_id = @buyerId AND seq > @from AND seq <= @upToSequence ORDER BY seq DESC LIMIT 20",
+                    new { buyerId, from = current.Value.ClassifiedSeq, upToSequence }, transaction, cancellationToken: cancellationToken))).ToList()
+                : [];
+            var entry = new ClassificationHistoryRecord(Ids.New("cc"), buyerId, classification.Kind, previousKind, classification.Confidence, classification.Score,
+                classification.Summary, classification.RuleSetVersion, classification.Time, interactionIds);
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO classification_history (id, buyer_id, kind, previous_kind, kind_changed, confidence, score, summary, rule_set_version, time, interaction_ids)
+                VALUES (@Id, @BuyerId, @kind, @previousKind, @kindChanged, @Confidence, @Score, @Summary, @RuleSetVersion, @time, @ids)
+                """,
+                new
+                {
+                    entry.Id,
+                    entry.BuyerId,
+                    kind = SqliteBuyerStore.KindText(entry.Kind),
+                    previousKind = current.Value.Kind,
+                    kindChanged = kindChanged ? 1L : 0L,
+                    entry.Confidence,
+                    entry.Score,
+                    entry.Summary,
+                    entry.RuleSetVersion,
+                    time = Ids.Timestamp(entry.Time),
+                    ids = JsonSerializer.Serialize(interactionIds),
+                },
+                transaction, cancellationToken: cancellationToken));
+            return new ClassificationSaveResult(true, kindChanged, entry);
+        }, cancellationToken);
+
+    public async Task<IReadOnlyList<string>> ListBuyersToReclassifyAsync(int limit, CancellationToken cancellationToken) =>
+        (await database.ReadAsync(connection => connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT id FROM buyers WHERE reclassify = 1 LIMIT @limit", new { limit }, cancellationToken: cancellationToken)), cancellationToken)).ToList();
+
+    public Task<Page<ClassificationHistoryRecord>> ListClassificationHistoryAsync(string buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken) =>
+        ListHistoryAsync("buyer_id = @buyerId", buyerId, pageSize, pageToken, cancellationToken);
+
+    public Task<Page<ClassificationHistoryRecord>> ListClassificationChangesAsync(string? buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken) =>
+        ListHistoryAsync(buyerId is null ? "kind_changed = 1" : "buyer_id = @buyerId AND kind_changed = 1", buyerId, pageSize, pageToken, cancellationToken);
+
+    public async Task<IReadOnlyList<BuyerNameChange>> ListNameChangesAsync(long afterSequence, int limit, CancellationToken cancellationToken)
+    {
+        // Safe to read without a lock: appends take the change-feed lock and draw their sequence under it, so
+        // sequences become visible in order and a reader that saw S never later finds an entry below S.
+        var rows = await database.ReadAsync(connection => connection.QueryAsync<(long Seq, string BuyerId, string? DisplayName, string? Aliases)>(new CommandDefinition(
+            "SELECT c.seq, c.buyer_id, b.display_name, b.aliases FROM buyer_changes c LEFT JOIN buyers b ON b.id = c.buyer_id WHERE c.seq > @afterSequence ORDER BY c.seq LIMIT @limit",
+            new { afterSequence, limit }, cancellationToken: cancellationToken)), cancellationToken);
+        return rows.Select(r => new BuyerNameChange(r.Seq, r.BuyerId, r.DisplayName is null, r.DisplayName, r.Aliases is null ? [] : SqliteBuyerStore.ParseList(r.Aliases))).ToList();
+    }
+
+    private async Task<Page<ClassificationHistoryRecord>> ListHistoryAsync(string where, string? buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken)
+    {
+        var after = PageToken.Decode(pageToken, 1);
+        var afterSeq = after is null ? long.MaxValue : long.Parse(after[0], System.Globalization.CultureInfo.InvariantCulture);
+        var rows = (await database.ReadAsync(connection => connection.QueryAsync<HistoryRow>(new CommandDefinition(
+            $"SELECT seq, id, buyer_id AS BuyerId, kind, previous_kind AS PreviousKind, confidence, score, summary, rule_set_version AS RuleSetVersion, time, interaction_ids AS InteractionIds FROM classification_history WHERE {where} AND seq < @afterSeq ORDER BY seq DESC LIMIT @limit",
+            new { buyerId, afterSeq, limit = pageSize + 1 }, cancellationToken: cancellationToken)), cancellationToken)).ToList();
+        var items = rows.Take(pageSize).ToList();
+        var next = rows.Count > pageSize ? PageToken.Encode(items[^1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)) : "";
+        return new Page<ClassificationHistoryRecord>(items.Select(r => r.ToRecord()).ToList(), next);
+    }
+
+    /// <summary>One transaction, committed before returning; started again on a deadlock, a serialisation failure or a changed world.</summary>
+    private async Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await database.WriteAsync(work, cancellationToken);
+            }
+            catch (Exception ex) when (attempt < MaxAttempts && ex is RetryBatchException or PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), cancellationToken);
+            }
+        }
+    }
+
+    private static Task LockRequestAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string operation, string requestId, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))", new { key = operation + "\n" + requestId }, transaction, cancellationToken: cancellationToken));
+
+    private static Task LockChangeFeedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key = ChangeFeedLockKey }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Locks the rows of the given buyers in id order (so two lockers never wait on each other in a circle); returns those that exist.</summary>
+    private static async Task<IReadOnlyList<string>> LockBuyersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
+        (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT id FROM buyers WHERE id = ANY(@ids) ORDER BY id FOR NO KEY UPDATE", new { ids = ids.ToArray() }, transaction, cancellationToken: cancellationToken))).ToList();
+
+    private static async Task<BuyerRecord?> GetBuyerAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string id, bool forUpdate, CancellationToken cancellationToken) =>
+        (await connection.QuerySingleOrDefaultAsync<BuyerRow>(new CommandDefinition(
+            $"SELECT {BuyerRow.Columns} FROM buyers WHERE id = @id{(forUpdate ? " FOR UPDATE" : "")}", new { id }, transaction, cancellationToken: cancellationToken)))?.ToRecord();
+
+    private static Task<string?> ExternalIdOwnerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string externalId, CancellationToken cancellationToken) =>
+        connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+            "SELECT id FROM buyers WHERE external_id = @externalId", new { externalId }, transaction, cancellationToken: cancellationToken));
+
+    private static async Task WriteNamesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<(string Id, string DisplayName, IReadOnlyList<string> Aliases)> buyers, CancellationToken cancellationToken)
+    {
+        var pairs = buyers
+            .SelectMany(b => b.Aliases.Prepend(b.DisplayName).Select(BuyerNames.Key).Where(k => k.Length > 0).Distinct(StringComparer.Ordinal).Select(k => (Key: k, b.Id)))
+            .ToList();
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO buyer_names (name_key, buyer_id) SELECT * FROM unnest(@keys::text[], @ids::text[]) ON CONFLICT DO NOTHING",
+            new { keys = pairs.Select(p => p.Key).ToArray(), ids = pairs.Select(p => p.Id).ToArray() }, transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Appends change-feed entries; the caller holds the change-feed lock, so the sequences commit in order.</summary>
+    private static Task AppendChangesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO buyer_changes (buyer_id) SELECT id FROM unnest(@ids::text[]) WITH ORDINALITY AS u (id, n) ORDER BY n",
+            new { ids = ids.ToArray() }, transaction, cancellationToken: cancellationToken));
+
+    private static async Task<KnownBuyers> KnownBuyersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<ImportItem> items, CancellationToken cancellationToken)
+    {
+        var ids = items.Where(i => !string.IsNullOrEmpty(i.BuyerId)).Select(i => i.BuyerId!).Distinct(StringComparer.Ordinal).ToArray();
+        var externalIds = items.Where(i => string.IsNullOrEmpty(i.BuyerId) && !string.IsNullOrEmpty(i.BuyerExternalId)).Select(i => i.BuyerExternalId!).Distinct(StringComparer.Ordinal).ToArray();
+        var names = items.Where(i => string.IsNullOrEmpty(i.BuyerId) && string.IsNullOrEmpty(i.BuyerExternalId) && !string.IsNullOrWhiteSpace(i.BuyerDisplayName))
+            .Select(i => BuyerNames.Key(i.BuyerDisplayName!)).Distinct(StringComparer.Ordinal).ToArray();
+        var found = ids.Length == 0 ? [] : await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT id FROM buyers WHERE id = ANY(@ids)", new { ids }, transaction, cancellationToken: cancellationToken));
+        var byExternal = externalIds.Length == 0 ? [] : await connection.QueryAsync<(string ExternalId, string Id)>(new CommandDefinition(
+            "SELECT external_id, id FROM buyers WHERE external_id = ANY(@externalIds)", new { externalIds }, transaction, cancellationToken: cancellationToken));
+        // The oldest buyer of each name, as SQLite's lookup picks it.
+        var byName = names.Length == 0 ? [] : await connection.QueryAsync<(string Key, string Id)>(new CommandDefinition(
+            "SELECT DISTINCT ON (n.name_key) n.name_key, b.id FROM buyer_names n JOIN buyers b ON b.id = n.buyer_id WHERE n.name_key = ANY(@names) ORDER BY n.name_key, b.create_time, b.id",
+            new { names }, transaction, cancellationToken: cancellationToken));
+        return new KnownBuyers(
+            found.ToHashSet(StringComparer.Ordinal),
+            byExternal.ToDictionary(r => r.ExternalId, r => r.Id, StringComparer.Ordinal),
+            byName.ToDictionary(r => r.Key, r => r.Id, StringComparer.Ordinal));
+    }
+
+    private static async Task CreateImportedBuyersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewBuyer> buyers, CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO buyers (id, display_name, name_key, external_id, create_time, update_time, etag, reclassify)
+            SELECT id, name, key, external, time, time, etag, 1 FROM unnest(@ids::text[], @names::text[], @keys::text[], @externals::text[], @times::text[], @etags::text[]) AS u (id, name, key, external, time, etag)
+            """,
+            new
+            {
+                ids = buyers.Select(b => b.Id).ToArray(),
+                names = buyers.Select(b => b.DisplayName).ToArray(),
+                keys = buyers.Select(b => BuyerNames.Key(b.DisplayName)).ToArray(),
+                externals = buyers.Select(b => b.ExternalId).ToArray(),
+                times = buyers.Select(b => Ids.Timestamp(b.CreateTime)).ToArray(),
+                etags = buyers.Select(_ => NewEtag()).ToArray(),
+            },
+            transaction, cancellationToken: cancellationToken));
+        await WriteNamesAsync(connection, transaction, buyers.Select(b => (b.Id, b.DisplayName, (IReadOnlyList<string>)[])), cancellationToken);
+        await AppendChangesAsync(connection, transaction, buyers.Select(b => b.Id).ToList(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Inserts interactions whose buyers the caller has locked, in list order, skipping any whose idempotency key the
+    /// buyer already has; then adds them to the per-type totals and the buyer rows. Returns the stored ids with their seq.
+    /// </summary>
+    private static async Task<Dictionary<string, long>> InsertInteractionsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<InteractionRecord> interactions, CancellationToken cancellationToken)
+    {
+        if (interactions.Count == 0)
+        {
+            return [];
+        }
+
+        var ats = interactions.Select(i => Ids.Timestamp(i.OccurredAt)).ToArray();
+        var rows = await connection.QueryAsync<(string Id, long Seq)>(new CommandDefinition(
+            """
+            INSERT INTO interactions (id, buyer_id, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time)
+            SELECT id, buyer_id, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time
+            FROM unnest(@ids::text[], @buyers::text[], @types::bigint[], @ats::text[], @amounts::float8[], @currencies::text[], @channels::text[], @notes::text[], @keys::text[], @created::text[])
+                WITH ORDINALITY AS u (id, buyer_id, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time, n)
+            ORDER BY n
+            ON CONFLICT DO NOTHING
+            RETURNING id, seq
+            """,
+            new
+            {
+                ids = interactions.Select(i => i.Id).ToArray(),
+                buyers = interactions.Select(i => i.BuyerId).ToArray(),
+                types = interactions.Select(i => (long)i.Type).ToArray(),
+                ats,
+                amounts = interactions.Select(i => i.Amount).ToArray(),
+                currencies = interactions.Select(i => i.Currency).ToArray(),
+                channels = interactions.Select(i => i.Channel).ToArray(),
+                notes = interactions.Select(i => i.Note).ToArray(),
+                keys = interactions.Select(i => i.IdempotencyKey).ToArray(),
+                created = interactions.Select(i => Ids.Timestamp(i.CreateTime)).ToArray(),
+            },
+            transaction, cancellationToken: cancellationToken));
+        var stored = rows.ToDictionary(r => r.Id, r => r.Seq, StringComparer.Ordinal);
+        if (stored.Count == 0)
+        {
+            return stored;
+        }
+
+        var stats = new Dictionary<(string Buyer, long Type), TypeTotals>();
+        var buyers = new Dictionary<string, (long Count, long LastSeq)>(StringComparer.Ordinal);
+        for (var i = 0; i < interactions.Count; i++)
+        {
+            var interaction = interactions[i];
+            if (!stored.TryGetValue(interaction.Id, out var seq))
+            {
+                continue;
+            }
+
+            var key = (interaction.BuyerId, (long)interaction.Type);
+            if (!stats.TryGetValue(key, out var totals))
+            {
+                totals = new TypeTotals(ats[i], interaction.Id);
+                stats[key] = totals;
+            }
+
+            totals.Add(ats[i], interaction.Id, interaction.Amount);
+            var (count, last) = buyers.GetValueOrDefault(interaction.BuyerId);
+            buyers[interaction.BuyerId] = (count + 1, Math.Max(last, seq));
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO buyer_interaction_stats AS s (buyer_id, type, count, amount_total, amount_count, first_at, first_id, last_at, last_id)
+            SELECT * FROM unnest(@buyers::text[], @types::bigint[], @counts::bigint[], @totals::float8[], @amountCounts::bigint[], @firstAts::text[], @firstIds::text[], @lastAts::text[], @lastIds::text[])
+            ON CONFLICT (buyer_id, type) DO UPDATE SET
+                count = s.count + excluded.count,
+                amount_total = s.amount_total + excluded.amount_total,
+                amount_count = s.amount_count + excluded.amount_count,
+                first_id = CASE WHEN excluded.first_at < s.first_at THEN excluded.first_id ELSE s.first_id END,
+                first_at = LEAST(s.first_at, excluded.first_at),
+                last_id = CASE WHEN excluded.last_at >= s.last_at THEN excluded.last_id ELSE s.last_id END,
+                last_at = GREATEST(s.last_at, excluded.last_at)
+            """,
+            new
+            {
+                buyers = stats.Keys.Select(k => k.Buyer).ToArray(),
+                types = stats.Keys.Select(k => k.Type).ToArray(),
+                counts = stats.Values.Select(s => s.Count).ToArray(),
+                totals = stats.Values.Select(s => s.AmountTotal).ToArray(),
+                amountCounts = stats.Values.Select(s => s.AmountCount).ToArray(),
+                firstAts = stats.Values.Select(s => s.FirstAt).ToArray(),
+                firstIds = stats.Values.Select(s => s.FirstId).ToArray(),
+                lastAts = stats.Values.Select(s => s.LastAt).ToArray(),
+                lastIds = stats.Values.Select(s => s.LastId).ToArray(),
+            },
+            transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE buyers AS b SET interaction_count = b.interaction_count + u.count, last_seq = GREATEST(b.last_seq, u.seq), reclassify = 1
+            FROM unnest(@ids::text[], @counts::bigint[], @seqs::bigint[]) AS u (id, count, seq)
+            WHERE b.id = u.id
+            """,
+            new { ids = buyers.Keys.ToArray(), counts = buyers.Values.Select(b => b.Count).ToArray(), seqs = buyers.Values.Select(b => b.LastSeq).ToArray() },
+            transaction, cancellationToken: cancellationToken));
+        return stored;
+    }
+
+    private static string NewEtag() => Guid.NewGuid().ToString("N")[..16];
+
+    /// <summary>The import found the store changed between its look and its locks; the whole batch starts again.</summary>
+    private sealed class RetryBatchException : Exception
+    {
+        public RetryBatchException()
+            : base("The buyers an import batch refers to changed while it ran.")
+        {
+        }
+    }
+
+    /// <summary>A buyer an import batch creates.</summary>
+    private sealed record NewBuyer(string Id, string DisplayName, string? ExternalId, DateTimeOffset CreateTime);
+
+    /// <summary>The buyers of an import batch that exist: by id, by external id, and the oldest by each name.</summary>
+    private sealed record KnownBuyers(HashSet<string> Ids, Dictionary<string, string> ByExternalId, Dictionary<string, string> ByName)
+    {
+        public bool SameAs(KnownBuyers other) =>
+            Ids.SetEquals(other.Ids)
+            && ByExternalId.Count == other.ByExternalId.Count && ByExternalId.All(p => other.ByExternalId.GetValueOrDefault(p.Key) == p.Value)
+            && ByName.Count == other.ByName.Count && ByName.All(p => other.ByName.GetValueOrDefault(p.Key) == p.Value);
+    }
+
+    /// <summary>
+    /// Which buyer each import item goes to, decided item by item exactly as the SQLite store does (a buyer created
+    /// for an earlier item is found by a later one's external id or name), but from looked-up data, without queries.
+    /// </summary>
+    private sealed class ImportPlan
+    {
+        private ImportPlan(string?[] buyerIds, List<NewBuyer> newBuyers)
+        {
+            BuyerIds = buyerIds;
+            NewBuyers = newBuyers;
+        }
+
+        /// <summary>Per item, the buyer id, or null for an item naming a buyer id that does not exist.</summary>
+        public string?[] BuyerIds { get; }
+
+        public IReadOnlyList<NewBuyer> NewBuyers { get; }
+
+        public static ImportPlan Resolve(IReadOnlyList<ImportItem> items, KnownBuyers known)
+        {
+            var buyerIds = new string?[items.Count];
+            var created = new List<NewBuyer>();
+            var externalIds = new Dictionary<string, string>(StringComparer.Ordinal);
+            var names = new Dictionary<string, string>(StringComparer.Ordinal);
+            string Create(string displayName, string? externalId, DateTimeOffset now)
+            {
+                var buyer = new NewBuyer(Storage.Ids.New("b"), displayName.Trim(), externalId, now);
+                created.Add(buyer);
+                names.TryAdd(BuyerNames.Key(buyer.DisplayName), buyer.Id);
+                return buyer.Id;
+            }
+
+            for (var i = 0; i < items.Count; i++)
+            {
+                var item = items[i];
+                var now = item.Interaction.CreateTime;
+                if (!string.IsNullOrEmpty(item.BuyerId))
+                {
+                    buyerIds[i] = known.Ids.Contains(item.BuyerId) ? item.BuyerId : null;
+                }
+                else if (!string.IsNullOrEmpty(item.BuyerExternalId))
+                {
+                    if (!externalIds.TryGetValue(item.BuyerExternalId, out var id))
+                    {
+                        id = known.ByExternalId.GetValueOrDefault(item.BuyerExternalId)
+                            ?? Create(string.IsNullOrWhiteSpace(item.BuyerDisplayName) ? item.BuyerExternalId : item.BuyerDisplayName, item.BuyerExternalId, now);
+                        externalIds[item.BuyerExternalId] = id;
+                    }
+
+                    buyerIds[i] = id;
+                }
+                else if (!string.IsNullOrWhiteSpace(item.BuyerDisplayName))
+                {
+                    var key = BuyerNames.Key(item.BuyerDisplayName);
+                    if (!names.TryGetValue(key, out var id))
+                    {
+                        id = known.ByName.GetValueOrDefault(key) ?? Create(item.BuyerDisplayName, null, now);
+                        names[key] = id;
+                    }
+
+                    buyerIds[i] = id;
+                }
+            }
+
+            return new ImportPlan(buyerIds, created);
+        }
+
+        /// <summary>The existing buyers the batch writes to (not the ones it creates).</summary>
+        public IReadOnlyCollection<string> ExistingBuyers()
+        {
+            var fresh = NewBuyers.Select(b => b.Id).ToHashSet(StringComparer.Ordinal);
+            return BuyerIds.OfType<string>().Where(id => !fresh.Contains(id)).Distinct(StringComparer.Ordinal).ToList();
+        }
+    }
+
+    /// <summary>Running totals of one type for one buyer within a batch; first/last by occurred_at as in the SQLite store.</summary>
+    private sealed class TypeTotals(string firstAt, string firstId)
+    {
+        public long Count { get; private set; }
+
+        public double AmountTotal { get; private set; }
+
+        public long AmountCount { get; private set; }
+
+        public string FirstAt { get; private set; } = firstAt;
+
+        public string FirstId { get; private set; } = firstId;
+
+        public string LastAt { get; private set; } = firstAt;
+
+        public string LastId { get; private set; } = firstId;
+
+        public void Add(string at, string id, double? amount)
+        {
+            Count++;
+            if (amount is { } a)
+            {
+                AmountTotal += a;
+                AmountCount++;
+            }
+
+            if (string.CompareOrdinal(at, FirstAt) < 0)
+            {
+                FirstAt = at;
+                FirstId = id;
+            }
+
+            if (string.CompareOrdinal(at, LastAt) >= 0)
+            {
+                LastAt = at;
+                LastId = id;
+            }
+        }
+    }
+}
