@@ -11,6 +11,7 @@ public sealed class CompiledRuleSet
     private readonly Dictionary<string, Rule[]> _rulesBySignal;
     private readonly Dictionary<string, IndustryPrior> _priors;
     private readonly IReadOnlyDictionary<string, string> _summaries;
+    private readonly ProfileTable _profileTable;
 
     internal CompiledRuleSet(
         string version,
@@ -36,6 +37,7 @@ public sealed class CompiledRuleSet
         _summaries = summaries;
         _rulesBySignal = rules.GroupBy(r => r.Signal, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
         _priors = priors.ToDictionary(p => p.IndustryId, StringComparer.Ordinal);
+        _profileTable = new ProfileTable(profile, Signals.Keys.ToList(), _rulesBySignal, thresholds.HybridRequiresSignal);
     }
 
     public string Version { get; }
@@ -111,7 +113,6 @@ public sealed class CompiledRuleSet
 
         var clientWeight = evidence.Where(e => e.Weight > 0).Sum(e => e.Weight);
         var customerWeight = -evidence.Where(e => e.Weight < 0).Sum(e => e.Weight);
-        var mass = clientWeight + customerWeight;
 
         // The industry prior tilts a close call; it never counts as evidence of its own.
         double prior = 0;
@@ -122,35 +123,8 @@ public sealed class CompiledRuleSet
                 "industry:" + industry.Id, "industry." + industry.Id, prior, null, industryPrior.Explanation, SignalHit.FromIndustry, []));
         }
 
-        var score = clientWeight - customerWeight + prior;
+        var (kind, confidence, score) = Decide(clientWeight, customerWeight, prior, Thresholds.HybridRequiresSignal is null || seen.ContainsKey(Thresholds.HybridRequiresSignal));
         var t = Thresholds;
-        Kind kind;
-        double confidence;
-        var minority = Math.Min(clientWeight, customerWeight);
-        var majority = Math.Max(clientWeight, customerWeight);
-        if (mass < t.MinEvidence)
-        {
-            kind = Kind.Undetermined;
-            confidence = Math.Round(0.4 * mass / t.MinEvidence, 2);
-        }
-        else if (minority >= t.HybridMinSide && minority / majority >= t.HybridBalance
-            && (t.HybridRequiresSignal is null || seen.ContainsKey(t.HybridRequiresSignal)))
-        {
-            kind = Kind.Hybrid;
-            confidence = Math.Round(Math.Min(0.95, 0.5 + (0.45 * (minority / majority) * Saturate(minority))), 2);
-        }
-        else if (Math.Abs(score) < t.DecisionMargin)
-        {
-            kind = Kind.Undetermined;
-            confidence = Math.Round(0.3 + (0.1 * Math.Abs(score) / t.DecisionMargin), 2);
-        }
-        else
-        {
-            kind = score > 0 ? Kind.Client : Kind.Customer;
-            var strength = 1 - Math.Exp(-Math.Abs(score) / t.ConfidenceScale);
-            var agreement = majority > 0 ? 1 - (0.5 * minority / majority) : 1;
-            confidence = Math.Round(Math.Clamp(0.5 + (0.49 * strength * agreement), 0.5, 0.99), 2);
-        }
 
         if (stage == StrategyStage.Any)
         {
@@ -170,6 +144,55 @@ public sealed class CompiledRuleSet
         return new ClassificationResult(
             kind, confidence, Math.Round(score, 3), Math.Round(clientWeight, 3), Math.Round(customerWeight, 3),
             evidence, questions, Summarise(kind, evidence, industry), Version, industry, stage);
+    }
+
+    /// <summary>
+    /// The decision alone for typed facts, without evidence or text: a table lookup per profile
+    /// condition and a sum. Gives the same kind, confidence and score as <see cref="Classify"/> over
+    /// <see cref="FactSignals.From"/>; it is what a caller scoring many profiles should use.
+    /// </summary>
+    public ProfileDecision Decide(BuyerFacts facts, KnowledgeTopic? industry = null)
+    {
+        var (client, customer, hybridSignal) = _profileTable.Weigh(facts);
+        var prior = industry is not null && _priors.TryGetValue(industry.Id, out var industryPrior) ? industryPrior.Weight : 0;
+        var (kind, confidence, score) = Decide(client, customer, prior, Thresholds.HybridRequiresSignal is null || hybridSignal);
+        return new ProfileDecision(kind, confidence, Math.Round(score, 3));
+    }
+
+    /// <summary>Turns the two sides' weights and the industry prior into a kind, a confidence and a score.</summary>
+    private (Kind Kind, double Confidence, double Score) Decide(double clientWeight, double customerWeight, double prior, bool hybridSignalPresent)
+    {
+        var mass = clientWeight + customerWeight;
+        var score = clientWeight - customerWeight + prior;
+        var t = Thresholds;
+        Kind kind;
+        double confidence;
+        var minority = Math.Min(clientWeight, customerWeight);
+        var majority = Math.Max(clientWeight, customerWeight);
+        if (mass < t.MinEvidence)
+        {
+            kind = Kind.Undetermined;
+            confidence = Math.Round(0.4 * mass / t.MinEvidence, 2);
+        }
+        else if (minority >= t.HybridMinSide && minority / majority >= t.HybridBalance && hybridSignalPresent)
+        {
+            kind = Kind.Hybrid;
+            confidence = Math.Round(Math.Min(0.95, 0.5 + (0.45 * (minority / majority) * Saturate(minority))), 2);
+        }
+        else if (Math.Abs(score) < t.DecisionMargin)
+        {
+            kind = Kind.Undetermined;
+            confidence = Math.Round(0.3 + (0.1 * Math.Abs(score) / t.DecisionMargin), 2);
+        }
+        else
+        {
+            kind = score > 0 ? Kind.Client : Kind.Customer;
+            var strength = 1 - Math.Exp(-Math.Abs(score) / t.ConfidenceScale);
+            var agreement = majority > 0 ? 1 - (0.5 * minority / majority) : 1;
+            confidence = Math.Round(Math.Clamp(0.5 + (0.49 * strength * agreement), 0.5, 0.99), 2);
+        }
+
+        return (kind, confidence, score);
     }
 
     private static double Saturate(double weight) => 1 - Math.Exp(-weight / 3);

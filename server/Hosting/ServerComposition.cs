@@ -3,6 +3,7 @@ using Advisor.Server.Buyers;
 using Advisor.Server.Classification;
 using Advisor.Server.Conversation;
 using Advisor.Server.Rules;
+using Advisor.Server.Security;
 using Advisor.Server.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -17,6 +18,7 @@ public static class ServerComposition
         builder.AddAdvisorStorage();
         builder.AddAdvisorCore();
         builder.AddAdvisorRules();
+        builder.AddAdvisorSecurity();
         builder.AddAdvisorApi();
         builder.AddAdvisorBuyers();
         return builder;
@@ -40,8 +42,10 @@ public static class ServerComposition
     {
         builder.Services.AddGrpc(options =>
         {
-            // Order matters: the logger is outermost so it records the status the error mapper chose.
+            // Order matters: the logger is outermost so it records the status the error mapper (or the auth check) chose;
+            // auth runs before any service code, so a refused caller learns nothing about the resource it named.
             options.Interceptors.Add<RequestLoggingInterceptor>();
+            options.Interceptors.Add<AuthInterceptor>();
             options.Interceptors.Add<ErrorInterceptor>();
             options.EnableDetailedErrors = false;
             options.MaxReceiveMessageSize = 4 * 1024 * 1024;
@@ -56,6 +60,7 @@ public static class ServerComposition
         app.MapGrpcService<AdvisorGrpcService>();
         app.MapGrpcService<KnowledgeGrpcService>();
         app.MapGrpcService<RulesGrpcService>();
+        app.MapGrpcService<ApiKeyGrpcService>();
         app.MapAdvisorBuyers();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();

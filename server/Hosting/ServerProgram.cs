@@ -26,6 +26,11 @@ public static class ServerProgram
             await Console.Error.WriteLineAsync("Advisor cannot start: " + ex.Message);
             return 2;
         }
+        catch (Security.SecurityStartupException ex)
+        {
+            await Console.Error.WriteLineAsync("Advisor cannot start: " + ex.Message);
+            return 2;
+        }
         catch (Microsoft.Extensions.Options.OptionsValidationException ex)
         {
             await Console.Error.WriteLineAsync("Advisor cannot start, the configuration is invalid: " + string.Join("; ", ex.Failures));

@@ -70,12 +70,8 @@ public sealed class KnowledgeBase
     /// <summary>The first industry named in a text ("our law firm" → law), in one pass over the text.</summary>
     public KnowledgeTopic? FirstIndustryIn(string text)
     {
-        foreach (var (owner, _, _) in _industryIndex.Matches(text))
-        {
-            return _industryKeywords[owner].Industry;
-        }
-
-        return null;
+        var owner = _industryIndex.FirstOwner(text);
+        return owner < 0 ? null : _industryKeywords[owner].Industry;
     }
 
     public string Version { get; }

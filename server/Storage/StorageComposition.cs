@@ -38,6 +38,7 @@ public static class StorageComposition
         services.AddSingleton<IFeedbackStore, SqliteFeedbackStore>();
         services.AddSingleton<IAuditLog, SqliteAuditLog>();
         services.AddSingleton<IRuleSetStore, SqliteRuleSetStore>();
+        services.AddSingleton<IApiKeyStore, SqliteApiKeyStore>();
         services.AddSingleton<IKnowledgeVersionStore, SqliteKnowledgeVersionStore>();
         services.AddSingleton<IStoreHealth, SqliteStoreHealth>();
         services.AddSingleton<IBuyerStore, SqliteBuyerStore>();
@@ -51,6 +52,7 @@ public static class StorageComposition
         services.AddSingleton<IFeedbackStore, PostgresFeedbackStore>();
         services.AddSingleton<IAuditLog, PostgresAuditLog>();
         services.AddSingleton<IRuleSetStore, PostgresRuleSetStore>();
+        services.AddSingleton<IApiKeyStore, PostgresApiKeyStore>();
         services.AddSingleton<IKnowledgeVersionStore, PostgresKnowledgeVersionStore>();
         services.AddSingleton<IStoreHealth, PostgresStoreHealth>();
         services.AddSingleton<IBuyerStore, PostgresBuyerStore>();

@@ -30,14 +30,19 @@ public class ServerFixture : IAsyncLifetime
     /// <summary>Extra command-line arguments for the server, for fixtures that need other settings.</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>Changes to the server's composition (e.g. a log capture) before it is built.</summary>
+    protected virtual void Configure(WebApplicationBuilder builder)
+    {
+    }
+
     /// <summary>Settings that take work to prepare (a database to create); runs before the server starts.</summary>
     protected virtual ValueTask<IEnumerable<string>> PrepareArgumentsAsync() => ValueTask.FromResult(ExtraArguments);
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         var extra = await PrepareArgumentsAsync();
         _app = AdvisorServerHost.Build(
-            ["--urls", "http://127.0.0.1:0", "--Storage:Path", DatabasePath, "--Logging:LogLevel:Default", "Warning", .. extra]);
+            ["--urls", "http://127.0.0.1:0", "--Storage:Path", DatabasePath, "--Logging:LogLevel:Default", "Warning", .. extra], Configure);
         await _app.StartAsync(TestContext.Current.CancellationToken);
         Address = _app.GetListeningAddress();
         Channel = GrpcChannel.ForAddress(Address);

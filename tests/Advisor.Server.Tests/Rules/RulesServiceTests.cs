@@ -111,6 +111,8 @@ public sealed class RulesServiceTests(ServerFixture server) : IClassFixture<Serv
         const string stored = "They pay us a monthly retainer.";
         var classified = await server.Advisor.ClassifyBuyerAsync(new ClassifyBuyerRequest { Description = stored }, ServerFixture.Deadline(60));
         classified.Classification.Kind.ShouldBe(BuyerKind.Client);
+        var buyer = await new BuyerService.BuyerServiceClient(server.Channel).CreateBuyerAsync(
+            new CreateBuyerRequest { Buyer = new Buyer { DisplayName = "Retained Ltd " + Guid.NewGuid().ToString("N")[..6], Notes = "They pay us a monthly retainer for ongoing advice." } }, ServerFixture.Deadline(60));
 
         var version = RuleSources.NewVersion("flipped");
         await Rules.CreateRuleSetDraftAsync(new CreateRuleSetDraftRequest { SourceYaml = RuleSources.RetainerFlipped(version) }, ServerFixture.Deadline(60));
@@ -135,6 +137,10 @@ public sealed class RulesServiceTests(ServerFixture server) : IClassFixture<Serv
         var storedChange = report.Changes.Single(c => c.Population == "stored" && c.DisplayName == stored);
         storedChange.LiveKind.ShouldBe(BuyerKind.Client);
         storedChange.DraftKind.ShouldNotBe(BuyerKind.Client);
+        var buyerChange = report.Changes.Single(c => c.SubjectId == buyer.Id);
+        buyerChange.Population.ShouldBe("stored");
+        buyerChange.DisplayName.ShouldBe(buyer.DisplayName);
+        buyerChange.LiveKind.ShouldBe(BuyerKind.Client);
 
         var capped = await Rules.BacktestRuleSetAsync(new BacktestRuleSetRequest { Version = version, MaxChanges = 1 }, ServerFixture.Deadline(60));
         capped.Changes.Count.ShouldBe(1);

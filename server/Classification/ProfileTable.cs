@@ -1,0 +1,145 @@
+namespace Advisor.Server.Classification;
+
+/// <summary>The decision for typed facts without evidence: what <see cref="CompiledRuleSet.Decide"/> returns.</summary>
+public readonly record struct ProfileDecision(Kind Kind, double Confidence, double Score);
+
+/// <summary>
+/// The rule set's weights laid out per profile condition, so scoring typed facts is a few array reads
+/// and additions: no strings, no lists, no allocation. Conditions are read in the same order as
+/// <see cref="FactSignals.Conditions"/> and each signal counts once, so the sums equal the full path's.
+/// </summary>
+internal sealed class ProfileTable
+{
+    private static readonly string[] Names =
+    [
+        "agreement_none", "agreement_active", "agreement_ended", "retainer_true", "retainer_false",
+        "offering_goods", "offering_standard_service", "offering_professional_service", "offering_advice", "offering_mixed",
+        "personalised_true", "personalised_false", "two_way_true", "two_way_false", "price_focused_true", "price_focused_false",
+        "dedicated_contact_true", "dedicated_contact_false", "trust_true", "trust_false",
+        "one_off_purchase", "frequent_purchases", "occasional_purchases", "long_tenure", "short_tenure", "medium_tenure",
+        "market_b2b", "market_b2c", "lapsed", "at_risk",
+    ];
+
+    private readonly ProfileMapping _mapping;
+
+    /// <summary>Per condition: the signal's index, or -1 when the rule set maps it to nothing.</summary>
+    private readonly int[] _signalOf;
+
+    /// <summary>Per signal: its rules' weights in rule order.</summary>
+    private readonly double[][] _weights;
+
+    private readonly int _hybridSignal;
+
+    public ProfileTable(ProfileMapping mapping, IReadOnlyList<string> signals, IReadOnlyDictionary<string, Rule[]> rulesBySignal, string? hybridRequiresSignal)
+    {
+        _mapping = mapping;
+        var index = signals.Select((s, i) => (s, i)).ToDictionary(x => x.s, x => x.i, StringComparer.Ordinal);
+        _signalOf = Names.Select(n => mapping.SignalFor(n) is { } signal && index.TryGetValue(signal, out var i) ? i : -1).ToArray();
+        _weights = signals.Select(s => rulesBySignal.TryGetValue(s, out var rules) ? rules.Select(r => r.Weight).ToArray() : []).ToArray();
+        _hybridSignal = hybridRequiresSignal is not null && index.TryGetValue(hybridRequiresSignal, out var h) ? h : -1;
+    }
+
+    /// <summary>The client and customer weights of the facts, and whether the hybrid-enabling signal is among them.</summary>
+    public (double Client, double Customer, bool HybridSignal) Weigh(BuyerFacts facts)
+    {
+        Span<bool> seen = stackalloc bool[_weights.Length];
+        double client = 0, customer = 0;
+        void Add(int condition, Span<bool> seen)
+        {
+            var signal = _signalOf[condition];
+            if (signal < 0 || seen[signal])
+            {
+                return;
+            }
+
+            seen[signal] = true;
+            foreach (var weight in _weights[signal])
+            {
+                if (weight > 0)
+                {
+                    client += weight;
+                }
+                else if (weight < 0)
+                {
+                    customer -= weight;
+                }
+            }
+        }
+
+        switch (facts.Agreement)
+        {
+            case AgreementState.None: Add(0, seen); break;
+            case AgreementState.Active: Add(1, seen); break;
+            case AgreementState.Ended: Add(2, seen); break;
+        }
+
+        if (facts.Retainer is { } retainer)
+        {
+            Add(retainer ? 3 : 4, seen);
+        }
+
+        switch (facts.Offering)
+        {
+            case OfferingKind.Goods: Add(5, seen); break;
+            case OfferingKind.StandardService: Add(6, seen); break;
+            case OfferingKind.ProfessionalService: Add(7, seen); break;
+            case OfferingKind.Advice: Add(8, seen); break;
+            case OfferingKind.Mixed: Add(9, seen); break;
+        }
+
+        if (facts.Personalised is { } personalised)
+        {
+            Add(personalised ? 10 : 11, seen);
+        }
+
+        if (facts.TwoWayCommunication is { } twoWay)
+        {
+            Add(twoWay ? 12 : 13, seen);
+        }
+
+        if (facts.PriceFocused is { } price)
+        {
+            Add(price ? 14 : 15, seen);
+        }
+
+        if (facts.DedicatedContact is { } contact)
+        {
+            Add(contact ? 16 : 17, seen);
+        }
+
+        if (facts.TrustBased is { } trust)
+        {
+            Add(trust ? 18 : 19, seen);
+        }
+
+        if (facts.PurchasesPerYear is { } perYear)
+        {
+            Add(perYear <= _mapping.OneOffPurchasesPerYear ? 20 : perYear >= _mapping.FrequentPurchasesPerYear ? 21 : 22, seen);
+        }
+
+        if (facts.RelationshipMonths is { } months)
+        {
+            Add(months >= _mapping.LongTenureMonths ? 23 : months <= _mapping.ShortTenureMonths ? 24 : 25, seen);
+        }
+
+        switch (facts.Market)
+        {
+            case MarketKind.Business: Add(26, seen); break;
+            case MarketKind.Consumer: Add(27, seen); break;
+        }
+
+        if (facts.MonthsSinceLastContact is { } since)
+        {
+            if (since >= _mapping.LapsedAfterMonths)
+            {
+                Add(28, seen);
+            }
+            else if (since >= _mapping.AtRiskAfterMonths)
+            {
+                Add(29, seen);
+            }
+        }
+
+        return (client, customer, _hybridSignal >= 0 && seen[_hybridSignal]);
+    }
+}

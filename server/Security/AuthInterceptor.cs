@@ -1,0 +1,111 @@
+using System.Net;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.Extensions.Options;
+
+namespace Advisor.Server.Security;
+
+/// <summary>
+/// Every call passes here before any service code runs: the key is checked, the method's required role is looked
+/// up in <see cref="MethodPolicy"/>, and the key's rate limit is taken. Failing callers learn nothing about the
+/// resource they named (the check happens before it is looked at). The key text is never logged or echoed.
+/// </summary>
+public sealed partial class AuthInterceptor(ApiKeyService keys, KeyRateLimiter limiter, IOptions<SecurityOptions> options, ILogger<AuthInterceptor> logger) : Interceptor
+{
+    public const string MissingOrInvalid = "A valid API key is required: send 'authorization: Bearer <key>'. Keys are created with the server's 'keys create' command.";
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        await AuthorizeAsync(context);
+        return await continuation(request, context);
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        await AuthorizeAsync(context);
+        return await continuation(requestStream, context);
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        await AuthorizeAsync(context);
+        await continuation(request, responseStream, context);
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        await AuthorizeAsync(context);
+        await continuation(requestStream, responseStream, context);
+    }
+
+    private async Task AuthorizeAsync(ServerCallContext context)
+    {
+        if (MethodPolicy.IsOpen(context.Method))
+        {
+            return;
+        }
+
+        var caller = await AuthenticateAsync(context);
+        var required = MethodPolicy.Required(context.Method);
+        if (caller.Role < required)
+        {
+            LogDenied(logger, context.Method, caller.Name, caller.Role);
+            throw new RpcException(new Grpc.Core.Status(StatusCode.PermissionDenied,
+                $"This key has the {Name(caller.Role)} role; the call needs {Name(required)}."));
+        }
+
+        if (caller.KeyId is { } keyId && limiter.TryAcquire(keyId) is { } retryAfter)
+        {
+            var status = new Google.Rpc.Status
+            {
+                Code = (int)Code.ResourceExhausted,
+                Message = $"Rate limit for this key reached; retry after {Math.Ceiling(retryAfter.TotalMilliseconds)} ms.",
+            };
+            status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter) }));
+            throw status.ToRpcException();
+        }
+
+        Caller.Set(context, caller);
+    }
+
+    private async Task<Caller> AuthenticateAsync(ServerCallContext context)
+    {
+        var requirement = options.Value.Requirement;
+        if (requirement == KeyRequirement.Never)
+        {
+            return Caller.Local;
+        }
+
+        var header = context.RequestHeaders.GetValue("authorization");
+        if (header is null)
+        {
+            // The safe default: with no key anywhere, a caller on this machine is trusted; from elsewhere, never.
+            if (requirement == KeyRequirement.Auto && IsLoopback(context) && !await keys.AnyActiveAsync(context.CancellationToken))
+            {
+                return Caller.Local;
+            }
+
+            throw Unauthenticated();
+        }
+
+        const string scheme = "Bearer ";
+        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            throw Unauthenticated();
+        }
+
+        return await keys.AuthenticateAsync(header[scheme.Length..].Trim(), context.CancellationToken) ?? throw Unauthenticated();
+    }
+
+    private static bool IsLoopback(ServerCallContext context) =>
+        context.GetHttpContext().Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address);
+
+    private static RpcException Unauthenticated() => new(new Grpc.Core.Status(StatusCode.Unauthenticated, MissingOrInvalid));
+
+    private static string Name(Role role) => role.ToString().ToLowerInvariant();
+
+    [LoggerMessage(EventId = 50, Level = LogLevel.Information, Message = "Permission denied: {Method} for key {KeyName} ({Role})")]
+    private static partial void LogDenied(ILogger logger, string method, string keyName, Role role);
+}

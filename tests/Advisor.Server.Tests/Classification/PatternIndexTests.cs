@@ -1,0 +1,124 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Advisor.Server.Classification;
+using CsCheck;
+using YamlDotNet.RepresentationModel;
+
+namespace Advisor.Server.Tests.Classification;
+
+/// <summary>
+/// The pattern index must find exactly what one big alternation of every pattern, tried at every
+/// word start, finds: same places, same lengths, same winning pattern. Checked against the shipped
+/// rules on generated text made of the rules' own words, punctuation and awkward characters.
+/// </summary>
+public sealed class PatternIndexTests
+{
+    private static readonly List<(int Owner, string Pattern)> Patterns = ShippedPatterns();
+
+    private static readonly PatternIndex Index = new(Patterns);
+
+    private static readonly Regex Reference = BuildReference(Patterns, out ReferenceGroups);
+
+    private static readonly (int Group, int Owner)[] ReferenceGroups;
+
+    private static readonly string[] Words = Patterns
+        .SelectMany(p => Regex.Matches(p.Pattern, "[A-Za-z']{2,}").Select(m => m.Value))
+        .Concat(["the", "they", "we", "them", "2019", "2031", "12", "K", "\u212Aeep", "\u017Figned", "caf\u00e9", "\u05e9\u05dc\u05d5\u05dd", "\U0001F600", "x\u0301"])
+        .Distinct()
+        .ToArray();
+
+    private static readonly string[] Separators = [" ", " ", " ", ", ", ". ", "; ", "-", "'", "\n", " \u200f", "\t", "  "];
+
+    [Fact]
+    public void Finds_what_one_big_alternation_finds()
+    {
+        var word = Gen.Int[0, Words.Length - 1].Select(i => Words[i]).Select(Gen.Int[0, 3], (w, c) => c switch { 0 => w.ToUpperInvariant(), 1 => char.ToUpperInvariant(w[0]) + w[1..], _ => w });
+        var text = Gen.Select(word, Gen.Int[0, Separators.Length - 1].Select(i => Separators[i])).Array[1, 40]
+            .Select(parts => string.Concat(parts.Select(p => p.Item1 + p.Item2)));
+
+        text.Sample(t => Index.Matches(t).ShouldBe(ReferenceMatches(t), t), iter: 3000);
+    }
+
+    [Theory]
+    [InlineData("(?:monthly|annual) (?:care|support) plan", new[] { "monthly care plan", "monthly support plan", "annual care plan", "annual support plan" })]
+    [InlineData("renew(?:ed|s|al)?", new[] { "renew" })]
+    [InlineData("contracts?", new[] { "contract" })]
+    [InlineData("(?:[\\w-]+ )?contract", null)]
+    public void Reads_literal_beginnings(string branch, string[]? expected) =>
+        PatternIndex.LiteralPrefixes(branch).ShouldBe(expected);
+
+    [Theory]
+    [InlineData("(?:[\\w-]+ )?(?:contract|agreement|retainer) (?:with us )?until (?:19|20)\\d\\d", "until ")]
+    [InlineData("(?:a|b)c?", null)]
+    public void Reads_required_text(string branch, string? expected) =>
+        PatternIndex.RequiredLiteral(branch).ShouldBe(expected);
+
+    /// <summary>The definition the index must agree with: at each word start, the first pattern (in order) that matches.</summary>
+    private static List<(int Owner, int Start, int Length)> ReferenceMatches(string text)
+    {
+        var found = new List<(int, int, int)>();
+        var position = 0;
+        while (position < text.Length)
+        {
+            if (!char.IsLetterOrDigit(text[position]) || (position > 0 && char.IsLetterOrDigit(text[position - 1])))
+            {
+                position++;
+                continue;
+            }
+
+            var match = Reference.Match(text, position);
+            if (match.Success && match.Length > 0)
+            {
+                var owner = ReferenceGroups.First(g => match.Groups[g.Group].Success).Owner;
+                found.Add((owner, position, match.Length));
+                position += match.Length;
+                continue;
+            }
+
+            position++;
+            while (position < text.Length && TextMatching.IsWordChar(text[position]))
+            {
+                position++;
+            }
+        }
+
+        return found;
+    }
+
+    private static Regex BuildReference(List<(int Owner, string Pattern)> patterns, out (int Group, int Owner)[] groups)
+    {
+        var pattern = new StringBuilder(@"\G(?:");
+        var owners = new List<int>();
+        foreach (var (owner, p) in patterns)
+        {
+            foreach (var branch in PatternIndex.SplitTopLevel(p))
+            {
+                pattern.Append(owners.Count == 0 ? "" : "|").Append("(?<b").Append(owners.Count).Append(">(?:").Append(branch).Append(@")(?![\p{L}\p{N}]))");
+                owners.Add(owner);
+            }
+        }
+
+        var regex = new Regex(pattern.Append(')').ToString(), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture);
+        groups = owners.Select((o, i) => (regex.GroupNumberFromName("b" + i), o)).ToArray();
+        return regex;
+    }
+
+    private static List<(int Owner, string Pattern)> ShippedPatterns()
+    {
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "rules.yaml"))));
+        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+        var result = new List<(int, string)>();
+        var signals = (YamlSequenceNode)root.Children[new YamlScalarNode("signals")];
+        for (var i = 0; i < signals.Children.Count; i++)
+        {
+            var signal = (YamlMappingNode)signals.Children[i];
+            if (signal.Children.TryGetValue(new YamlScalarNode("patterns"), out var list))
+            {
+                result.AddRange(((YamlSequenceNode)list).Children.Select(p => (i, ((YamlScalarNode)p).Value!)));
+            }
+        }
+
+        return result;
+    }
+}
