@@ -46,10 +46,14 @@ public static class AdvisorClientRegistration
         void Channel(IServiceProvider sp, Grpc.Net.ClientFactory.GrpcClientFactoryOptions o) =>
             o.Address = sp.GetRequiredService<AdvisorEndpoint>().Address;
 
+        services.AddSingleton<Telemetry.BotMetrics>();
+        services.AddSingleton<Telemetry.UpstreamMetricsInterceptor>();
         services.AddGrpcClient<AdvisorService.AdvisorServiceClient>(Channel)
-            .ConfigureChannel(c => c.ServiceConfig = new ServiceConfig { MethodConfigs = { safeToRetry } });
+            .ConfigureChannel(c => c.ServiceConfig = new ServiceConfig { MethodConfigs = { safeToRetry } })
+            .AddInterceptor<Telemetry.UpstreamMetricsInterceptor>();
         services.AddGrpcClient<BuyerService.BuyerServiceClient>(Channel)
-            .ConfigureChannel(c => c.ServiceConfig = new ServiceConfig { MethodConfigs = { safeToRetry } });
+            .ConfigureChannel(c => c.ServiceConfig = new ServiceConfig { MethodConfigs = { safeToRetry } })
+            .AddInterceptor<Telemetry.UpstreamMetricsInterceptor>();
         services.AddTransient<AdvisorGateway>();
         return services;
     }

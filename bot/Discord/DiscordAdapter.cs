@@ -17,6 +17,7 @@ public sealed class DiscordAdapter(
     DiscordApiClient discord,
     DiscordSignature signature,
     IOptions<DiscordOptions> options,
+    Telemetry.BotMetrics metrics,
     ILogger<DiscordAdapter> logger)
 {
     public const int MaxChoices = 25;
@@ -38,6 +39,7 @@ public sealed class DiscordAdapter(
         var body = await RawBody.ReadAsync(request, cancellationToken);
         if (body is null || !signature.Verify(request.Headers["X-Signature-Timestamp"].ToString(), request.Headers["X-Signature-Ed25519"].ToString(), body))
         {
+            metrics.VerificationFailed("discord");
             logger.LogWarning("Rejected a Discord request: missing or invalid signature");
             return Results.Unauthorized();
         }

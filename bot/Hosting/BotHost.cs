@@ -1,5 +1,6 @@
 using Advisor.Bot.Discord;
 using Advisor.Bot.Slack;
+using Advisor.Server.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Advisor.Bot.Hosting;
@@ -31,9 +32,11 @@ public static class BotHost
         builder.Services.AddAdvisorBotCore(builder.Configuration);
         builder.Services.AddSlackAdapter(builder.Configuration);
         builder.Services.AddDiscordAdapter(builder.Configuration);
+        builder.AddAdvisorTelemetry("advisor-bot", Telemetry.BotMetrics.MeterName);
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.MapAdvisorMetrics();
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapSlackEndpoints();
         app.MapDiscordEndpoints();

@@ -20,6 +20,7 @@ public sealed partial class SlackAdapter(
     RecentIds seenEvents,
     IOptions<SlackOptions> options,
     TimeProvider timeProvider,
+    Telemetry.BotMetrics metrics,
     ILogger<SlackAdapter> logger)
 {
     public static readonly IReadOnlyList<string> Usage =
@@ -43,9 +44,10 @@ public sealed partial class SlackAdapter(
         }
 
         var form = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body));
-        var text = form["text"].ToString();
-        var context = new ConversationContext(Channel, form["user_id"].ToString());
-        Uri.TryCreate(form["response_url"].ToString(), UriKind.Absolute, out var responseUrl);
+        // A field left out of the form reads as empty (a missing response_url means: answer inline).
+        var text = form.GetValueOrDefault("text").ToString();
+        var context = new ConversationContext(Channel, form.GetValueOrDefault("user_id").ToString());
+        Uri.TryCreate(form.GetValueOrDefault("response_url").ToString(), UriKind.Absolute, out var responseUrl);
 
         var answer = core.HandleAsync(CommandGrammar.Parse(text, Usage), context, background.Stopping);
         if (await FinishedWithinAsync(answer, options.Value.AnswerBudget, cancellationToken) || responseUrl is null)
@@ -167,6 +169,7 @@ public sealed partial class SlackAdapter(
             options.Value.MaxClockSkew);
         if (!valid)
         {
+            metrics.VerificationFailed("slack");
             logger.LogWarning("Rejected a Slack request to {Path}: missing, invalid or expired signature", request.Path);
             return null;
         }

@@ -2,6 +2,7 @@ using Advisor.Server.Classification;
 using Advisor.Server.Conversation;
 using Advisor.Server.Errors;
 using Advisor.Server.Storage;
+using Advisor.Server.Telemetry;
 using Advisor.V1;
 using Grpc.Core;
 
@@ -14,6 +15,7 @@ public sealed class AdvisorGrpcService(
     IRegisteredBuyerClassifier registeredBuyers,
     IClassificationLog classificationLog,
     IFeedbackStore feedback,
+    AdvisorMetrics metrics,
     TimeProvider time) : AdvisorService.AdvisorServiceBase
 {
     public const int MaxIndustryLength = 100;
@@ -198,6 +200,7 @@ public sealed class AdvisorGrpcService(
         var id = Ids.New("c");
         var r = classified.Result;
         classificationLog.Append(new ClassificationLogEntry(id, time.GetUtcNow(), subject, input, buyerId, r.Kind, r.Confidence, r.Score, r.RuleSetVersion));
+        metrics.RecordClassification(r.Kind, r.RuleSetVersion, subject);
         return id;
     }
 

@@ -1,14 +1,16 @@
 using System.Diagnostics;
+using Advisor.Server.Telemetry;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 
 namespace Advisor.Server.Api;
 
 /// <summary>
-/// One structured log line per call: method, status, latency and rule set version. Inputs are
-/// never logged: descriptions and questions may hold personal or commercial details.
+/// One structured log line per call (method, status, latency and rule set version) and the call's
+/// request count and latency metrics. Inputs are never logged: descriptions and questions may hold
+/// personal or commercial details.
 /// </summary>
-public sealed partial class RequestLoggingInterceptor(ILogger<RequestLoggingInterceptor> logger) : Interceptor
+public sealed partial class RequestLoggingInterceptor(ILogger<RequestLoggingInterceptor> logger, AdvisorMetrics metrics) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -50,11 +52,33 @@ public sealed partial class RequestLoggingInterceptor(ILogger<RequestLoggingInte
         }
     }
 
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var status = StatusCode.OK;
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (RpcException ex)
+        {
+            status = ex.StatusCode;
+            throw;
+        }
+        finally
+        {
+            Log(context, status, started);
+        }
+    }
+
     private void Log(ServerCallContext context, StatusCode status, long started)
     {
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        metrics.RecordCall(context.Method, status, elapsed);
         if (logger.IsEnabled(LogLevel.Information))
         {
-            LogCall(logger, context.Method, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds, RequestTags.GetRuleSetVersion(context) ?? "-");
+            LogCall(logger, context.Method, status, elapsed.TotalMilliseconds, RequestTags.GetRuleSetVersion(context) ?? "-");
         }
     }
 

@@ -15,6 +15,7 @@ public sealed class BuyerGrpcService(
     NameIndexFeed feed,
     RegistryActivity activity,
     SnapshotHolder snapshots,
+    Telemetry.AdvisorMetrics metrics,
     TimeProvider time) : BuyerService.BuyerServiceBase
 {
     public const int DefaultPageSize = 50;
@@ -187,6 +188,7 @@ public sealed class BuyerGrpcService(
     public override async Task<ImportInteractionsResponse> ImportInteractions(IAsyncStreamReader<ImportInteractionsRequest> requestStream, ServerCallContext context)
     {
         var summary = await importer.ImportAsync(Read(requestStream, context.CancellationToken), null, null, context.CancellationToken);
+        metrics.RecordImportRows(summary.Accepted, summary.Duplicates, summary.Rejected);
         var response = new ImportInteractionsResponse
         {
             Accepted = summary.Accepted,

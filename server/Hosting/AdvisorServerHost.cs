@@ -28,8 +28,10 @@ public static class AdvisorServerHost
         }
 
         builder.WebHost.ConfigureKestrel(kestrel =>
-            // gRPC over plain text needs HTTP/2 with prior knowledge, which Kestrel only offers on HTTP/2-only endpoints.
-            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
+            // gRPC over plain text needs HTTP/2 with prior knowledge, which Kestrel only offers on HTTP/2-only
+            // endpoints; the optional metrics port is HTTP/1.1 for Prometheus.
+            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols =
+                Telemetry.TelemetrySetup.IsMetricsPort(builder.Configuration, listen) ? HttpProtocols.Http1 : HttpProtocols.Http2));
 
         builder.AddAdvisorServer();
         configure?.Invoke(builder);
@@ -43,7 +45,7 @@ public static class AdvisorServerHost
     public static Uri GetListeningAddress(this WebApplication app)
     {
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        var first = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("The server is not listening yet.");
+        var first = addresses?.FirstOrDefault(a => !Telemetry.TelemetrySetup.IsMetricsAddress(app.Services, new Uri(a.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)))) ?? throw new InvalidOperationException("The server is not listening yet.");
         return new Uri(first.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
     }
 }

@@ -5,6 +5,7 @@ using Advisor.Server.Conversation;
 using Advisor.Server.Rules;
 using Advisor.Server.Security;
 using Advisor.Server.Storage;
+using Advisor.Server.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Advisor.Server.Hosting;
@@ -15,6 +16,8 @@ public static class ServerComposition
     public static WebApplicationBuilder AddAdvisorServer(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<AdvisorMetrics>();
+        builder.AddAdvisorTelemetry("advisor-server", AdvisorMetrics.MeterName);
         builder.AddAdvisorStorage();
         builder.AddAdvisorCore();
         builder.AddAdvisorRules();
@@ -64,6 +67,7 @@ public static class ServerComposition
         app.MapAdvisorBuyers();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
+        app.MapAdvisorMetrics();
         return app;
     }
 }
