@@ -7,5 +7,11 @@ if (args.Length > 0 && args[0] == "registry")
     return await Advisor.Benchmarks.RegistryRun.RunAsync(args[1..]);
 }
 
+// dotnet run -c Release --project tests/Advisor.Benchmarks -- postgres-import "Host=...;Database=..." (a measured run, see PostgresImportRun)
+if (args.Length > 0 && args[0] == "postgres-import")
+{
+    return await Advisor.Benchmarks.PostgresImportRun.RunAsync(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Advisor.Benchmarks.ClassificationBenchmarks).Assembly).Run(args);
 return 0;
