@@ -1,4 +1,11 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project tests/Advisor.Benchmarks -- --filter '*'
+// dotnet run -c Release --project tests/Advisor.Benchmarks -- postgres-import "Host=...;Database=..." (a measured run, see PostgresImportRun)
+if (args.Length > 0 && args[0] == "postgres-import")
+{
+    return await Advisor.Benchmarks.PostgresImportRun.RunAsync(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Advisor.Benchmarks.ClassificationBenchmarks).Assembly).Run(args);
+return 0;

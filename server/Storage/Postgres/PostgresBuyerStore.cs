@@ -19,8 +19,9 @@ namespace Advisor.Server.Storage.Postgres;
 /// </list>
 /// A holder of a later lock never waits for an earlier one; an import that finds the world changed under it rolls
 /// back and starts again. Deadlock and serialisation failures, which should not happen, are retried as well.
-/// Imports send each batch as arrays in one INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING: the arrays
-/// travel in binary like COPY does, but need no temporary table per connection.
+/// Interactions go in with binary COPY straight into the table: the buyers' row locks mean no other transaction can
+/// add an interaction for them meanwhile, so the idempotency keys they already have are looked up first and the
+/// duplicates left out, with no staging table. Buyers, names and totals are written as arrays (unnest) per batch.
 /// </summary>
 public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
 {
@@ -585,35 +586,62 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             return [];
         }
 
-        var ats = interactions.Select(i => Ids.Timestamp(i.OccurredAt)).ToArray();
-        var rows = await connection.QueryAsync<(string Id, long Seq)>(new CommandDefinition(
-            """
-            INSERT INTO interactions (id, buyer_id, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time)
-            SELECT id, buyer_id, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time
-            FROM unnest(@ids::text[], @buyers::text[], @types::bigint[], @ats::text[], @amounts::float8[], @currencies::text[], @channels::text[], @notes::text[], @keys::text[], @created::text[])
-                WITH ORDINALITY AS u (id, buyer_id, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time, n)
-            ORDER BY n
-            ON CONFLICT DO NOTHING
-            RETURNING id, seq
-            """,
-            new
-            {
-                ids = interactions.Select(i => i.Id).ToArray(),
-                buyers = interactions.Select(i => i.BuyerId).ToArray(),
-                types = interactions.Select(i => (long)i.Type).ToArray(),
-                ats,
-                amounts = interactions.Select(i => i.Amount).ToArray(),
-                currencies = interactions.Select(i => i.Currency).ToArray(),
-                channels = interactions.Select(i => i.Channel).ToArray(),
-                notes = interactions.Select(i => i.Note).ToArray(),
-                keys = interactions.Select(i => i.IdempotencyKey).ToArray(),
-                created = interactions.Select(i => Ids.Timestamp(i.CreateTime)).ToArray(),
-            },
-            transaction, cancellationToken: cancellationToken));
-        var stored = rows.ToDictionary(r => r.Id, r => r.Seq, StringComparer.Ordinal);
-        if (stored.Count == 0)
+        // The caller holds every buyer's row lock, so nobody else can add an interaction for these buyers until we
+        // commit: keys found absent now stay absent, and the rows can go in with a plain binary COPY.
+        var keyed = interactions.Where(i => i.IdempotencyKey is not null).ToList();
+        var taken = keyed.Count == 0
+            ? []
+            : (await connection.QueryAsync<(string BuyerId, string Key)>(new CommandDefinition(
+                "SELECT i.buyer_id, i.idempotency_key FROM interactions i JOIN unnest(@buyers::text[], @keys::text[]) AS u (buyer_id, idempotency_key) ON i.buyer_id = u.buyer_id AND i.idempotency_key = u.idempotency_key",
+                new { buyers = keyed.Select(i => i.BuyerId).ToArray(), keys = keyed.Select(i => i.IdempotencyKey).ToArray() },
+                transaction, cancellationToken: cancellationToken))).ToHashSet();
+        var fresh = new List<InteractionRecord>(interactions.Count);
+        foreach (var interaction in interactions)
         {
-            return stored;
+            if (interaction.IdempotencyKey is not { } key || taken.Add((interaction.BuyerId, key)))
+            {
+                fresh.Add(interaction);
+            }
+        }
+
+        if (fresh.Count == 0)
+        {
+            return [];
+        }
+
+        // Sequences drawn while the buyers are locked: each buyer's interactions commit in seq order.
+        var seqs = (await connection.QueryAsync<long>(new CommandDefinition(
+            "SELECT nextval(pg_get_serial_sequence('interactions', 'seq')) FROM generate_series(1, @count) ORDER BY 1",
+            new { count = fresh.Count }, transaction, cancellationToken: cancellationToken))).ToArray();
+        var stored = new Dictionary<string, long>(fresh.Count, StringComparer.Ordinal);
+        var ats = new string[interactions.Count];
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "COPY interactions (seq, id, buyer_id, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            for (var n = 0; n < fresh.Count; n++)
+            {
+                var i = fresh[n];
+                await copy.StartRowAsync(cancellationToken);
+                await copy.WriteAsync(seqs[n], NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+                await copy.WriteAsync(i.Id, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(i.BuyerId, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync((long)i.Type, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+                await copy.WriteAsync(Ids.Timestamp(i.OccurredAt), NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await WriteOrNullAsync(copy, i.Amount, NpgsqlTypes.NpgsqlDbType.Double, cancellationToken);
+                await WriteOrNullAsync(copy, i.Currency, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await WriteOrNullAsync(copy, i.Channel, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await WriteOrNullAsync(copy, i.Note, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await WriteOrNullAsync(copy, i.IdempotencyKey, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(Ids.Timestamp(i.CreateTime), NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                stored[i.Id] = seqs[n];
+            }
+
+            await copy.CompleteAsync(cancellationToken);
+        }
+
+        for (var n = 0; n < interactions.Count; n++)
+        {
+            ats[n] = Ids.Timestamp(interactions[n].OccurredAt);
         }
 
         var stats = new Dictionary<(string Buyer, long Type), TypeTotals>();
@@ -676,6 +704,9 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     }
 
     private static string NewEtag() => Guid.NewGuid().ToString("N")[..16];
+
+    private static Task WriteOrNullAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlTypes.NpgsqlDbType type, CancellationToken cancellationToken) =>
+        value is null ? copy.WriteNullAsync(cancellationToken) : copy.WriteAsync(value, type, cancellationToken);
 
     /// <summary>The import found the store changed between its look and its locks; the whole batch starts again.</summary>
     private sealed class RetryBatchException : Exception
