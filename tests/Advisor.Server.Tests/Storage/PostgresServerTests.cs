@@ -16,7 +16,7 @@ public sealed class PostgresServerTests(PostgresInstance postgres)
     {
         var connectionString = await postgres.CreateDatabaseAsync(Ct);
         string[] settings = ["--urls", "http://127.0.0.1:0", "--Storage:Provider", "postgres", "--Storage:ConnectionString", connectionString,
-            "--Rules:PollInterval", "00:00:00.200", "--Logging:LogLevel:Default", "Warning"];
+            "--Rules:PollInterval", "00:00:00.200", "--Security:RateLimit:Enabled", "false", "--Logging:LogLevel:Default", "Warning"];
         await using var first = AdvisorServerHost.Build(settings);
         await using var second = AdvisorServerHost.Build(settings);
         await Task.WhenAll(first.StartAsync(Ct), second.StartAsync(Ct));
@@ -30,7 +30,9 @@ public sealed class PostgresServerTests(PostgresInstance postgres)
             new SubmitFeedbackRequest { RequestId = id, ExpectedKind = BuyerKind.Client, Channel = "tests" }, ServerFixture.Deadline()).ResponseAsync);
         var reads = Enumerable.Range(0, 40).Select(i => clients[i % 2].ClassifyBuyerAsync(
             new ClassifyBuyerRequest { Description = "They pay a monthly retainer and we meet every week." }, ServerFixture.Deadline()).ResponseAsync);
+        var buyerTraffic = BuyerTrafficAsync(new BuyerService.BuyerServiceClient(firstChannel), new BuyerService.BuyerServiceClient(secondChannel), clients);
         var stored = await Task.WhenAll(writes);
+        await buyerTraffic;
         (await Task.WhenAll(reads)).ShouldAllBe(r => r.Classification.Kind == BuyerKind.Client);
         stored.GroupBy(f => f.Id).Count().ShouldBe(20, "each request id is stored once, whichever server got it");
         var listed = await clients[1].ListFeedbackAsync(new ListFeedbackRequest { PageSize = 1000 }, ServerFixture.Deadline());
@@ -66,6 +68,107 @@ public sealed class PostgresServerTests(PostgresInstance postgres)
         watcher.CompiledAtSwitch.ShouldBe(0, "the draft was compiled ahead, so the switch was a lookup and a reference swap");
         await Task.WhenAll(first.StopAsync(Ct), second.StopAsync(Ct));
     }
+
+    /// <summary>
+    /// Buyer writes to both servers at once, every write sent to both (a client retrying on the other server behind a
+    /// balancer), then checks through each server that every write is stored exactly once.
+    /// </summary>
+    private static async Task BuyerTrafficAsync(BuyerService.BuyerServiceClient first, BuyerService.BuyerServiceClient second, AdvisorService.AdvisorServiceClient[] advisors)
+    {
+        var buyers = new[] { first, second };
+        var tag = Guid.NewGuid().ToString("N")[..8];
+
+        // Creates: each request id to both servers at the same moment; one buyer each, the same answer from both.
+        var creates = await Task.WhenAll(Enumerable.Range(0, 20).SelectMany(i => buyers.Select(client => client.CreateBuyerAsync(
+            new CreateBuyerRequest { Buyer = new Buyer { DisplayName = $"Shared {tag} {i}", ExternalId = $"shared-{tag}-{i}" }, RequestId = $"create-{tag}-{i}" },
+            ServerFixture.Deadline(30)).ResponseAsync)));
+        var ids = creates.Select(b => b.Id).Distinct().ToList();
+        ids.Count.ShouldBe(20, "a create retried on the other server is answered with the first buyer");
+
+        // Interactions recorded with request ids and idempotency keys, each sent to both servers, while two import
+        // streams (one per server) carry the same items, naming some existing buyers and some new ones by external id.
+        var records = ids.SelectMany((id, n) => Enumerable.Range(0, 5).SelectMany(k => buyers.Select(client => client.RecordInteractionAsync(
+            new RecordInteractionRequest
+            {
+                BuyerId = id,
+                RequestId = $"record-{tag}-{n}-{k}",
+                Interaction = new Interaction { Type = InteractionType.Meeting, OccurredAt = Timestamp(-k - 1), IdempotencyKey = $"meet-{k}" },
+            },
+            ServerFixture.Deadline(30)).ResponseAsync))).ToList();
+        var importItems = Enumerable.Range(0, 600).Select(i => new Interaction
+        {
+            BuyerExternalId = $"shared-{tag}-{i % 30}",
+            BuyerDisplayName = $"Shared {tag} {i % 30}",
+            Type = InteractionType.Purchase,
+            OccurredAt = Timestamp(-i - 10),
+            Amount = 10,
+            Currency = "EUR",
+            IdempotencyKey = $"import-{i}",
+        }).ToList();
+        var imports = buyers.Select(client => ImportAsync(client, importItems)).ToList();
+        var classifications = ids.Select((id, n) => advisors[n % 2].ClassifyBuyerAsync(new ClassifyBuyerRequest { BuyerId = id }, ServerFixture.Deadline(30)).ResponseAsync).ToList();
+        var recorded = await Task.WhenAll(records);
+        var imported = await Task.WhenAll(imports);
+        (await Task.WhenAll(classifications)).ShouldAllBe(c => c.Classification != null);
+
+        recorded.Select(r => r.Id).Distinct().Count().ShouldBe(100, "each recorded interaction is stored once, whichever server answered");
+        imported.Sum(r => r.Accepted).ShouldBe(600, "between the two streams every item is accepted once");
+        imported.Sum(r => r.Duplicates).ShouldBe(600, "and reported as a duplicate by the other");
+        imported.Sum(r => r.BuyersCreated).ShouldBe(10, "external ids 20-29 name new buyers, each created once");
+
+        // Read back through both servers: exact counts, no interaction twice.
+        foreach (var client in buyers)
+        {
+            var listed = await client.ListBuyersAsync(new ListBuyersRequest { PageSize = 1000 }, ServerFixture.Deadline());
+            var mine = listed.Buyers.Where(b => b.DisplayName.StartsWith($"Shared {tag} ", StringComparison.Ordinal)).ToList();
+            mine.Count.ShouldBe(30);
+            mine.Select(b => b.ExternalId).ShouldBeUnique();
+            foreach (var buyer in mine)
+            {
+                var index = int.Parse(buyer.ExternalId.Split('-')[^1], System.Globalization.CultureInfo.InvariantCulture);
+                var expected = (index < 20 ? 5 : 0) + 20;
+                var page = await client.ListInteractionsAsync(new ListInteractionsRequest { BuyerId = buyer.Id, PageSize = 1000 }, ServerFixture.Deadline());
+                page.TotalSize.ShouldBe(expected);
+                page.Interactions.Count.ShouldBe(expected);
+                page.Interactions.Select(i => i.Id).ShouldBeUnique();
+                buyer.InteractionCount.ShouldBe(expected);
+            }
+        }
+
+        // Etags across servers: read on one, update on the other, and the first server's stale etag is refused.
+        var read = await first.GetBuyerAsync(new GetBuyerRequest { Id = ids[0] }, ServerFixture.Deadline());
+        var updated = await second.UpdateBuyerAsync(new UpdateBuyerRequest
+        {
+            Buyer = new Buyer { Id = ids[0], DisplayName = $"Renamed {tag}", Etag = read.Etag },
+            UpdateMask = new Google.Protobuf.WellKnownTypes.FieldMask { Paths = { "display_name" } },
+        }, ServerFixture.Deadline());
+        updated.Etag.ShouldNotBe(read.Etag);
+        var stale = await Should.ThrowAsync<Grpc.Core.RpcException>(() => first.UpdateBuyerAsync(new UpdateBuyerRequest
+        {
+            Buyer = new Buyer { Id = ids[0], DisplayName = "Lost update", Etag = read.Etag },
+            UpdateMask = new Google.Protobuf.WellKnownTypes.FieldMask { Paths = { "display_name" } },
+        }, ServerFixture.Deadline()).ResponseAsync);
+        stale.StatusCode.ShouldBe(Grpc.Core.StatusCode.Aborted);
+
+        // The first server's name index follows a rename made on the second (searches catch up from the change feed).
+        var found = await first.SearchBuyersAsync(new SearchBuyersRequest { Query = $"Renamed {tag}", PageSize = 5 }, ServerFixture.Deadline());
+        found.Buyers.ShouldContain(b => b.Id == ids[0]);
+    }
+
+    private static async Task<ImportInteractionsResponse> ImportAsync(BuyerService.BuyerServiceClient client, IReadOnlyList<Interaction> items)
+    {
+        using var call = client.ImportInteractions(ServerFixture.Deadline(60));
+        foreach (var item in items)
+        {
+            await call.RequestStream.WriteAsync(new ImportInteractionsRequest { Interaction = item }, Ct);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        return await call.ResponseAsync;
+    }
+
+    private static Google.Protobuf.WellKnownTypes.Timestamp Timestamp(int hours) =>
+        Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddHours(hours));
 }
 
 /// <summary>The API tests' server, on PostgreSQL instead of SQLite.</summary>
