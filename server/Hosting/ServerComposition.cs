@@ -48,11 +48,15 @@ public static class ServerComposition
             // Order matters: the logger is outermost so it records the status the error mapper (or the auth check) chose;
             // auth runs before any service code, so a refused caller learns nothing about the resource it named.
             options.Interceptors.Add<RequestLoggingInterceptor>();
+            options.Interceptors.Add<ConcurrencyLimitInterceptor>();
             options.Interceptors.Add<AuthInterceptor>();
             options.Interceptors.Add<ErrorInterceptor>();
             options.EnableDetailedErrors = false;
             options.MaxReceiveMessageSize = 4 * 1024 * 1024;
         });
+        // One admission limit for the whole server (interceptors are created per call; the limit must not be).
+        builder.Services.AddOptions<ServerLimitsOptions>().Bind(builder.Configuration.GetSection(ServerLimitsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ConcurrencyLimitInterceptor>();
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<ReadinessHealthCheck>("advisor");
         return builder;

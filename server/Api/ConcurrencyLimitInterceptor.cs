@@ -1,0 +1,125 @@
+using System.ComponentModel.DataAnnotations;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace Advisor.Server.Api;
+
+/// <summary>Configuration section <c>Server</c>: how much work the server takes on at once.</summary>
+public sealed class ServerLimitsOptions
+{
+    public const string Section = "Server";
+
+    /// <summary>Calls handled at the same time; more wait in the queue. Health checks are never limited.</summary>
+    [Range(1, 100_000)]
+    public int MaxConcurrentCalls { get; set; } = 256;
+
+    /// <summary>Calls that may wait for a slot; past this a call is refused at once with RESOURCE_EXHAUSTED.</summary>
+    [Range(0, 1_000_000)]
+    public int MaxQueuedCalls { get; set; } = 1024;
+}
+
+/// <summary>
+/// A global admission limit: at most <see cref="ServerLimitsOptions.MaxConcurrentCalls"/> calls run,
+/// at most <see cref="ServerLimitsOptions.MaxQueuedCalls"/> wait (each until its own deadline or
+/// cancellation), and the rest get RESOURCE_EXHAUSTED straight away, so overload costs bounded memory
+/// and never takes the server down. A client may retry later.
+/// </summary>
+public sealed class ConcurrencyLimitInterceptor : Interceptor, IDisposable
+{
+    private readonly SemaphoreSlim _slots;
+    private readonly int _maxWaiting;
+    private int _waiting;
+
+    public ConcurrencyLimitInterceptor(Microsoft.Extensions.Options.IOptions<ServerLimitsOptions> options)
+    {
+        _slots = new SemaphoreSlim(options.Value.MaxConcurrentCalls, options.Value.MaxConcurrentCalls);
+        _maxWaiting = options.Value.MaxQueuedCalls;
+    }
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        if (Exempt(context))
+        {
+            return await continuation(request, context);
+        }
+
+        await EnterAsync(context);
+        try
+        {
+            return await continuation(request, context);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        await EnterAsync(context);
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        if (Exempt(context))
+        {
+            await continuation(request, responseStream, context);
+            return;
+        }
+
+        await EnterAsync(context);
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    public void Dispose() => _slots.Dispose();
+
+    /// <summary>Health checks must answer even when the server is full, or a balancer would take it out of service.</summary>
+    private static bool Exempt(ServerCallContext context) => context.Method.StartsWith("/grpc.health.v1.", StringComparison.Ordinal);
+
+    private async Task EnterAsync(ServerCallContext context)
+    {
+        if (_slots.Wait(0))
+        {
+            return;
+        }
+
+        if (Interlocked.Increment(ref _waiting) > _maxWaiting)
+        {
+            Interlocked.Decrement(ref _waiting);
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, "The server is at its limit of concurrent calls; retry later."));
+        }
+
+        try
+        {
+            await _slots.WaitAsync(context.CancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new RpcException(context.Deadline <= DateTime.UtcNow
+                ? new Status(StatusCode.DeadlineExceeded, "The deadline passed while the call waited for a slot.")
+                : new Status(StatusCode.Cancelled, "The call was cancelled while it waited for a slot."));
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+    }
+}
