@@ -60,7 +60,7 @@ public sealed class BotWithApiKeyTests : IAsyncDisposable
         var key = await _server.Services.GetRequiredService<ApiKeyService>().CreateAsync("bot", Role.Reader, null, "tests", TestContext.Current.CancellationToken);
 
         var (code, output) = await AskAsync(address, key.Secret, "is a buyer on a yearly retainer a client?");
-        code.ShouldBe(0);
+        code.ShouldBe(0, output);
         output.ShouldContain("Client (");
         output.ShouldContain("Why");
 
