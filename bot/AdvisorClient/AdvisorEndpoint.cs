@@ -23,10 +23,12 @@ public sealed class AdvisorEndpoint(IOptions<AdvisorClientOptions> options, ICon
         }
 
         // Same composition as the stand-alone server, on a free loopback port, with its default SQLite file
-        // (or the bot's own Storage:Path, when given).
+        // (or the bot's own Storage:Path, when given). The demo buyer registry is loaded unless Demo:Seed=false,
+        // so "is Acme a client?" has an answer on a fresh clone; seeding is idempotent.
         string[] args = configuration["Storage:Path"] is { Length: > 0 } storage
             ? ["--urls", "http://127.0.0.1:0", "--Storage:Path", storage]
             : ["--urls", "http://127.0.0.1:0"];
+        args = [.. args, "--Demo:Seed", configuration["Demo:Seed"] is { Length: > 0 } seed ? seed : "true"];
         var embedded = AdvisorServerHost.Build(args, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
         await embedded.StartAsync(cancellationToken);
         _embedded = embedded;

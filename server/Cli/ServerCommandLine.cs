@@ -49,5 +49,5 @@ public static class ServerCommandLine
 /// <summary>The tool commands of each feature. A feature adds its command here.</summary>
 public static partial class ToolCommands
 {
-    public static IEnumerable<Command> All() => [Storage(), Rules(), Keys()];
+    public static IEnumerable<Command> All() => [Storage(), Rules(), Keys(), Import(), SeedDemo()];
 }

@@ -41,31 +41,16 @@ public sealed partial class BatchedClassificationLog : BackgroundService, IClass
     public Task<IReadOnlyList<ClassificationLogEntry>> RecentAsync(int count, CancellationToken cancellationToken) =>
         _writer.RecentAsync(count, cancellationToken);
 
-    public async Task FlushAsync(CancellationToken cancellationToken)
-    {
-        var batch = new List<ClassificationLogEntry>();
-        while (_queue.Reader.TryRead(out var entry))
-        {
-            batch.Add(entry);
-        }
-
-        await WriteAsync(batch, cancellationToken);
-    }
+    /// <summary>Returns once every entry appended before the call is written (or its write has failed and been logged).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken) => await DrainAsync(int.MaxValue, cancellationToken);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<ClassificationLogEntry>(BatchSize);
         try
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
-                while (batch.Count < BatchSize && _queue.Reader.TryRead(out var entry))
-                {
-                    batch.Add(entry);
-                }
-
-                await WriteAsync(batch, stoppingToken);
-                batch.Clear();
+                await DrainAsync(BatchSize, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -80,21 +65,34 @@ public sealed partial class BatchedClassificationLog : BackgroundService, IClass
         await FlushAsync(cancellationToken);
     }
 
-    private async Task WriteAsync(List<ClassificationLogEntry> batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes up to <paramref name="max"/> entries and writes them, holding the lock from the take to the
+    /// end of the write: a flush that gets the lock knows no taken entry is still on its way to the store.
+    /// </summary>
+    private async Task<int> DrainAsync(int max, CancellationToken cancellationToken)
     {
-        if (batch.Count == 0)
-        {
-            return;
-        }
-
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            await _writer.WriteAsync(batch, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogWriteFailed(_logger, ex, batch.Count);
+            var batch = new List<ClassificationLogEntry>(Math.Min(max, BatchSize));
+            while (batch.Count < max && _queue.Reader.TryRead(out var entry))
+            {
+                batch.Add(entry);
+            }
+
+            if (batch.Count > 0)
+            {
+                try
+                {
+                    await _writer.WriteAsync(batch, cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogWriteFailed(_logger, ex, batch.Count);
+                }
+            }
+
+            return batch.Count;
         }
         finally
         {

@@ -1,6 +1,12 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project tests/Advisor.Benchmarks -- --filter '*'
+// dotnet run -c Release --project tests/Advisor.Benchmarks -- registry [interactions] [buyers]   (measured run, see RegistryRun)
+if (args.Length > 0 && args[0] == "registry")
+{
+    return await Advisor.Benchmarks.RegistryRun.RunAsync(args[1..]);
+}
+
 // dotnet run -c Release --project tests/Advisor.Benchmarks -- postgres-import "Host=...;Database=..." (a measured run, see PostgresImportRun)
 if (args.Length > 0 && args[0] == "postgres-import")
 {

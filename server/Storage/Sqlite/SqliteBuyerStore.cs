@@ -11,6 +11,8 @@ namespace Advisor.Server.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 {
+    private readonly ImportKeyCache _keys = new();
+
     private const string OpCreateBuyer = "buyers.create";
     private const string OpRecordInteraction = "interactions.record";
 
@@ -136,6 +138,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                 transaction, cancellationToken: cancellationToken));
             await connection.ExecuteAsync(new CommandDefinition("DELETE FROM buyer_names WHERE buyer_id = @id", new { id }, transaction, cancellationToken: cancellationToken));
             await WriteNamesAsync(connection, transaction, id, next.DisplayName, next.Aliases, cancellationToken);
+            _keys.Clear();
             await AppendChangeAsync(connection, transaction, id, cancellationToken);
             return new BuyerWriteResult(BuyerWriteStatus.Ok, await GetBuyerAsync(connection, transaction, id, cancellationToken));
         }, cancellationToken);
@@ -161,6 +164,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             }
 
             await connection.ExecuteAsync(new CommandDefinition("DELETE FROM buyers WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+            _keys.Clear();
             await AppendChangeAsync(connection, transaction, id, cancellationToken);
             return new BuyerWriteResult(BuyerWriteStatus.Ok, null);
         }, cancellationToken);
@@ -245,11 +249,22 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             return new InteractionWriteResult(InteractionWriteStatus.Created, interaction);
         }, cancellationToken);
 
-    public Task<ImportBatchResult> ImportBatchAsync(IReadOnlyList<ImportItem> items, CancellationToken cancellationToken) =>
-        database.WriteAsync((connection, transaction) =>
+    public async Task<ImportBatchResult> ImportBatchAsync(IReadOnlyList<ImportItem> items, CancellationToken cancellationToken)
+    {
+        var (result, learned, generation) = await database.WriteAsync((connection, transaction) =>
         {
+            // Read inside the write lock: an update or delete that committed before this batch has already cleared the cache.
+            var generation = _keys.Generation;
+            // A batch dirties pages all over the indexes; a cache that holds them avoids spilling mid-transaction.
+            using (var pragma = connection.CreateCommand())
+            {
+                pragma.Transaction = transaction;
+                pragma.CommandText = "PRAGMA cache_size = -32768";
+                pragma.ExecuteNonQuery();
+            }
+
             using var writer = new InteractionWriter(connection, transaction);
-            using var resolver = new BuyerResolver(connection, transaction);
+            using var resolver = new BuyerResolver(connection, transaction, _keys);
             var results = new ImportItemResult[items.Count];
             for (var i = 0; i < items.Count; i++)
             {
@@ -267,8 +282,13 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             }
 
             writer.Flush();
-            return Task.FromResult(new ImportBatchResult(results, resolver.Created));
+            return Task.FromResult((new ImportBatchResult(results, resolver.Created), resolver.Learned, generation));
         }, cancellationToken);
+
+        // Only committed buyers enter the shared cache: a rolled-back batch must not leave ids behind.
+        _keys.Learn(learned, generation);
+        return result;
+    }
 
     public async Task<InteractionPage?> ListInteractionsAsync(string buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
@@ -305,7 +325,8 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             }
 
             var stats = await connection.QueryAsync<StatsRow>(new CommandDefinition(
-                "SELECT type, count, amount_total AS AmountTotal, amount_count AS AmountCount, first_at AS FirstAt, first_id AS FirstId, last_at AS LastAt, last_id AS LastId FROM buyer_interaction_stats WHERE buyer_id = @buyerId ORDER BY type",
+                "SELECT s.type, s.count, s.amount_total AS AmountTotal, s.amount_count AS AmountCount, s.first_at AS FirstAt, f.id AS FirstId, s.last_at AS LastAt, l.id AS LastId " +
+                "FROM buyer_interaction_stats s JOIN interactions f ON f.seq = s.first_seq JOIN interactions l ON l.seq = s.last_seq WHERE s.buyer_id = @buyerId ORDER BY s.type",
                 new { buyerId }, transaction, cancellationToken: cancellationToken));
             var notes = recentNotes <= 0
                 ? []
@@ -493,11 +514,11 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             var key = (interaction.BuyerId, (int)interaction.Type);
             if (!_stats.TryGetValue(key, out var stats))
             {
-                stats = new Stats(at, interaction.Id);
+                stats = new Stats(at, seq);
                 _stats[key] = stats;
             }
 
-            stats.Add(at, interaction.Id, interaction.Amount);
+            stats.Add(at, seq, interaction.Amount);
             _buyers[interaction.BuyerId] = (_buyers.GetValueOrDefault(interaction.BuyerId).Count + 1, seq);
             return seq;
         }
@@ -511,15 +532,15 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                 upsert.Transaction = _transaction;
                 upsert.CommandText =
                     """
-                    INSERT INTO buyer_interaction_stats (buyer_id, type, count, amount_total, amount_count, first_at, first_id, last_at, last_id)
+                    INSERT INTO buyer_interaction_stats (buyer_id, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq)
                     VALUES ($buyer, $type, $count, $amount, $amountCount, $firstAt, $firstId, $lastAt, $lastId)
                     ON CONFLICT (buyer_id, type) DO UPDATE SET
                         count = count + excluded.count,
                         amount_total = amount_total + excluded.amount_total,
                         amount_count = amount_count + excluded.amount_count,
-                        first_id = CASE WHEN excluded.first_at < first_at THEN excluded.first_id ELSE first_id END,
+                        first_seq = CASE WHEN excluded.first_at < first_at THEN excluded.first_seq ELSE first_seq END,
                         first_at = MIN(first_at, excluded.first_at),
-                        last_id = CASE WHEN excluded.last_at >= last_at THEN excluded.last_id ELSE last_id END,
+                        last_seq = CASE WHEN excluded.last_at >= last_at THEN excluded.last_seq ELSE last_seq END,
                         last_at = MAX(last_at, excluded.last_at)
                     """;
                 var p = new[] { "$buyer", "$type", "$count", "$amount", "$amountCount", "$firstAt", "$firstId", "$lastAt", "$lastId" }
@@ -534,9 +555,9 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                     p[3].Value = s.AmountTotal;
                     p[4].Value = s.AmountCount;
                     p[5].Value = s.FirstAt;
-                    p[6].Value = s.FirstId;
+                    p[6].Value = s.FirstSeq;
                     p[7].Value = s.LastAt;
-                    p[8].Value = s.LastId;
+                    p[8].Value = s.LastSeq;
                     upsert.ExecuteNonQuery();
                 }
 
@@ -566,7 +587,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
         public void Dispose() => _insert.Dispose();
 
-        private sealed class Stats(string firstAt, string firstId)
+        private sealed class Stats(string firstAt, long firstSeq)
         {
             public long Count { get; private set; }
 
@@ -576,13 +597,13 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
             public string FirstAt { get; private set; } = firstAt;
 
-            public string FirstId { get; private set; } = firstId;
+            public long FirstSeq { get; private set; } = firstSeq;
 
             public string LastAt { get; private set; } = firstAt;
 
-            public string LastId { get; private set; } = firstId;
+            public long LastSeq { get; private set; } = firstSeq;
 
-            public void Add(string at, string id, double? amount)
+            public void Add(string at, long seq, double? amount)
             {
                 Count++;
                 if (amount is { } a)
@@ -594,13 +615,13 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                 if (string.CompareOrdinal(at, FirstAt) < 0)
                 {
                     FirstAt = at;
-                    FirstId = id;
+                    FirstSeq = seq;
                 }
 
                 if (string.CompareOrdinal(at, LastAt) >= 0)
                 {
                     LastAt = at;
-                    LastId = id;
+                    LastSeq = seq;
                 }
             }
         }
@@ -621,9 +642,11 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         private readonly Dictionary<string, string?> _ids = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _externalIds = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+        private readonly ImportKeyCache _shared;
 
-        public BuyerResolver(SqliteConnection connection, SqliteTransaction transaction)
+        public BuyerResolver(SqliteConnection connection, SqliteTransaction transaction, ImportKeyCache shared)
         {
+            _shared = shared;
             SqliteCommand Command(string sql, params string[] parameters)
             {
                 var command = connection.CreateCommand();
@@ -649,6 +672,9 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
         public int Created { get; private set; }
 
+        /// <summary>What this batch learned (external id and name keys to buyer ids), for the shared cache after commit.</summary>
+        public (Dictionary<string, string> ExternalIds, Dictionary<string, string> Names) Learned => (_externalIds, _names);
+
         public string? Resolve(ImportItem item, DateTimeOffset now)
         {
             if (!string.IsNullOrEmpty(item.BuyerId))
@@ -664,7 +690,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
             if (!string.IsNullOrEmpty(item.BuyerExternalId))
             {
-                if (_externalIds.TryGetValue(item.BuyerExternalId, out var cached))
+                if (_externalIds.TryGetValue(item.BuyerExternalId, out var cached) || _shared.TryExternalId(item.BuyerExternalId, out cached))
                 {
                     return cached;
                 }
@@ -678,7 +704,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             if (!string.IsNullOrWhiteSpace(item.BuyerDisplayName))
             {
                 var key = BuyerNames.Key(item.BuyerDisplayName);
-                if (_names.TryGetValue(key, out var cached))
+                if (_names.TryGetValue(key, out var cached) || _shared.TryName(key, out cached))
                 {
                     return cached;
                 }
@@ -726,6 +752,86 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             {
                 command.Dispose();
             }
+        }
+    }
+}
+
+/// <summary>
+/// External ids and names that imports resolved to buyers, kept across batches so an import with many interactions
+/// per buyer looks each buyer up once. Valid because this process is the file's only writer (SQLite serves one
+/// server); any update or delete of a buyer clears it. Bounded: cleared when full.
+/// </summary>
+internal sealed class ImportKeyCache
+{
+    private const int Capacity = 200_000;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, string> _externalIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+    private long _generation;
+
+    /// <summary>Changes on every <see cref="Clear"/>; what a batch learned under an older generation may be stale.</summary>
+    public long Generation
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _generation;
+            }
+        }
+    }
+
+    public bool TryExternalId(string externalId, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string id)
+    {
+        lock (_lock)
+        {
+            return _externalIds.TryGetValue(externalId, out id);
+        }
+    }
+
+    public bool TryName(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string id)
+    {
+        lock (_lock)
+        {
+            return _names.TryGetValue(key, out id);
+        }
+    }
+
+    public void Learn((Dictionary<string, string> ExternalIds, Dictionary<string, string> Names) learned, long generation)
+    {
+        lock (_lock)
+        {
+            if (generation != _generation)
+            {
+                // A buyer was updated or deleted since the batch started: what it learned may name a buyer that is gone.
+                return;
+            }
+
+            if (_externalIds.Count + _names.Count + learned.ExternalIds.Count + learned.Names.Count > Capacity)
+            {
+                _externalIds.Clear();
+                _names.Clear();
+            }
+
+            foreach (var (key, id) in learned.ExternalIds)
+            {
+                _externalIds[key] = id;
+            }
+
+            foreach (var (key, id) in learned.Names)
+            {
+                _names[key] = id;
+            }
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _generation++;
+            _externalIds.Clear();
+            _names.Clear();
         }
     }
 }

@@ -18,6 +18,7 @@ public sealed class BotTelemetryTests(AdvisorServerFixture server)
         (await bot.SlackAsync("/slack/commands", "text=help", "application/x-www-form-urlencoded", unsigned: true)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         (await bot.SlashCommandAsync("client vs customer?")).StatusCode.ShouldBe(HttpStatusCode.OK);
 
+        // Series are per meter name across the process, so other tests' rejected requests may add to this one: present is what counts.
         // The answer may finish after the acknowledgement (at the response URL): scrape until its call is recorded, 20 s at most.
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         string[] lines = [];
@@ -28,7 +29,7 @@ public sealed class BotTelemetryTests(AdvisorServerFixture server)
         }
 
         lines.ShouldContain(l => l.StartsWith("advisor_bot_webhook_verification_failures_total{", StringComparison.Ordinal)
-            && l.Contains("platform=\"slack\"", StringComparison.Ordinal) && l.EndsWith(" 1", StringComparison.Ordinal));
+            && l.Contains("platform=\"slack\"", StringComparison.Ordinal));
         lines.ShouldContain(l => l.StartsWith("advisor_bot_upstream_duration_seconds_count{", StringComparison.Ordinal)
             && l.Contains("rpc_method=\"/advisor.v1.AdvisorService/Ask\"", StringComparison.Ordinal) && l.Contains("rpc_grpc_status_code=\"OK\"", StringComparison.Ordinal),
             string.Join('\n', lines.Where(l => l.StartsWith("advisor", StringComparison.Ordinal))));

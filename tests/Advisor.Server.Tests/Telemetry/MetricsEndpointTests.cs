@@ -57,14 +57,20 @@ public sealed class MetricsEndpointTests(MetricsServerFixture server) : IClassFi
         var lines = text.Split('\n');
         lines.ShouldContain(l => l.StartsWith("advisor_rpc_requests_total{", StringComparison.Ordinal)
             && l.Contains("rpc_method=\"/advisor.v1.AdvisorService/ClassifyBuyer\"", StringComparison.Ordinal)
-            && l.Contains("rpc_grpc_status_code=\"OK\"", StringComparison.Ordinal) && l.EndsWith(" 2", StringComparison.Ordinal));
+            && l.Contains("rpc_grpc_status_code=\"OK\"", StringComparison.Ordinal) && Value(l) >= 2);
         lines.ShouldContain(l => l.StartsWith("advisor_rpc_requests_total{", StringComparison.Ordinal) && l.Contains("rpc_grpc_status_code=\"InvalidArgument\"", StringComparison.Ordinal));
         lines.ShouldContain(l => l.StartsWith("advisor_rpc_duration_seconds_bucket{", StringComparison.Ordinal) && l.Contains("ClassifyBuyer", StringComparison.Ordinal));
         lines.ShouldContain(l => l.StartsWith("advisor_classifications_total{", StringComparison.Ordinal)
             && l.Contains("kind=\"client\"", StringComparison.Ordinal) && l.Contains("rule_set_version=\"", StringComparison.Ordinal) && l.Contains("subject=\"description\"", StringComparison.Ordinal));
         lines.ShouldContain(l => l.StartsWith("advisor_classifications_total{", StringComparison.Ordinal) && l.Contains("subject=\"profile\"", StringComparison.Ordinal));
-        lines.ShouldContain(l => l.StartsWith("advisor_import_rows_total{", StringComparison.Ordinal) && l.Contains("outcome=\"accepted\"", StringComparison.Ordinal) && l.EndsWith(" 2", StringComparison.Ordinal));
+        lines.ShouldContain(l => l.StartsWith("advisor_import_rows_total{", StringComparison.Ordinal) && l.Contains("outcome=\"accepted\"", StringComparison.Ordinal) && Value(l) >= 2);
     }
+
+    /// <summary>
+    /// A sample's value. At least, not exactly: OpenTelemetry listens to meters by name across the
+    /// process, so servers of other test classes running at the same time add to the same series.
+    /// </summary>
+    private static double Value(string line) => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task The_service_port_does_not_serve_metrics()

@@ -61,6 +61,7 @@ CREATE INDEX interactions_buyer_time ON interactions (buyer_id, occurred_at, seq
 CREATE INDEX interactions_buyer_notes ON interactions (buyer_id, occurred_at, seq) WHERE note IS NOT NULL;
 
 -- Running totals per buyer and interaction type, updated with each insert so classification never scans history.
+-- first_seq/last_seq point at the interactions (by seq, so the row stays small); ids are read by rowid when needed.
 CREATE TABLE buyer_interaction_stats (
     buyer_id     TEXT NOT NULL,
     type         INTEGER NOT NULL,
@@ -68,9 +69,9 @@ CREATE TABLE buyer_interaction_stats (
     amount_total REAL NOT NULL,
     amount_count INTEGER NOT NULL,
     first_at     TEXT NOT NULL,
-    first_id     TEXT NOT NULL,
+    first_seq    INTEGER NOT NULL,
     last_at      TEXT NOT NULL,
-    last_id      TEXT NOT NULL,
+    last_seq     INTEGER NOT NULL,
     PRIMARY KEY (buyer_id, type)
 ) WITHOUT ROWID;
 
