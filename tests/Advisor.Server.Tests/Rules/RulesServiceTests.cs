@@ -108,6 +108,8 @@ public sealed class RulesServiceTests(ServerFixture server) : IClassFixture<Serv
     [Fact]
     public async Task A_backtest_lists_what_changes_kind_and_why_in_the_labelled_set_and_stored_cases()
     {
+        // Other tests in this class publish changed rule sets on the same server; the comparison below is against the shipped rules.
+        await MakeShippedRulesLiveAsync();
         const string stored = "They pay us a monthly retainer.";
         var classified = await server.Advisor.ClassifyBuyerAsync(new ClassifyBuyerRequest { Description = stored }, ServerFixture.Deadline(60));
         classified.Classification.Kind.ShouldBe(BuyerKind.Client);
@@ -293,5 +295,14 @@ public sealed class RulesServiceTests(ServerFixture server) : IClassFixture<Serv
         size.ShouldBeInvalidArgument("page_size");
         var noEtag = await Should.ThrowAsync<RpcException>(() => Rules.PublishRuleSetAsync(new PublishRuleSetRequest { Version = "x" }, ServerFixture.Deadline(60)).ResponseAsync);
         noEtag.ShouldBeInvalidArgument("etag");
+    }
+
+    /// <summary>Publishes the shipped rules under a fresh version, whatever an earlier test left live.</summary>
+    private async Task MakeShippedRulesLiveAsync()
+    {
+        var live = await Rules.GetRuleSetAsync(new GetRuleSetRequest(), ServerFixture.Deadline(60));
+        var version = RuleSources.NewVersion("shipped");
+        await Rules.CreateRuleSetDraftAsync(new CreateRuleSetDraftRequest { SourceYaml = RuleSources.WithVersion(version) }, ServerFixture.Deadline(60));
+        await Rules.PublishRuleSetAsync(new PublishRuleSetRequest { Version = version, Etag = live.Etag }, ServerFixture.Deadline(60));
     }
 }
