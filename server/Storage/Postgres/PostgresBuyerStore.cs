@@ -378,7 +378,8 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         }
 
         var stats = await connection.QueryAsync<StatsRow>(new CommandDefinition(
-            "SELECT type, count, amount_total AS AmountTotal, amount_count AS AmountCount, first_at AS FirstAt, first_id AS FirstId, last_at AS LastAt, last_id AS LastId FROM buyer_interaction_stats WHERE buyer_id = @buyerId ORDER BY type",
+            "SELECT s.type, s.count, s.amount_total AS AmountTotal, s.amount_count AS AmountCount, s.first_at AS FirstAt, f.id AS FirstId, s.last_at AS LastAt, l.id AS LastId " +
+            "FROM buyer_interaction_stats s JOIN interactions f ON f.seq = s.first_seq JOIN interactions l ON l.seq = s.last_seq WHERE s.buyer_id = @buyerId ORDER BY s.type",
             new { buyerId }, transaction, cancellationToken: cancellationToken));
         var notes = recentNotes <= 0
             ? []
@@ -657,26 +658,26 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             var key = (interaction.BuyerId, (long)interaction.Type);
             if (!stats.TryGetValue(key, out var totals))
             {
-                totals = new TypeTotals(ats[i], interaction.Id);
+                totals = new TypeTotals(ats[i], seq);
                 stats[key] = totals;
             }
 
-            totals.Add(ats[i], interaction.Id, interaction.Amount);
+            totals.Add(ats[i], seq, interaction.Amount);
             var (count, last) = buyers.GetValueOrDefault(interaction.BuyerId);
             buyers[interaction.BuyerId] = (count + 1, Math.Max(last, seq));
         }
 
         await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO buyer_interaction_stats AS s (buyer_id, type, count, amount_total, amount_count, first_at, first_id, last_at, last_id)
-            SELECT * FROM unnest(@buyers::text[], @types::bigint[], @counts::bigint[], @totals::float8[], @amountCounts::bigint[], @firstAts::text[], @firstIds::text[], @lastAts::text[], @lastIds::text[])
+            INSERT INTO buyer_interaction_stats AS s (buyer_id, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq)
+            SELECT * FROM unnest(@buyers::text[], @types::bigint[], @counts::bigint[], @totals::float8[], @amountCounts::bigint[], @firstAts::text[], @firstSeqs::bigint[], @lastAts::text[], @lastSeqs::bigint[])
             ON CONFLICT (buyer_id, type) DO UPDATE SET
                 count = s.count + excluded.count,
                 amount_total = s.amount_total + excluded.amount_total,
                 amount_count = s.amount_count + excluded.amount_count,
-                first_id = CASE WHEN excluded.first_at < s.first_at THEN excluded.first_id ELSE s.first_id END,
+                first_seq = CASE WHEN excluded.first_at < s.first_at THEN excluded.first_seq ELSE s.first_seq END,
                 first_at = LEAST(s.first_at, excluded.first_at),
-                last_id = CASE WHEN excluded.last_at >= s.last_at THEN excluded.last_id ELSE s.last_id END,
+                last_seq = CASE WHEN excluded.last_at >= s.last_at THEN excluded.last_seq ELSE s.last_seq END,
                 last_at = GREATEST(s.last_at, excluded.last_at)
             """,
             new
@@ -687,9 +688,9 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                 totals = stats.Values.Select(s => s.AmountTotal).ToArray(),
                 amountCounts = stats.Values.Select(s => s.AmountCount).ToArray(),
                 firstAts = stats.Values.Select(s => s.FirstAt).ToArray(),
-                firstIds = stats.Values.Select(s => s.FirstId).ToArray(),
+                firstSeqs = stats.Values.Select(s => s.FirstSeq).ToArray(),
                 lastAts = stats.Values.Select(s => s.LastAt).ToArray(),
-                lastIds = stats.Values.Select(s => s.LastId).ToArray(),
+                lastSeqs = stats.Values.Select(s => s.LastSeq).ToArray(),
             },
             transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition(
@@ -804,7 +805,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     }
 
     /// <summary>Running totals of one type for one buyer within a batch; first/last by occurred_at as in the SQLite store.</summary>
-    private sealed class TypeTotals(string firstAt, string firstId)
+    private sealed class TypeTotals(string firstAt, long firstSeq)
     {
         public long Count { get; private set; }
 
@@ -814,13 +815,13 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
 
         public string FirstAt { get; private set; } = firstAt;
 
-        public string FirstId { get; private set; } = firstId;
+        public long FirstSeq { get; private set; } = firstSeq;
 
         public string LastAt { get; private set; } = firstAt;
 
-        public string LastId { get; private set; } = firstId;
+        public long LastSeq { get; private set; } = firstSeq;
 
-        public void Add(string at, string id, double? amount)
+        public void Add(string at, long seq, double? amount)
         {
             Count++;
             if (amount is { } a)
@@ -832,13 +833,13 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             if (string.CompareOrdinal(at, FirstAt) < 0)
             {
                 FirstAt = at;
-                FirstId = id;
+                FirstSeq = seq;
             }
 
             if (string.CompareOrdinal(at, LastAt) >= 0)
             {
                 LastAt = at;
-                LastId = id;
+                LastSeq = seq;
             }
         }
     }

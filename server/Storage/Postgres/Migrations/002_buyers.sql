@@ -70,9 +70,9 @@ CREATE TABLE buyer_interaction_stats (
     amount_total DOUBLE PRECISION NOT NULL,
     amount_count BIGINT NOT NULL,
     first_at     TEXT COLLATE "C" NOT NULL,
-    first_id     TEXT COLLATE "C" NOT NULL,
+    first_seq    BIGINT NOT NULL,
     last_at      TEXT COLLATE "C" NOT NULL,
-    last_id      TEXT COLLATE "C" NOT NULL,
+    last_seq     BIGINT NOT NULL,
     PRIMARY KEY (buyer_id, type)
 ) WITH (fillfactor = 80);
 
