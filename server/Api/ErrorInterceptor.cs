@@ -73,6 +73,11 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interce
                 return new RpcException(new Grpc.Core.Status(StatusCode.DeadlineExceeded, "The deadline passed before the work finished."));
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Grpc.Core.Status(StatusCode.Cancelled, "The call was cancelled."));
+            case System.Data.Common.DbException { IsTransient: true } transient:
+                // A busy or overloaded database (SQLite lock timeout, PostgreSQL out of connections, a deadlock victim):
+                // nothing was committed, so the caller may safely retry; say so instead of reporting a bug.
+                logger.LogWarning(transient, "Transient store error in {Method}", context.Method);
+                return Status(Code.Unavailable, "The store is busy; retry shortly.", Any.Pack(new RetryInfo { RetryDelay = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromSeconds(1)) }));
             default:
                 logger.LogError(ex, "Unhandled error in {Method}", context.Method);
                 return new RpcException(new Grpc.Core.Status(StatusCode.Internal, "An internal error occurred. It has been logged."));

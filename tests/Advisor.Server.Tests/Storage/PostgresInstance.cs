@@ -41,7 +41,7 @@ public sealed class PostgresInstance : IAsyncLifetime
 
         await RunAsync(Path.Combine(_bin, "initdb"), $"-D {data} -U postgres --auth=trust -E UTF8 --no-sync", asPostgres: true);
         await RunAsync(Path.Combine(_bin, "pg_ctl"),
-            $"-D {data} -l {Path.Combine(_root, "log.txt")} -w -t 60 -o \"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200\" start",
+            $"-D {data} -l {Path.Combine(_root, "log.txt")} -w -t 60 -o \"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=1000\" start",
             asPostgres: true);
     }
 
