@@ -645,7 +645,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             ats[n] = Ids.Timestamp(interactions[n].OccurredAt);
         }
 
-        var stats = new Dictionary<(string Buyer, long Type), TypeTotals>();
+        var stats = new Dictionary<(string Buyer, long Type), InteractionTypeTotals>();
         var buyers = new Dictionary<string, (long Count, long LastSeq)>(StringComparer.Ordinal);
         for (var i = 0; i < interactions.Count; i++)
         {
@@ -658,7 +658,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             var key = (interaction.BuyerId, (long)interaction.Type);
             if (!stats.TryGetValue(key, out var totals))
             {
-                totals = new TypeTotals(ats[i], seq);
+                totals = new InteractionTypeTotals(ats[i], seq);
                 stats[key] = totals;
             }
 
@@ -801,46 +801,6 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         {
             var fresh = NewBuyers.Select(b => b.Id).ToHashSet(StringComparer.Ordinal);
             return BuyerIds.OfType<string>().Where(id => !fresh.Contains(id)).Distinct(StringComparer.Ordinal).ToList();
-        }
-    }
-
-    /// <summary>Running totals of one type for one buyer within a batch; first/last by occurred_at as in the SQLite store.</summary>
-    private sealed class TypeTotals(string firstAt, long firstSeq)
-    {
-        public long Count { get; private set; }
-
-        public double AmountTotal { get; private set; }
-
-        public long AmountCount { get; private set; }
-
-        public string FirstAt { get; private set; } = firstAt;
-
-        public long FirstSeq { get; private set; } = firstSeq;
-
-        public string LastAt { get; private set; } = firstAt;
-
-        public long LastSeq { get; private set; } = firstSeq;
-
-        public void Add(string at, long seq, double? amount)
-        {
-            Count++;
-            if (amount is { } a)
-            {
-                AmountTotal += a;
-                AmountCount++;
-            }
-
-            if (string.CompareOrdinal(at, FirstAt) < 0)
-            {
-                FirstAt = at;
-                FirstSeq = seq;
-            }
-
-            if (string.CompareOrdinal(at, LastAt) >= 0)
-            {
-                LastAt = at;
-                LastSeq = seq;
-            }
         }
     }
 }

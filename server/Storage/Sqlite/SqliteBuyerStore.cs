@@ -463,7 +463,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         private readonly SqliteParameter[] _p;
         private readonly SqliteConnection _connection;
         private readonly SqliteTransaction _transaction;
-        private readonly Dictionary<(string Buyer, int Type), Stats> _stats = [];
+        private readonly Dictionary<(string Buyer, int Type), InteractionTypeTotals> _stats = [];
         private readonly Dictionary<string, (long Count, long LastSeq)> _buyers = new(StringComparer.Ordinal);
         private long _nextSeq;
 
@@ -514,7 +514,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             var key = (interaction.BuyerId, (int)interaction.Type);
             if (!_stats.TryGetValue(key, out var stats))
             {
-                stats = new Stats(at, seq);
+                stats = new InteractionTypeTotals(at, seq);
                 _stats[key] = stats;
             }
 
@@ -586,45 +586,6 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         }
 
         public void Dispose() => _insert.Dispose();
-
-        private sealed class Stats(string firstAt, long firstSeq)
-        {
-            public long Count { get; private set; }
-
-            public double AmountTotal { get; private set; }
-
-            public long AmountCount { get; private set; }
-
-            public string FirstAt { get; private set; } = firstAt;
-
-            public long FirstSeq { get; private set; } = firstSeq;
-
-            public string LastAt { get; private set; } = firstAt;
-
-            public long LastSeq { get; private set; } = firstSeq;
-
-            public void Add(string at, long seq, double? amount)
-            {
-                Count++;
-                if (amount is { } a)
-                {
-                    AmountTotal += a;
-                    AmountCount++;
-                }
-
-                if (string.CompareOrdinal(at, FirstAt) < 0)
-                {
-                    FirstAt = at;
-                    FirstSeq = seq;
-                }
-
-                if (string.CompareOrdinal(at, LastAt) >= 0)
-                {
-                    LastAt = at;
-                    LastSeq = seq;
-                }
-            }
-        }
     }
 
     /// <summary>
