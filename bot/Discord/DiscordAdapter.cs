@@ -119,7 +119,7 @@ public sealed class DiscordAdapter(
 
     private async Task<IResult> RespondAsync(JsonObject interaction, Task<Reply> answer, Func<Reply, int> page, bool isPrivate, CancellationToken cancellationToken)
     {
-        if (await FinishedWithinAsync(answer, options.Value.AnswerBudget, cancellationToken))
+        if (await AnswerBudget.FinishedWithinAsync(answer, options.Value.AnswerBudget, cancellationToken))
         {
             var reply = await answer;
             return Results.Json(new JsonObject
@@ -161,22 +161,6 @@ public sealed class DiscordAdapter(
         }
 
         return values;
-    }
-
-    private static async Task<bool> FinishedWithinAsync(Task task, TimeSpan budget, CancellationToken cancellationToken)
-    {
-        if (!task.IsCompleted && budget > TimeSpan.Zero)
-        {
-            try
-            {
-                await task.WaitAsync(budget, cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-            }
-        }
-
-        return task.IsCompleted;
     }
 
     private static string StrValue(Dictionary<string, JsonNode> values, string name) =>

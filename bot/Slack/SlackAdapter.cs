@@ -50,7 +50,7 @@ public sealed partial class SlackAdapter(
         Uri.TryCreate(form.GetValueOrDefault("response_url").ToString(), UriKind.Absolute, out var responseUrl);
 
         var answer = core.HandleAsync(CommandGrammar.Parse(text, Usage), context, background.Stopping);
-        if (await FinishedWithinAsync(answer, options.Value.AnswerBudget, cancellationToken) || responseUrl is null)
+        if (await AnswerBudget.FinishedWithinAsync(answer, options.Value.AnswerBudget, cancellationToken) || responseUrl is null)
         {
             return Results.Json(SlackRenderer.CommandResponse(await answer));
         }
@@ -199,29 +199,6 @@ public sealed partial class SlackAdapter(
             "message" => Str(ev, "channel_type") == "im",
             _ => false,
         };
-    }
-
-    private static async Task<bool> FinishedWithinAsync(Task task, TimeSpan budget, CancellationToken cancellationToken)
-    {
-        if (task.IsCompleted)
-        {
-            return true;
-        }
-
-        if (budget <= TimeSpan.Zero)
-        {
-            return false;
-        }
-
-        try
-        {
-            await task.WaitAsync(budget, cancellationToken);
-        }
-        catch (TimeoutException)
-        {
-        }
-
-        return task.IsCompleted;
     }
 
     private static string Str(JsonNode? node, string property) =>
