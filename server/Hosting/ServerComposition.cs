@@ -54,6 +54,10 @@ public static class ServerComposition
             options.EnableDetailedErrors = false;
             options.MaxReceiveMessageSize = 4 * 1024 * 1024;
         });
+        // Malformed request bytes answer INVALID_ARGUMENT instead of UNKNOWN: the framework's binder is replaced by
+        // one that guards every request marshaller (services are still bound through their generated BindService).
+        builder.Services.RemoveAll(typeof(Grpc.AspNetCore.Server.Model.IServiceMethodProvider<>));
+        builder.Services.AddSingleton(typeof(Grpc.AspNetCore.Server.Model.IServiceMethodProvider<>), typeof(GuardedServiceMethodProvider<>));
         // One admission limit for the whole server (interceptors are created per call; the limit must not be).
         builder.Services.AddOptions<ServerLimitsOptions>().Bind(builder.Configuration.GetSection(ServerLimitsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ConcurrencyLimitInterceptor>();
