@@ -29,12 +29,10 @@ internal sealed class PatternIndex
     private readonly Node _root = new();
 
     /// <summary>Members that could start with anything this reading cannot tell: candidates at every word start.</summary>
-    private readonly ulong[] _always;
+    private readonly int[] _always;
 
-    /// <summary>For each such member, plain text it cannot match without; a text without it skips the member.</summary>
-    private readonly (int Member, string Needed)[] _alwaysNeeds;
-
-    private readonly int _words;
+    /// <summary>For each such member, plain text it cannot match without (null when there is none); a text without it skips the member.</summary>
+    private readonly string?[] _alwaysNeeds;
 
     /// <param name="patterns">(owner index, pattern) in priority order; the owner is reported with each match.</param>
     public PatternIndex(IReadOnlyList<(int Owner, string Pattern)> patterns)
@@ -42,22 +40,21 @@ internal sealed class PatternIndex
         var members = new List<Member>();
         foreach (var (owner, pattern) in patterns)
         {
-            foreach (var branch in SplitTopLevel(pattern))
+            foreach (var branch in SplitTopLevel(pattern).SelectMany(b => ExpandLeadingGroups(b, MaxExpansion)))
             {
                 members.Add(Member.Create(owner, branch));
             }
         }
 
         _members = [.. members];
-        _words = Math.Max(1, (_members.Length + 63) / 64);
-        _always = new ulong[_words];
+        var always = new List<int>();
         for (var i = 0; i < _members.Length; i++)
         {
             var branch = _members[i].Branch;
             var first = FirstChars(branch);
             if (first is null)
             {
-                _always[i / 64] |= 1UL << (i % 64);
+                always.Add(i);
                 continue;
             }
 
@@ -69,16 +66,16 @@ internal sealed class PatternIndex
                 var matching = prefixes?.Where(p => p[0] == key).ToList();
                 if (matching is null || matching.Count == 0)
                 {
-                    _root.Child(key, _words).Add(i);
+                    _root.Child(key).Add(i);
                     continue;
                 }
 
                 foreach (var prefix in matching)
                 {
-                    var node = _root.Child(key, _words);
+                    var node = _root.Child(key);
                     foreach (var c in prefix.AsSpan(1))
                     {
-                        node = node.Child(c, _words);
+                        node = node.Child(c);
                     }
 
                     node.Add(i);
@@ -87,16 +84,8 @@ internal sealed class PatternIndex
         }
 
         _root.Seal();
-        var needs = new List<(int, string)>();
-        for (var i = 0; i < _members.Length; i++)
-        {
-            if ((_always[i / 64] & (1UL << (i % 64))) != 0 && RequiredLiteral(_members[i].Branch) is { } needed)
-            {
-                needs.Add((i, needed));
-            }
-        }
-
-        _alwaysNeeds = [.. needs];
+        _always = [.. always];
+        _alwaysNeeds = [.. always.Select(i => RequiredLiteral(_members[i].Branch))];
     }
 
     /// <summary>The matches in text order: at each word start the earliest-listed pattern that matches wins.</summary>
@@ -117,21 +106,20 @@ internal sealed class PatternIndex
 
     private void Scan(string text, List<(int Owner, int Start, int Length)> found, bool firstOnly)
     {
-        Span<ulong> candidates = _words <= 16 ? stackalloc ulong[_words] : new ulong[_words];
-        Span<ulong> always = _words <= 16 ? stackalloc ulong[_words] : new ulong[_words];
-        _always.CopyTo(always);
-        if (_alwaysNeeds.Length > 0 && System.Text.Ascii.IsValid(text))
+        // The always-candidates this text can use: in ASCII text the regex's case-insensitive
+        // comparison is plain ASCII case folding, so a missing required literal rules a member out.
+        Span<int> always = _always.Length <= 64 ? stackalloc int[_always.Length] : new int[_always.Length];
+        var alwaysCount = 0;
+        var ascii = System.Text.Ascii.IsValid(text);
+        for (var i = 0; i < _always.Length; i++)
         {
-            // In ASCII text the regex's case-insensitive comparison is plain ASCII case folding.
-            foreach (var (member, needed) in _alwaysNeeds)
+            if (!ascii || _alwaysNeeds[i] is not { } needed || text.Contains(needed, StringComparison.OrdinalIgnoreCase))
             {
-                if (!text.Contains(needed, StringComparison.OrdinalIgnoreCase))
-                {
-                    always[member / 64] &= ~(1UL << (member % 64));
-                }
+                always[alwaysCount++] = _always[i];
             }
         }
 
+        always = always[..alwaysCount];
         var position = 0;
         while (position < text.Length)
         {
@@ -141,7 +129,7 @@ internal sealed class PatternIndex
                 continue;
             }
 
-            if (TryMatchAt(text, position, always, candidates, out var owner, out var length) && length > 0)
+            if (TryMatchAt(text, position, always, out var owner, out var length) && length > 0)
             {
                 found.Add((owner, position, length));
                 if (firstOnly)
@@ -163,19 +151,31 @@ internal sealed class PatternIndex
     }
 
     /// <summary>Runs the members that could match here, in priority order; the first that matches wins.</summary>
-    private bool TryMatchAt(string text, int position, ReadOnlySpan<ulong> always, Span<ulong> candidates, out int owner, out int length)
+    private bool TryMatchAt(string text, int position, ReadOnlySpan<int> always, out int owner, out int length)
     {
-        always.CopyTo(candidates);
-        var any = false;
-        foreach (var word in always)
+        // The candidates are the always-members plus the members of every prefix-tree node on the
+        // path the text spells from here: a handful of short sorted lists, gathered and run in order.
+        const int StackCandidates = 128;
+        Span<int> buffer = stackalloc int[StackCandidates];
+        var count = 0;
+
+        void Append(ReadOnlySpan<int> members, ref Span<int> buffer)
         {
-            any |= word != 0;
+            if (count + members.Length > buffer.Length)
+            {
+                var larger = new int[Math.Max(buffer.Length * 2, count + members.Length)];
+                buffer[..count].CopyTo(larger);
+                buffer = larger;
+            }
+
+            members.CopyTo(buffer[count..]);
+            count += members.Length;
         }
 
+        Append(always, ref buffer);
         if (_root.Find(char.ToLowerInvariant(text[position])) is { } node)
         {
-            any = true;
-            node.AddMembersTo(candidates);
+            Append(node.Members, ref buffer);
             for (var i = position + 1; i < text.Length; i++)
             {
                 var c = text[i];
@@ -183,7 +183,7 @@ internal sealed class PatternIndex
                 {
                     // The regex's case-insensitive comparison knows non-ASCII equivalents (the Kelvin
                     // sign is a k); rather than reproduce them, everything below here stays a candidate.
-                    node.AddSubtreeTo(candidates);
+                    Append(node.Subtree, ref buffer);
                     break;
                 }
 
@@ -193,26 +193,26 @@ internal sealed class PatternIndex
                     break;
                 }
 
-                node.AddMembersTo(candidates);
+                Append(node.Members, ref buffer);
             }
         }
 
-        if (any)
+        var candidates = buffer[..count];
+        candidates.Sort();
+        var previous = -1;
+        foreach (var index in candidates)
         {
-            for (var w = 0; w < candidates.Length; w++)
+            if (index == previous)
             {
-                var bits = candidates[w];
-                while (bits != 0)
-                {
-                    var index = (w * 64) + System.Numerics.BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                    var member = _members[index];
-                    if (member.TryMatch(text, position, out length))
-                    {
-                        owner = member.Owner;
-                        return true;
-                    }
-                }
+                continue;
+            }
+
+            previous = index;
+            var member = _members[index];
+            if (member.TryMatch(text, position, out length))
+            {
+                owner = member.Owner;
+                return true;
             }
         }
 
@@ -484,6 +484,82 @@ internal sealed class PatternIndex
 
         Flush();
         return best;
+    }
+
+    /// <summary>How many members one top-level alternative may become by <see cref="ExpandLeadingGroups"/>.</summary>
+    private const int MaxExpansion = 32;
+
+    /// <summary>
+    /// Rewrites a branch that starts with a group into one branch per alternative of that group, in
+    /// order: "(?:several|\d) times" becomes "several times" and "\d times"; an optional group
+    /// "(?:key )?account" becomes "key account" and "account". Tried in that order at one position,
+    /// they give the same first match as the original (a regex tries a group's alternatives in order,
+    /// and a greedy optional group first with, then without), but each now has its own beginning,
+    /// so the prefix tree runs "\d times" only before digits instead of before every word that starts
+    /// like one of its siblings. Quantified (other than a plain <c>?</c>), lazy, named and
+    /// look-around groups are left alone, as is anything that would exceed <paramref name="limit"/> branches.
+    /// </summary>
+    internal static List<string> ExpandLeadingGroups(string branch, int limit)
+    {
+        if (branch.Length == 0 || branch[0] != '(')
+        {
+            return [branch];
+        }
+
+        var close = MatchingParen(branch, 0);
+        if (close < 0)
+        {
+            return [branch];
+        }
+
+        var inner = branch[1..close];
+        if (inner.StartsWith("?:", StringComparison.Ordinal))
+        {
+            inner = inner[2..];
+        }
+        else if (inner.StartsWith('?'))
+        {
+            return [branch];
+        }
+
+        var rest = branch[(close + 1)..];
+        var optional = false;
+        if (rest.Length > 0 && rest[0] is '*' or '+' or '{')
+        {
+            return [branch];
+        }
+
+        if (rest.Length > 0 && rest[0] == '?')
+        {
+            if (rest.Length > 1 && rest[1] == '?')
+            {
+                return [branch];
+            }
+
+            optional = true;
+            rest = rest[1..];
+        }
+
+        var alternatives = SplitTopLevel(inner);
+        if (alternatives.Count + (optional ? 1 : 0) > limit)
+        {
+            return [branch];
+        }
+
+        var heads = optional ? [.. alternatives, ""] : alternatives;
+        var expanded = new List<string>();
+        foreach (var head in heads)
+        {
+            // An alternative has no top-level '|', so writing it in front of the rest means the same as the group did.
+            var candidate = head + rest;
+            expanded.AddRange(candidate.StartsWith('(') ? ExpandLeadingGroups(candidate, limit) : [candidate]);
+            if (expanded.Count > limit)
+            {
+                return [branch];
+            }
+        }
+
+        return expanded;
     }
 
     /// <summary>Splits a pattern at its top-level <c>|</c>, respecting groups, classes and escapes.</summary>
@@ -764,45 +840,43 @@ internal sealed class PatternIndex
     private sealed class Node
     {
         private readonly Dictionary<char, Node> _children = [];
-        private ulong[] _members = [];
-        private ulong[] _subtree = [];
+        private readonly SortedSet<int> _adding = [];
         private char[] _keys = [];
         private Node[] _nodes = [];
 
-        public Node Child(char key, int words)
-        {
-            if (_members.Length == 0)
-            {
-                _members = new ulong[words];
-            }
+        /// <summary>The members whose literal beginning ends at this node, in priority order.</summary>
+        public int[] Members { get; private set; } = [];
 
+        /// <summary>The members of this node and every node below it, in priority order.</summary>
+        public int[] Subtree { get; private set; } = [];
+
+        public Node Child(char key)
+        {
             if (!_children.TryGetValue(key, out var child))
             {
-                child = new Node { _members = new ulong[words] };
+                child = new Node();
                 _children[key] = child;
             }
 
             return child;
         }
 
-        public void Add(int member) => _members[member / 64] |= 1UL << (member % 64);
+        public void Add(int member) => _adding.Add(member);
 
-        /// <summary>Freezes the children into arrays and computes each subtree's members.</summary>
-        public ulong[] Seal()
+        /// <summary>Freezes the children and member lists into arrays and computes each subtree's members.</summary>
+        public int[] Seal()
         {
             _keys = [.. _children.Keys];
             _nodes = [.. _children.Values];
-            _subtree = (ulong[])_members.Clone();
+            Members = [.. _adding];
+            var subtree = new SortedSet<int>(_adding);
             foreach (var child in _nodes)
             {
-                var below = child.Seal();
-                for (var w = 0; w < _subtree.Length; w++)
-                {
-                    _subtree[w] |= below[w];
-                }
+                subtree.UnionWith(child.Seal());
             }
 
-            return _subtree;
+            Subtree = [.. subtree];
+            return Subtree;
         }
 
         public Node? Find(char key)
@@ -817,22 +891,6 @@ internal sealed class PatternIndex
             }
 
             return null;
-        }
-
-        public void AddMembersTo(Span<ulong> into)
-        {
-            for (var w = 0; w < _members.Length; w++)
-            {
-                into[w] |= _members[w];
-            }
-        }
-
-        public void AddSubtreeTo(Span<ulong> into)
-        {
-            for (var w = 0; w < _subtree.Length; w++)
-            {
-                into[w] |= _subtree[w];
-            }
         }
     }
 }
