@@ -28,6 +28,9 @@ internal sealed class PatternIndex
     private readonly Member[] _members;
     private readonly Node _root = new();
 
+    /// <summary>The root's children by ASCII character: every word start looks one up, so it is a direct index.</summary>
+    private readonly Node?[] _rootAscii;
+
     /// <summary>Members that could start with anything this reading cannot tell: candidates at every word start.</summary>
     private readonly int[] _always;
 
@@ -84,6 +87,12 @@ internal sealed class PatternIndex
         }
 
         _root.Seal();
+        _rootAscii = new Node?[128];
+        for (var c = '\0'; c < 128; c++)
+        {
+            _rootAscii[c] = _root.Find(c);
+        }
+
         _always = [.. always];
         _alwaysNeeds = [.. always.Select(i => RequiredLiteral(_members[i].Branch))];
     }
@@ -91,7 +100,8 @@ internal sealed class PatternIndex
     /// <summary>The matches in text order: at each word start the earliest-listed pattern that matches wins.</summary>
     public List<(int Owner, int Start, int Length)> Matches(string text)
     {
-        var found = new List<(int Owner, int Start, int Length)>();
+        // About one match per twenty characters in ordinary descriptions: sized once, not regrown.
+        var found = new List<(int Owner, int Start, int Length)>(Math.Min(256, 4 + (text.Length / 20)));
         Scan(text, found, firstOnly: false);
         return found;
     }
@@ -173,7 +183,8 @@ internal sealed class PatternIndex
         }
 
         Append(always, ref buffer);
-        if (_root.Find(char.ToLowerInvariant(text[position])) is { } node)
+        var first = char.ToLowerInvariant(text[position]);
+        if ((first < 128 ? _rootAscii[first] : _root.Find(first)) is { } node)
         {
             Append(node.Members, ref buffer);
             for (var i = position + 1; i < text.Length; i++)
@@ -198,7 +209,11 @@ internal sealed class PatternIndex
         }
 
         var candidates = buffer[..count];
-        candidates.Sort();
+        if (count > 1)
+        {
+            candidates.Sort();
+        }
+
         var previous = -1;
         foreach (var index in candidates)
         {
@@ -567,32 +582,11 @@ internal sealed class PatternIndex
     {
         var parts = new List<string>();
         var depth = 0;
-        var inClass = false;
         var start = 0;
-        for (var i = 0; i < pattern.Length; i++)
+        foreach (var (i, c) in Structure(pattern, 0))
         {
-            var c = pattern[i];
-            if (c == '\\')
-            {
-                i++;
-            }
-            else if (inClass)
-            {
-                inClass = c != ']';
-            }
-            else if (c == '[')
-            {
-                inClass = true;
-            }
-            else if (c == '(')
-            {
-                depth++;
-            }
-            else if (c == ')')
-            {
-                depth--;
-            }
-            else if (c == '|' && depth == 0)
+            depth += c switch { '(' => 1, ')' => -1, _ => 0 };
+            if (c == '|' && depth == 0)
             {
                 parts.Add(pattern[start..i]);
                 start = i + 1;
@@ -745,8 +739,26 @@ internal sealed class PatternIndex
     private static int MatchingParen(string p, int open)
     {
         var depth = 0;
+        foreach (var (i, c) in Structure(p, open))
+        {
+            depth += c switch { '(' => 1, ')' => -1, _ => 0 };
+            if (c == ')' && depth == 0)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// The characters of a pattern that shape it: everything outside escapes and character classes,
+    /// with its index. Only reading patterns at build time uses it, so it can be an iterator.
+    /// </summary>
+    private static IEnumerable<(int Index, char Char)> Structure(string p, int from)
+    {
         var inClass = false;
-        for (var i = open; i < p.Length; i++)
+        for (var i = from; i < p.Length; i++)
         {
             var c = p[i];
             if (c == '\\')
@@ -761,17 +773,11 @@ internal sealed class PatternIndex
             {
                 inClass = true;
             }
-            else if (c == '(')
+            else
             {
-                depth++;
-            }
-            else if (c == ')' && --depth == 0)
-            {
-                return i;
+                yield return (i, c);
             }
         }
-
-        return -1;
     }
 
     /// <summary>One top-level alternative of a pattern: plain text compared directly, or a small anchored regex.</summary>
