@@ -216,17 +216,24 @@ public sealed class CompiledRuleSet
             .ToList());
 
         var template = _summaries.GetValueOrDefault(kind.ToString().ToLowerInvariant()) ?? "{reasons}";
-        var reasons = kind switch
+
+        // Each placeholder costs a pass over the evidence: fill only those the template uses.
+        string Fill(string text, string placeholder, Func<string> value) =>
+            text.Contains(placeholder, StringComparison.Ordinal) ? text.Replace(placeholder, value(), StringComparison.Ordinal) : text;
+
+        var summary = Fill(template, "{reasons}", () =>
         {
-            Kind.Client => Labels(e => e.Weight > 0),
-            Kind.Customer => Labels(e => e.Weight < 0),
-            _ => Labels(_ => true),
-        };
-        return template
-            .Replace("{reasons}", reasons.Length > 0 ? reasons : "nothing specific", StringComparison.Ordinal)
-            .Replace("{client_reasons}", Labels(e => e.Weight > 0), StringComparison.Ordinal)
-            .Replace("{customer_reasons}", Labels(e => e.Weight < 0), StringComparison.Ordinal)
-            .Replace("{industry}", industry?.Title ?? "the industry", StringComparison.Ordinal);
+            var reasons = kind switch
+            {
+                Kind.Client => Labels(e => e.Weight > 0),
+                Kind.Customer => Labels(e => e.Weight < 0),
+                _ => Labels(_ => true),
+            };
+            return reasons.Length > 0 ? reasons : "nothing specific";
+        });
+        summary = Fill(summary, "{client_reasons}", () => Labels(e => e.Weight > 0));
+        summary = Fill(summary, "{customer_reasons}", () => Labels(e => e.Weight < 0));
+        return Fill(summary, "{industry}", () => industry?.Title ?? "the industry");
     }
 
     private static string JoinLabels(List<string> labels) => labels.Count switch
