@@ -111,8 +111,18 @@ public sealed class CompiledRuleSet
             }
         }
 
-        var clientWeight = evidence.Where(e => e.Weight > 0).Sum(e => e.Weight);
-        var customerWeight = -evidence.Where(e => e.Weight < 0).Sum(e => e.Weight);
+        double clientWeight = 0, customerWeight = 0;
+        foreach (var item in evidence)
+        {
+            if (item.Weight > 0)
+            {
+                clientWeight += item.Weight;
+            }
+            else
+            {
+                customerWeight -= item.Weight;
+            }
+        }
 
         // The industry prior tilts a close call; it never counts as evidence of its own.
         double prior = 0;
@@ -208,26 +218,55 @@ public sealed class CompiledRuleSet
 
     private string Summarise(Kind kind, List<EvidenceItem> evidence, KnowledgeTopic? industry)
     {
-        string Labels(Func<EvidenceItem, bool> which) => JoinLabels(evidence
-            .Where(e => e.Source != SignalHit.FromIndustry && which(e))
-            .Select(e => Signals[e.Signal].Label)
-            .Distinct()
-            .Take(3)
-            .ToList());
-
-        var template = _summaries.GetValueOrDefault(kind.ToString().ToLowerInvariant()) ?? "{reasons}";
-        var reasons = kind switch
+        // The first three distinct labels of the evidence that fits, strongest first (the evidence is sorted).
+        string Labels(Func<EvidenceItem, bool> which)
         {
-            Kind.Client => Labels(e => e.Weight > 0),
-            Kind.Customer => Labels(e => e.Weight < 0),
-            _ => Labels(_ => true),
-        };
-        return template
-            .Replace("{reasons}", reasons.Length > 0 ? reasons : "nothing specific", StringComparison.Ordinal)
-            .Replace("{client_reasons}", Labels(e => e.Weight > 0), StringComparison.Ordinal)
-            .Replace("{customer_reasons}", Labels(e => e.Weight < 0), StringComparison.Ordinal)
-            .Replace("{industry}", industry?.Title ?? "the industry", StringComparison.Ordinal);
+            var labels = new List<string>(3);
+            foreach (var item in evidence)
+            {
+                if (item.Source != SignalHit.FromIndustry && which(item) && Signals[item.Signal].Label is var label && !labels.Contains(label))
+                {
+                    labels.Add(label);
+                    if (labels.Count == 3)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            return JoinLabels(labels);
+        }
+
+        var template = _summaries.GetValueOrDefault(KindKey(kind)) ?? "{reasons}";
+
+        // Each placeholder costs a pass over the evidence: fill only those the template uses.
+        string Fill(string text, string placeholder, Func<string> value) =>
+            text.Contains(placeholder, StringComparison.Ordinal) ? text.Replace(placeholder, value(), StringComparison.Ordinal) : text;
+
+        var summary = Fill(template, "{reasons}", () =>
+        {
+            var reasons = kind switch
+            {
+                Kind.Client => Labels(e => e.Weight > 0),
+                Kind.Customer => Labels(e => e.Weight < 0),
+                _ => Labels(_ => true),
+            };
+            return reasons.Length > 0 ? reasons : "nothing specific";
+        });
+        summary = Fill(summary, "{client_reasons}", () => Labels(e => e.Weight > 0));
+        summary = Fill(summary, "{customer_reasons}", () => Labels(e => e.Weight < 0));
+        return Fill(summary, "{industry}", () => industry?.Title ?? "the industry");
     }
+
+    /// <summary>The summaries file's key for a kind.</summary>
+    private static string KindKey(Kind kind) => kind switch
+    {
+        Kind.Client => "client",
+        Kind.Customer => "customer",
+        Kind.Hybrid => "hybrid",
+        Kind.Undetermined => "undetermined",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 
     private static string JoinLabels(List<string> labels) => labels.Count switch
     {

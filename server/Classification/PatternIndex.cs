@@ -28,13 +28,14 @@ internal sealed class PatternIndex
     private readonly Member[] _members;
     private readonly Node _root = new();
 
+    /// <summary>The root's children by ASCII character: every word start looks one up, so it is a direct index.</summary>
+    private readonly Node?[] _rootAscii;
+
     /// <summary>Members that could start with anything this reading cannot tell: candidates at every word start.</summary>
-    private readonly ulong[] _always;
+    private readonly int[] _always;
 
-    /// <summary>For each such member, plain text it cannot match without; a text without it skips the member.</summary>
-    private readonly (int Member, string Needed)[] _alwaysNeeds;
-
-    private readonly int _words;
+    /// <summary>For each such member, plain text it cannot match without (null when there is none); a text without it skips the member.</summary>
+    private readonly string?[] _alwaysNeeds;
 
     /// <param name="patterns">(owner index, pattern) in priority order; the owner is reported with each match.</param>
     public PatternIndex(IReadOnlyList<(int Owner, string Pattern)> patterns)
@@ -42,22 +43,30 @@ internal sealed class PatternIndex
         var members = new List<Member>();
         foreach (var (owner, pattern) in patterns)
         {
-            foreach (var branch in SplitTopLevel(pattern))
+            foreach (var branch in SplitTopLevel(pattern).SelectMany(b => ExpandLeadingGroups(b, MaxExpansion)))
             {
-                members.Add(Member.Create(owner, branch));
+                // A branch that can only ever match a few fixed phrases becomes those phrases, compared
+                // directly; anything else stays one small regex.
+                if (Phrases(branch, MaxPhrases) is { } phrases)
+                {
+                    members.AddRange(phrases.Where(p => p.Length > 0).Select(p => Member.Create(owner, Regex.Escape(p))));
+                }
+                else
+                {
+                    members.Add(Member.Create(owner, branch));
+                }
             }
         }
 
         _members = [.. members];
-        _words = Math.Max(1, (_members.Length + 63) / 64);
-        _always = new ulong[_words];
+        var always = new List<int>();
         for (var i = 0; i < _members.Length; i++)
         {
             var branch = _members[i].Branch;
             var first = FirstChars(branch);
             if (first is null)
             {
-                _always[i / 64] |= 1UL << (i % 64);
+                always.Add(i);
                 continue;
             }
 
@@ -69,16 +78,16 @@ internal sealed class PatternIndex
                 var matching = prefixes?.Where(p => p[0] == key).ToList();
                 if (matching is null || matching.Count == 0)
                 {
-                    _root.Child(key, _words).Add(i);
+                    _root.Child(key).Add(i);
                     continue;
                 }
 
                 foreach (var prefix in matching)
                 {
-                    var node = _root.Child(key, _words);
+                    var node = _root.Child(key);
                     foreach (var c in prefix.AsSpan(1))
                     {
-                        node = node.Child(c, _words);
+                        node = node.Child(c);
                     }
 
                     node.Add(i);
@@ -87,22 +96,21 @@ internal sealed class PatternIndex
         }
 
         _root.Seal();
-        var needs = new List<(int, string)>();
-        for (var i = 0; i < _members.Length; i++)
+        _rootAscii = new Node?[128];
+        for (var c = '\0'; c < 128; c++)
         {
-            if ((_always[i / 64] & (1UL << (i % 64))) != 0 && RequiredLiteral(_members[i].Branch) is { } needed)
-            {
-                needs.Add((i, needed));
-            }
+            _rootAscii[c] = _root.Find(c);
         }
 
-        _alwaysNeeds = [.. needs];
+        _always = [.. always];
+        _alwaysNeeds = [.. always.Select(i => RequiredLiteral(_members[i].Branch))];
     }
 
     /// <summary>The matches in text order: at each word start the earliest-listed pattern that matches wins.</summary>
     public List<(int Owner, int Start, int Length)> Matches(string text)
     {
-        var found = new List<(int Owner, int Start, int Length)>();
+        // About one match per twenty characters in ordinary descriptions: sized once, not regrown.
+        var found = new List<(int Owner, int Start, int Length)>(Math.Min(256, 4 + (text.Length / 20)));
         Scan(text, found, firstOnly: false);
         return found;
     }
@@ -117,21 +125,20 @@ internal sealed class PatternIndex
 
     private void Scan(string text, List<(int Owner, int Start, int Length)> found, bool firstOnly)
     {
-        Span<ulong> candidates = _words <= 16 ? stackalloc ulong[_words] : new ulong[_words];
-        Span<ulong> always = _words <= 16 ? stackalloc ulong[_words] : new ulong[_words];
-        _always.CopyTo(always);
-        if (_alwaysNeeds.Length > 0 && System.Text.Ascii.IsValid(text))
+        // The always-candidates this text can use: in ASCII text the regex's case-insensitive
+        // comparison is plain ASCII case folding, so a missing required literal rules a member out.
+        Span<int> always = _always.Length <= 64 ? stackalloc int[_always.Length] : new int[_always.Length];
+        var alwaysCount = 0;
+        var ascii = System.Text.Ascii.IsValid(text);
+        for (var i = 0; i < _always.Length; i++)
         {
-            // In ASCII text the regex's case-insensitive comparison is plain ASCII case folding.
-            foreach (var (member, needed) in _alwaysNeeds)
+            if (!ascii || _alwaysNeeds[i] is not { } needed || text.Contains(needed, StringComparison.OrdinalIgnoreCase))
             {
-                if (!text.Contains(needed, StringComparison.OrdinalIgnoreCase))
-                {
-                    always[member / 64] &= ~(1UL << (member % 64));
-                }
+                always[alwaysCount++] = _always[i];
             }
         }
 
+        always = always[..alwaysCount];
         var position = 0;
         while (position < text.Length)
         {
@@ -141,7 +148,7 @@ internal sealed class PatternIndex
                 continue;
             }
 
-            if (TryMatchAt(text, position, always, candidates, out var owner, out var length) && length > 0)
+            if (TryMatchAt(text, position, always, out var owner, out var length) && length > 0)
             {
                 found.Add((owner, position, length));
                 if (firstOnly)
@@ -163,19 +170,32 @@ internal sealed class PatternIndex
     }
 
     /// <summary>Runs the members that could match here, in priority order; the first that matches wins.</summary>
-    private bool TryMatchAt(string text, int position, ReadOnlySpan<ulong> always, Span<ulong> candidates, out int owner, out int length)
+    private bool TryMatchAt(string text, int position, ReadOnlySpan<int> always, out int owner, out int length)
     {
-        always.CopyTo(candidates);
-        var any = false;
-        foreach (var word in always)
+        // The candidates are the always-members plus the members of every prefix-tree node on the
+        // path the text spells from here: a handful of short sorted lists, gathered and run in order.
+        const int StackCandidates = 32;
+        Span<int> buffer = stackalloc int[StackCandidates];
+        var count = 0;
+
+        void Append(ReadOnlySpan<int> members, ref Span<int> buffer)
         {
-            any |= word != 0;
+            if (count + members.Length > buffer.Length)
+            {
+                var larger = new int[Math.Max(buffer.Length * 2, count + members.Length)];
+                buffer[..count].CopyTo(larger);
+                buffer = larger;
+            }
+
+            members.CopyTo(buffer[count..]);
+            count += members.Length;
         }
 
-        if (_root.Find(char.ToLowerInvariant(text[position])) is { } node)
+        Append(always, ref buffer);
+        var first = char.ToLowerInvariant(text[position]);
+        if ((first < 128 ? _rootAscii[first] : _root.Find(first)) is { } node)
         {
-            any = true;
-            node.AddMembersTo(candidates);
+            Append(node.Members, ref buffer);
             for (var i = position + 1; i < text.Length; i++)
             {
                 var c = text[i];
@@ -183,7 +203,7 @@ internal sealed class PatternIndex
                 {
                     // The regex's case-insensitive comparison knows non-ASCII equivalents (the Kelvin
                     // sign is a k); rather than reproduce them, everything below here stays a candidate.
-                    node.AddSubtreeTo(candidates);
+                    Append(node.Subtree, ref buffer);
                     break;
                 }
 
@@ -193,26 +213,30 @@ internal sealed class PatternIndex
                     break;
                 }
 
-                node.AddMembersTo(candidates);
+                Append(node.Members, ref buffer);
             }
         }
 
-        if (any)
+        var candidates = buffer[..count];
+        if (count > 1)
         {
-            for (var w = 0; w < candidates.Length; w++)
+            candidates.Sort();
+        }
+
+        var previous = -1;
+        foreach (var index in candidates)
+        {
+            if (index == previous)
             {
-                var bits = candidates[w];
-                while (bits != 0)
-                {
-                    var index = (w * 64) + System.Numerics.BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                    var member = _members[index];
-                    if (member.TryMatch(text, position, out length))
-                    {
-                        owner = member.Owner;
-                        return true;
-                    }
-                }
+                continue;
+            }
+
+            previous = index;
+            var member = _members[index];
+            if (member.TryMatch(text, position, out length))
+            {
+                owner = member.Owner;
+                return true;
             }
         }
 
@@ -486,37 +510,193 @@ internal sealed class PatternIndex
         return best;
     }
 
+    /// <summary>How many members one top-level alternative may become by <see cref="ExpandLeadingGroups"/>.</summary>
+    private const int MaxExpansion = 32;
+
+    /// <summary>
+    /// Rewrites a branch that starts with a group into one branch per alternative of that group, in
+    /// order: "(?:several|\d) times" becomes "several times" and "\d times"; an optional group
+    /// "(?:key )?account" becomes "key account" and "account". Tried in that order at one position,
+    /// they give the same first match as the original (a regex tries a group's alternatives in order,
+    /// and a greedy optional group first with, then without), but each now has its own beginning,
+    /// so the prefix tree runs "\d times" only before digits instead of before every word that starts
+    /// like one of its siblings. Quantified (other than a plain <c>?</c>), lazy, named and
+    /// look-around groups are left alone, as is anything that would exceed <paramref name="limit"/> branches.
+    /// </summary>
+    internal static List<string> ExpandLeadingGroups(string branch, int limit)
+    {
+        if (branch.Length == 0 || branch[0] != '(')
+        {
+            return [branch];
+        }
+
+        var close = MatchingParen(branch, 0);
+        if (close < 0)
+        {
+            return [branch];
+        }
+
+        var inner = branch[1..close];
+        if (inner.StartsWith("?:", StringComparison.Ordinal))
+        {
+            inner = inner[2..];
+        }
+        else if (inner.StartsWith('?'))
+        {
+            return [branch];
+        }
+
+        var rest = branch[(close + 1)..];
+        var optional = false;
+        if (rest.Length > 0 && rest[0] is '*' or '+' or '{')
+        {
+            return [branch];
+        }
+
+        if (rest.Length > 0 && rest[0] == '?')
+        {
+            if (rest.Length > 1 && rest[1] == '?')
+            {
+                return [branch];
+            }
+
+            optional = true;
+            rest = rest[1..];
+        }
+
+        var alternatives = SplitTopLevel(inner);
+        if (alternatives.Count + (optional ? 1 : 0) > limit)
+        {
+            return [branch];
+        }
+
+        var heads = optional ? [.. alternatives, ""] : alternatives;
+        var expanded = new List<string>();
+        foreach (var head in heads)
+        {
+            // An alternative has no top-level '|', so writing it in front of the rest means the same as the group did.
+            var candidate = head + rest;
+            expanded.AddRange(candidate.StartsWith('(') ? ExpandLeadingGroups(candidate, limit) : [candidate]);
+            if (expanded.Count > limit)
+            {
+                return [branch];
+            }
+        }
+
+        return expanded;
+    }
+
+    /// <summary>How many fixed phrases one branch may become by <see cref="Phrases"/>.</summary>
+    private const int MaxPhrases = 64;
+
+    /// <summary>
+    /// Every text the branch can match, in the order the regex would try them, when it is built only
+    /// from plain characters, escaped punctuation, groups of alternatives and the greedy <c>?</c>:
+    /// "meet(?:s|ing|ings)?" gives "meets", "meeting", "meetings", "meet". Tried in that order (each
+    /// followed by the end of a word), the first that fits is the regex's match: a backtracking regex
+    /// explores exactly these paths in exactly this order. Null for anything else (classes, \d,
+    /// repeats, look-arounds) or more than <paramref name="limit"/> phrases. The empty phrase, when
+    /// possible, is listed too; it can never match at a word start.
+    /// </summary>
+    internal static List<string>? Phrases(string branch, int limit)
+    {
+        var at = 0;
+        var result = Sequence(branch, ref at, limit);
+        return result is not null && at == branch.Length ? result : null;
+
+        static List<string>? Sequence(string p, ref int at, int limit)
+        {
+            List<string> sequence = [""];
+            while (at < p.Length && p[at] is not ('|' or ')'))
+            {
+                List<string>? atom;
+                var c = p[at];
+                if (c == '(')
+                {
+                    at++;
+                    if (p.AsSpan(at).StartsWith("?:"))
+                    {
+                        at += 2;
+                    }
+                    else if (at < p.Length && p[at] == '?')
+                    {
+                        return null;
+                    }
+
+                    atom = [];
+                    while (true)
+                    {
+                        var alternative = Sequence(p, ref at, limit);
+                        if (alternative is null || at >= p.Length)
+                        {
+                            return null;
+                        }
+
+                        atom.AddRange(alternative);
+                        if (p[at++] == ')')
+                        {
+                            break;
+                        }
+                    }
+                }
+                else if (c == '\\')
+                {
+                    if (at + 1 >= p.Length || char.IsLetterOrDigit(p[at + 1]))
+                    {
+                        return null;
+                    }
+
+                    atom = [p[at + 1].ToString()];
+                    at += 2;
+                }
+                else if ("[].^$*+{}?#".Contains(c, StringComparison.Ordinal))
+                {
+                    return null;
+                }
+                else
+                {
+                    atom = [c.ToString()];
+                    at++;
+                }
+
+                if (at < p.Length && p[at] is '*' or '+' or '{')
+                {
+                    return null;
+                }
+
+                if (at < p.Length && p[at] == '?')
+                {
+                    if (at + 1 < p.Length && p[at + 1] == '?')
+                    {
+                        return null; // lazy: tries without first; not needed by any rule, so not read
+                    }
+
+                    atom.Add("");
+                    at++;
+                }
+
+                if (sequence.Count * atom.Count > limit)
+                {
+                    return null;
+                }
+
+                sequence = [.. sequence.SelectMany(head => atom.Select(tail => head + tail))];
+            }
+
+            return sequence;
+        }
+    }
+
     /// <summary>Splits a pattern at its top-level <c>|</c>, respecting groups, classes and escapes.</summary>
     internal static List<string> SplitTopLevel(string pattern)
     {
         var parts = new List<string>();
         var depth = 0;
-        var inClass = false;
         var start = 0;
-        for (var i = 0; i < pattern.Length; i++)
+        foreach (var (i, c) in Structure(pattern, 0))
         {
-            var c = pattern[i];
-            if (c == '\\')
-            {
-                i++;
-            }
-            else if (inClass)
-            {
-                inClass = c != ']';
-            }
-            else if (c == '[')
-            {
-                inClass = true;
-            }
-            else if (c == '(')
-            {
-                depth++;
-            }
-            else if (c == ')')
-            {
-                depth--;
-            }
-            else if (c == '|' && depth == 0)
+            depth += c switch { '(' => 1, ')' => -1, _ => 0 };
+            if (c == '|' && depth == 0)
             {
                 parts.Add(pattern[start..i]);
                 start = i + 1;
@@ -669,8 +849,26 @@ internal sealed class PatternIndex
     private static int MatchingParen(string p, int open)
     {
         var depth = 0;
+        foreach (var (i, c) in Structure(p, open))
+        {
+            depth += c switch { '(' => 1, ')' => -1, _ => 0 };
+            if (c == ')' && depth == 0)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// The characters of a pattern that shape it: everything outside escapes and character classes,
+    /// with its index. Only reading patterns at build time uses it, so it can be an iterator.
+    /// </summary>
+    private static IEnumerable<(int Index, char Char)> Structure(string p, int from)
+    {
         var inClass = false;
-        for (var i = open; i < p.Length; i++)
+        for (var i = from; i < p.Length; i++)
         {
             var c = p[i];
             if (c == '\\')
@@ -685,26 +883,21 @@ internal sealed class PatternIndex
             {
                 inClass = true;
             }
-            else if (c == '(')
+            else
             {
-                depth++;
-            }
-            else if (c == ')' && --depth == 0)
-            {
-                return i;
+                yield return (i, c);
             }
         }
-
-        return -1;
     }
 
     /// <summary>One top-level alternative of a pattern: plain text compared directly, or a small anchored regex.</summary>
     private sealed class Member
     {
         private readonly string? _literal;
-        private Regex _regex;
+        private Regex? _regex;
         private int _uses;
-        private Member(int owner, string branch, string? literal, Regex regex)
+
+        private Member(int owner, string branch, string? literal, Regex? regex)
         {
             Owner = owner;
             Branch = branch;
@@ -719,9 +912,15 @@ internal sealed class PatternIndex
         public static Member Create(int owner, string branch)
         {
             var (literal, whole, _) = LiteralRun(branch);
-            var regex = new Regex(@"\G(?:" + branch + @")(?![\p{L}\p{N}])", Options, MatchTimeout);
-            return new Member(owner, branch, whole && literal.Length > 0 && literal.All(c => c < 128) ? literal : null, regex);
+            var isLiteral = whole && literal.Length > 0 && literal.All(c => c < 128);
+
+            // A plain phrase needs its regex only for non-ASCII text (case folding beyond ASCII), which is
+            // rare: build it then. Any other branch is built now, so a bad pattern fails at build time.
+            return new Member(owner, branch, isLiteral ? literal : null, isLiteral ? null : BuildRegex(branch, RegexOptions.None));
         }
+
+        private static Regex BuildRegex(string branch, RegexOptions extra) =>
+            new(@"\G(?:" + branch + @")(?![\p{L}\p{N}])", Options | extra, MatchTimeout);
 
         public bool TryMatch(string text, int position, out int length)
         {
@@ -742,10 +941,16 @@ internal sealed class PatternIndex
             }
 
             var regex = Volatile.Read(ref _regex);
+            if (regex is null)
+            {
+                regex = BuildRegex(Branch, RegexOptions.None);
+                regex = Interlocked.CompareExchange(ref _regex, regex, null) ?? regex;
+            }
+
             if ((regex.Options & RegexOptions.Compiled) == 0 && Interlocked.Increment(ref _uses) == CompileAfterUses)
             {
                 // Same pattern and options, compiled: identical matches, several times faster.
-                regex = new Regex(regex.ToString(), Options | RegexOptions.Compiled, MatchTimeout);
+                regex = BuildRegex(Branch, RegexOptions.Compiled);
                 Volatile.Write(ref _regex, regex);
             }
 
@@ -764,50 +969,55 @@ internal sealed class PatternIndex
     private sealed class Node
     {
         private readonly Dictionary<char, Node> _children = [];
-        private ulong[] _members = [];
-        private ulong[] _subtree = [];
+        private readonly SortedSet<int> _adding = [];
         private char[] _keys = [];
         private Node[] _nodes = [];
 
-        public Node Child(char key, int words)
-        {
-            if (_members.Length == 0)
-            {
-                _members = new ulong[words];
-            }
+        /// <summary>The members whose literal beginning ends at this node, in priority order.</summary>
+        public int[] Members { get; private set; } = [];
 
+        /// <summary>The members of this node and every node below it, in priority order.</summary>
+        public int[] Subtree { get; private set; } = [];
+
+        public Node Child(char key)
+        {
             if (!_children.TryGetValue(key, out var child))
             {
-                child = new Node { _members = new ulong[words] };
+                child = new Node();
                 _children[key] = child;
             }
 
             return child;
         }
 
-        public void Add(int member) => _members[member / 64] |= 1UL << (member % 64);
+        public void Add(int member) => _adding.Add(member);
 
-        /// <summary>Freezes the children into arrays and computes each subtree's members.</summary>
-        public ulong[] Seal()
+        /// <summary>Freezes the children and member lists into arrays and computes each subtree's members.</summary>
+        public int[] Seal()
         {
-            _keys = [.. _children.Keys];
-            _nodes = [.. _children.Values];
-            _subtree = (ulong[])_members.Clone();
+            // Sorted, so a node with many children is searched by halves.
+            _keys = [.. _children.Keys.Order()];
+            _nodes = [.. _keys.Select(k => _children[k])];
+            Members = [.. _adding];
+            var subtree = new SortedSet<int>(_adding);
             foreach (var child in _nodes)
             {
-                var below = child.Seal();
-                for (var w = 0; w < _subtree.Length; w++)
-                {
-                    _subtree[w] |= below[w];
-                }
+                subtree.UnionWith(child.Seal());
             }
 
-            return _subtree;
+            Subtree = [.. subtree];
+            return Subtree;
         }
 
         public Node? Find(char key)
         {
             var keys = _keys;
+            if (keys.Length > 8)
+            {
+                var at = Array.BinarySearch(keys, key);
+                return at >= 0 ? _nodes[at] : null;
+            }
+
             for (var i = 0; i < keys.Length; i++)
             {
                 if (keys[i] == key)
@@ -817,22 +1027,6 @@ internal sealed class PatternIndex
             }
 
             return null;
-        }
-
-        public void AddMembersTo(Span<ulong> into)
-        {
-            for (var w = 0; w < _members.Length; w++)
-            {
-                into[w] |= _members[w];
-            }
-        }
-
-        public void AddSubtreeTo(Span<ulong> into)
-        {
-            for (var w = 0; w < _subtree.Length; w++)
-            {
-                into[w] |= _subtree[w];
-            }
         }
     }
 }

@@ -61,8 +61,9 @@ public sealed class SignalExtractor
 
     public IReadOnlyList<SignalHit> Extract(string text)
     {
-        var hits = new List<SignalHit>();
-        foreach (var (owner, start, length) in _index.Matches(text))
+        var matches = _index.Matches(text);
+        var hits = new List<SignalHit>(matches.Count);
+        foreach (var (owner, start, length) in matches)
         {
             var signal = _groupSignals[owner];
             if (IsNegated(text, start))

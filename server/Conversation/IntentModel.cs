@@ -119,7 +119,9 @@ public sealed class IntentModel
             return new Regex(
                 "(?:" + string.Join(")|(?:", alternatives) + ")",
                 RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled,
-                TimeSpan.FromSeconds(1));
+                // Generous, as in PatternIndex: it stops a pathological pattern, and must not fire on a
+                // normal question when a busy machine deschedules the thread mid-match (seen at load 36 on 2 cores).
+                TimeSpan.FromSeconds(5));
         }
 
         if (string.IsNullOrWhiteSpace(file.Version))

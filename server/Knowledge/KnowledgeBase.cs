@@ -126,6 +126,20 @@ public sealed class KnowledgeBase
     /// </summary>
     public IReadOnlyList<EngagementStrategy> SuggestStrategies(Kind kind, string? industryId, StrategyStage stage, int max)
     {
+        // The answer depends only on immutable data and the arguments, and every classification asks for it:
+        // remember it for known industries (a bounded set of keys), compute it for anything else.
+        if (industryId is null || _byId.ContainsKey(industryId))
+        {
+            return _strategyCache.GetOrAdd((kind, industryId, stage, max), key => RankStrategies(key.Kind, key.IndustryId, key.Stage, key.Max));
+        }
+
+        return RankStrategies(kind, industryId, stage, max);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Kind Kind, string? IndustryId, StrategyStage Stage, int Max), IReadOnlyList<EngagementStrategy>> _strategyCache = new();
+
+    private IReadOnlyList<EngagementStrategy> RankStrategies(Kind kind, string? industryId, StrategyStage stage, int max)
+    {
         var kinds = kind == Kind.Hybrid ? new[] { Kind.Hybrid, Kind.Client, Kind.Customer } : [kind];
         return Strategies
             .Where(s => kinds.Contains(s.Kind))
@@ -137,6 +151,7 @@ public sealed class KnowledgeBase
             .ThenBy(s => s.Stage)
             .ThenBy(s => s.Id, StringComparer.Ordinal)
             .Take(max)
-            .ToList();
+            .ToList()
+            .AsReadOnly();
     }
 }

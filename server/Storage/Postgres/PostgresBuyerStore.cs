@@ -32,6 +32,11 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     private const string OpRecordInteraction = "interactions.record";
     private const int MaxAttempts = 8;
 
+    /// <summary>The step of the interactions' seq sequence (migration 004_interaction_seq_blocks): values one nextval reserves.</summary>
+    private const int SequenceBlock = 4096;
+
+    private static readonly IReadOnlySet<string> NoBuyers = new HashSet<string>();
+
     public Task<BuyerWriteResult> CreateBuyerAsync(string id, BuyerValues values, string? requestId, DateTimeOffset now, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
@@ -262,7 +267,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                 return new InteractionWriteResult(InteractionWriteStatus.BuyerNotFound, null);
             }
 
-            var stored = await InsertInteractionsAsync(connection, transaction, [interaction], cancellationToken);
+            var (stored, _) = await InsertInteractionsAsync(connection, transaction, [interaction], NoBuyers, cancellationToken);
             if (stored.Count == 0)
             {
                 var first = await connection.QuerySingleAsync<InteractionRow>(new CommandDefinition(
@@ -296,20 +301,8 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                 throw new RetryBatchException();
             }
 
-            // 3. Buyers to create: under the change-feed lock, and only if no other server created them since step 1.
-            if (plan.NewBuyers.Count > 0)
-            {
-                await LockChangeFeedAsync(connection, transaction, cancellationToken);
-                var recheck = await KnownBuyersAsync(connection, transaction, items, cancellationToken);
-                if (!recheck.SameAs(known))
-                {
-                    throw new RetryBatchException();
-                }
-
-                await CreateImportedBuyersAsync(connection, transaction, plan.NewBuyers, cancellationToken);
-            }
-
-            // 4. The interactions, skipping idempotency keys the buyer already has (in the store or earlier in the batch).
+            // 3. The interactions, skipping idempotency keys the buyer already has (in the store or earlier in the batch).
+            //    Buyers the batch creates get their rows in step 4; nothing refers to them before this transaction commits.
             var results = new ImportItemResult[items.Count];
             var toInsert = new List<InteractionRecord>(items.Count);
             var keysInBatch = new HashSet<(string, string)>();
@@ -334,7 +327,23 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                 candidates.Add(i);
             }
 
-            var stored = await InsertInteractionsAsync(connection, transaction, toInsert, cancellationToken);
+            var created = plan.NewBuyers.Select(b => b.Id).ToHashSet(StringComparer.Ordinal);
+            var (stored, totals) = await InsertInteractionsAsync(connection, transaction, toInsert, created, cancellationToken);
+
+            // 4. Buyers to create, last: under the change-feed lock (held to commit, so the shorter the better), and only
+            //    if no other server created them since step 1. Their rows go in with their interaction counts already set.
+            if (plan.NewBuyers.Count > 0)
+            {
+                await LockChangeFeedAsync(connection, transaction, cancellationToken);
+                var recheck = await KnownBuyersAsync(connection, transaction, items, cancellationToken);
+                if (!recheck.SameAs(known))
+                {
+                    throw new RetryBatchException();
+                }
+
+                await CreateImportedBuyersAsync(connection, transaction, plan.NewBuyers, totals, cancellationToken);
+            }
+
             foreach (var i in candidates)
             {
                 results[i] = new ImportItemResult(items[i].Index, stored.ContainsKey(items[i].Interaction.Id) ? ImportItemStatus.Accepted : ImportItemStatus.Duplicate, null, null);
@@ -555,45 +564,82 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             byName.ToDictionary(r => r.Key, r => r.Id, StringComparer.Ordinal));
     }
 
-    private static async Task CreateImportedBuyersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewBuyer> buyers, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the rows of buyers an import creates, with their names and change-feed entries. The caller holds the
+    /// change-feed lock and has checked that none of them exists, and their ids are new, so nothing can conflict: binary
+    /// COPY, the cheapest way in, with the interaction counters the batch already knows.
+    /// </summary>
+    private static async Task CreateImportedBuyersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewBuyer> buyers, Dictionary<string, BuyerTotals> totals, CancellationToken cancellationToken)
     {
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO buyers (id, display_name, name_key, external_id, create_time, update_time, etag, reclassify)
-            SELECT id, name, key, external, time, time, etag, 1 FROM unnest(@ids::text[], @names::text[], @keys::text[], @externals::text[], @times::text[], @etags::text[]) AS u (id, name, key, external, time, etag)
-            """,
-            new
+        var keys = buyers.Select(b => BuyerNames.Key(b.DisplayName)).ToArray();
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "COPY buyers (id, display_name, name_key, external_id, create_time, update_time, etag, interaction_count, last_seq, reclassify) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            for (var n = 0; n < buyers.Count; n++)
             {
-                ids = buyers.Select(b => b.Id).ToArray(),
-                names = buyers.Select(b => b.DisplayName).ToArray(),
-                keys = buyers.Select(b => BuyerNames.Key(b.DisplayName)).ToArray(),
-                externals = buyers.Select(b => b.ExternalId).ToArray(),
-                times = buyers.Select(b => Ids.Timestamp(b.CreateTime)).ToArray(),
-                etags = buyers.Select(_ => NewEtag()).ToArray(),
-            },
-            transaction, cancellationToken: cancellationToken));
-        await WriteNamesAsync(connection, transaction, buyers.Select(b => (b.Id, b.DisplayName, (IReadOnlyList<string>)[])), cancellationToken);
+                var buyer = buyers[n];
+                var time = Ids.Timestamp(buyer.CreateTime);
+                var t = totals.GetValueOrDefault(buyer.Id);
+                await copy.StartRowAsync(cancellationToken);
+                await copy.WriteAsync(buyer.Id, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(buyer.DisplayName, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(keys[n], NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await WriteOrNullAsync(copy, buyer.ExternalId, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(time, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(time, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(NewEtag(), NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(t.Count, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+                await copy.WriteAsync(t.LastSeq, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+                await copy.WriteAsync(1L, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            }
+
+            await copy.CompleteAsync(cancellationToken);
+        }
+
+        await using (var copy = await connection.BeginBinaryImportAsync("COPY buyer_names (name_key, buyer_id) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            for (var n = 0; n < buyers.Count; n++)
+            {
+                if (keys[n].Length > 0)
+                {
+                    await copy.StartRowAsync(cancellationToken);
+                    await copy.WriteAsync(keys[n], NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                    await copy.WriteAsync(buyers[n].Id, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                }
+            }
+
+            await copy.CompleteAsync(cancellationToken);
+        }
+
         await AppendChangesAsync(connection, transaction, buyers.Select(b => b.Id).ToList(), cancellationToken);
     }
 
     /// <summary>
-    /// Inserts interactions whose buyers the caller has locked, in list order, skipping any whose idempotency key the
-    /// buyer already has; then adds them to the per-type totals and the buyer rows. Returns the stored ids with their seq.
+    /// Inserts interactions in list order, skipping any whose idempotency key the buyer already has, and adds them to
+    /// the per-type totals. The caller holds the row lock of every existing buyer among them; the others are in
+    /// <paramref name="created"/>: buyers this transaction creates, which have no interactions yet and whose rows the
+    /// caller writes with the returned totals. Existing buyers' rows get their counters here.
     /// </summary>
-    private static async Task<Dictionary<string, long>> InsertInteractionsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<InteractionRecord> interactions, CancellationToken cancellationToken)
+    private static async Task<(Dictionary<string, long> Stored, Dictionary<string, BuyerTotals> Buyers)> InsertInteractionsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<InteractionRecord> interactions, IReadOnlySet<string> created, CancellationToken cancellationToken)
     {
         if (interactions.Count == 0)
         {
-            return [];
+            return ([], []);
         }
 
-        // The caller holds every buyer's row lock, so nobody else can add an interaction for these buyers until we
-        // commit: keys found absent now stay absent, and the rows can go in with a plain binary COPY.
-        var keyed = interactions.Where(i => i.IdempotencyKey is not null).ToList();
+        // Nobody else can add an interaction for these buyers until we commit (locked, or not yet visible), so keys
+        // found absent now stay absent and the rows can go in with a plain binary COPY. Only existing buyers can have
+        // keys already. LATERAL ... LIMIT 1 keeps this an index probe per key: as a join, the planner may hash the whole
+        // table instead, and then every batch reads every interaction ever stored.
+        var keyed = interactions.Where(i => i.IdempotencyKey is not null && !created.Contains(i.BuyerId)).ToList();
         var taken = keyed.Count == 0
             ? []
             : (await connection.QueryAsync<(string BuyerId, string Key)>(new CommandDefinition(
-                "SELECT i.buyer_id, i.idempotency_key FROM interactions i JOIN unnest(@buyers::text[], @keys::text[]) AS u (buyer_id, idempotency_key) ON i.buyer_id = u.buyer_id AND i.idempotency_key = u.idempotency_key",
+                """
+                SELECT u.buyer_id, u.idempotency_key FROM unnest(@buyers::text[], @keys::text[]) AS u (buyer_id, idempotency_key)
+                CROSS JOIN LATERAL (SELECT 1 FROM interactions i WHERE i.buyer_id = u.buyer_id AND i.idempotency_key = u.idempotency_key LIMIT 1) AS found
+                """,
                 new { buyers = keyed.Select(i => i.BuyerId).ToArray(), keys = keyed.Select(i => i.IdempotencyKey).ToArray() },
                 transaction, cancellationToken: cancellationToken))).ToHashSet();
         var fresh = new List<InteractionRecord>(interactions.Count);
@@ -607,27 +653,25 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
 
         if (fresh.Count == 0)
         {
-            return [];
+            return ([], []);
         }
 
-        // Sequences drawn while the buyers are locked: each buyer's interactions commit in seq order.
-        var seqs = (await connection.QueryAsync<long>(new CommandDefinition(
-            "SELECT nextval(pg_get_serial_sequence('interactions', 'seq')) FROM generate_series(1, @count) ORDER BY 1",
-            new { count = fresh.Count }, transaction, cancellationToken: cancellationToken))).ToArray();
+        var seqs = await DrawSequencesAsync(connection, transaction, fresh.Count, cancellationToken);
         var stored = new Dictionary<string, long>(fresh.Count, StringComparer.Ordinal);
-        var ats = new string[interactions.Count];
+        var ats = new string[fresh.Count];
         await using (var copy = await connection.BeginBinaryImportAsync(
             "COPY interactions (seq, id, buyer_id, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
             for (var n = 0; n < fresh.Count; n++)
             {
                 var i = fresh[n];
+                ats[n] = Ids.Timestamp(i.OccurredAt);
                 await copy.StartRowAsync(cancellationToken);
                 await copy.WriteAsync(seqs[n], NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
                 await copy.WriteAsync(i.Id, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
                 await copy.WriteAsync(i.BuyerId, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
                 await copy.WriteAsync((long)i.Type, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-                await copy.WriteAsync(Ids.Timestamp(i.OccurredAt), NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(ats[n], NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
                 await WriteOrNullAsync(copy, i.Amount, NpgsqlTypes.NpgsqlDbType.Double, cancellationToken);
                 await WriteOrNullAsync(copy, i.Currency, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
                 await WriteOrNullAsync(copy, i.Channel, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
@@ -640,69 +684,119 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             await copy.CompleteAsync(cancellationToken);
         }
 
-        for (var n = 0; n < interactions.Count; n++)
-        {
-            ats[n] = Ids.Timestamp(interactions[n].OccurredAt);
-        }
-
         var stats = new Dictionary<(string Buyer, long Type), InteractionTypeTotals>();
-        var buyers = new Dictionary<string, (long Count, long LastSeq)>(StringComparer.Ordinal);
-        for (var i = 0; i < interactions.Count; i++)
+        var buyers = new Dictionary<string, BuyerTotals>(StringComparer.Ordinal);
+        for (var n = 0; n < fresh.Count; n++)
         {
-            var interaction = interactions[i];
-            if (!stored.TryGetValue(interaction.Id, out var seq))
-            {
-                continue;
-            }
-
+            var interaction = fresh[n];
+            var seq = seqs[n];
             var key = (interaction.BuyerId, (long)interaction.Type);
             if (!stats.TryGetValue(key, out var totals))
             {
-                totals = new InteractionTypeTotals(ats[i], seq);
+                totals = new InteractionTypeTotals(ats[n], seq);
                 stats[key] = totals;
             }
 
-            totals.Add(ats[i], seq, interaction.Amount);
-            var (count, last) = buyers.GetValueOrDefault(interaction.BuyerId);
-            buyers[interaction.BuyerId] = (count + 1, Math.Max(last, seq));
+            totals.Add(ats[n], seq, interaction.Amount);
+            var buyer = buyers.GetValueOrDefault(interaction.BuyerId);
+            buyers[interaction.BuyerId] = new BuyerTotals(buyer.Count + 1, Math.Max(buyer.LastSeq, seq));
         }
 
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO buyer_interaction_stats AS s (buyer_id, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq)
-            SELECT * FROM unnest(@buyers::text[], @types::bigint[], @counts::bigint[], @totals::float8[], @amountCounts::bigint[], @firstAts::text[], @firstSeqs::bigint[], @lastAts::text[], @lastSeqs::bigint[])
-            ON CONFLICT (buyer_id, type) DO UPDATE SET
-                count = s.count + excluded.count,
-                amount_total = s.amount_total + excluded.amount_total,
-                amount_count = s.amount_count + excluded.amount_count,
-                first_seq = CASE WHEN excluded.first_at < s.first_at THEN excluded.first_seq ELSE s.first_seq END,
-                first_at = LEAST(s.first_at, excluded.first_at),
-                last_seq = CASE WHEN excluded.last_at >= s.last_at THEN excluded.last_seq ELSE s.last_seq END,
-                last_at = GREATEST(s.last_at, excluded.last_at)
-            """,
-            new
-            {
-                buyers = stats.Keys.Select(k => k.Buyer).ToArray(),
-                types = stats.Keys.Select(k => k.Type).ToArray(),
-                counts = stats.Values.Select(s => s.Count).ToArray(),
-                totals = stats.Values.Select(s => s.AmountTotal).ToArray(),
-                amountCounts = stats.Values.Select(s => s.AmountCount).ToArray(),
-                firstAts = stats.Values.Select(s => s.FirstAt).ToArray(),
-                firstSeqs = stats.Values.Select(s => s.FirstSeq).ToArray(),
-                lastAts = stats.Values.Select(s => s.LastAt).ToArray(),
-                lastSeqs = stats.Values.Select(s => s.LastSeq).ToArray(),
-            },
-            transaction, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE buyers AS b SET interaction_count = b.interaction_count + u.count, last_seq = GREATEST(b.last_seq, u.seq), reclassify = 1
-            FROM unnest(@ids::text[], @counts::bigint[], @seqs::bigint[]) AS u (id, count, seq)
-            WHERE b.id = u.id
-            """,
-            new { ids = buyers.Keys.ToArray(), counts = buyers.Values.Select(b => b.Count).ToArray(), seqs = buyers.Values.Select(b => b.LastSeq).ToArray() },
-            transaction, cancellationToken: cancellationToken));
-        return stored;
+        // New buyers' totals are plain inserts; only existing buyers can already have a row for a type.
+        await CopyNewStatsAsync(connection, stats.Where(s => created.Contains(s.Key.Buyer)).ToList(), cancellationToken);
+        await UpsertStatsAsync(connection, transaction, stats.Where(s => !created.Contains(s.Key.Buyer)).ToList(), cancellationToken);
+        var existing = buyers.Where(b => !created.Contains(b.Key)).ToList();
+        if (existing.Count > 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE buyers AS b SET interaction_count = b.interaction_count + u.count, last_seq = GREATEST(b.last_seq, u.seq), reclassify = 1
+                FROM unnest(@ids::text[], @counts::bigint[], @seqs::bigint[]) AS u (id, count, seq)
+                WHERE b.id = u.id
+                """,
+                new { ids = existing.Select(b => b.Key).ToArray(), counts = existing.Select(b => b.Value.Count).ToArray(), seqs = existing.Select(b => b.Value.LastSeq).ToArray() },
+                transaction, cancellationToken: cancellationToken));
+        }
+
+        return (stored, buyers);
     }
+
+    /// <summary>
+    /// <paramref name="count"/> new interaction sequences, ascending. The sequence steps by <see cref="SequenceBlock"/>
+    /// (migration 004), so one <c>nextval</c> reserves a whole block: a batch costs one call per block, not per row.
+    /// Drawn while the buyers are locked, so each buyer's interactions commit in seq order; unused values are gaps.
+    /// </summary>
+    private static async Task<long[]> DrawSequencesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int count, CancellationToken cancellationToken)
+    {
+        var blocks = (await connection.QueryAsync<long>(new CommandDefinition(
+            "SELECT nextval(pg_get_serial_sequence('interactions', 'seq')) FROM generate_series(1, @blocks) ORDER BY 1",
+            new { blocks = (count + SequenceBlock - 1) / SequenceBlock }, transaction, cancellationToken: cancellationToken))).ToArray();
+        var seqs = new long[count];
+        for (var n = 0; n < count; n++)
+        {
+            seqs[n] = blocks[n / SequenceBlock] + (n % SequenceBlock);
+        }
+
+        return seqs;
+    }
+
+    /// <summary>Totals of buyers this transaction creates: nobody else can have rows for them, so a plain COPY.</summary>
+    private static async Task CopyNewStatsAsync(NpgsqlConnection connection, IReadOnlyList<KeyValuePair<(string Buyer, long Type), InteractionTypeTotals>> stats, CancellationToken cancellationToken)
+    {
+        if (stats.Count == 0)
+        {
+            return;
+        }
+
+        await using var copy = await connection.BeginBinaryImportAsync(
+            "COPY buyer_interaction_stats (buyer_id, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        foreach (var ((buyer, type), t) in stats)
+        {
+            await copy.StartRowAsync(cancellationToken);
+            await copy.WriteAsync(buyer, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(type, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(t.Count, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(t.AmountTotal, NpgsqlTypes.NpgsqlDbType.Double, cancellationToken);
+            await copy.WriteAsync(t.AmountCount, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(t.FirstAt, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(t.FirstSeq, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(t.LastAt, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(t.LastSeq, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+        }
+
+        await copy.CompleteAsync(cancellationToken);
+    }
+
+    /// <summary>Totals of existing buyers (locked by the caller): added to their rows, or new rows for new types.</summary>
+    private static Task UpsertStatsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<(string Buyer, long Type), InteractionTypeTotals>> stats, CancellationToken cancellationToken) =>
+        stats.Count == 0
+            ? Task.CompletedTask
+            : connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO buyer_interaction_stats AS s (buyer_id, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq)
+                SELECT * FROM unnest(@buyers::text[], @types::bigint[], @counts::bigint[], @totals::float8[], @amountCounts::bigint[], @firstAts::text[], @firstSeqs::bigint[], @lastAts::text[], @lastSeqs::bigint[])
+                ON CONFLICT (buyer_id, type) DO UPDATE SET
+                    count = s.count + excluded.count,
+                    amount_total = s.amount_total + excluded.amount_total,
+                    amount_count = s.amount_count + excluded.amount_count,
+                    first_seq = CASE WHEN excluded.first_at < s.first_at THEN excluded.first_seq ELSE s.first_seq END,
+                    first_at = LEAST(s.first_at, excluded.first_at),
+                    last_seq = CASE WHEN excluded.last_at >= s.last_at THEN excluded.last_seq ELSE s.last_seq END,
+                    last_at = GREATEST(s.last_at, excluded.last_at)
+                """,
+                new
+                {
+                    buyers = stats.Select(s => s.Key.Buyer).ToArray(),
+                    types = stats.Select(s => s.Key.Type).ToArray(),
+                    counts = stats.Select(s => s.Value.Count).ToArray(),
+                    totals = stats.Select(s => s.Value.AmountTotal).ToArray(),
+                    amountCounts = stats.Select(s => s.Value.AmountCount).ToArray(),
+                    firstAts = stats.Select(s => s.Value.FirstAt).ToArray(),
+                    firstSeqs = stats.Select(s => s.Value.FirstSeq).ToArray(),
+                    lastAts = stats.Select(s => s.Value.LastAt).ToArray(),
+                    lastSeqs = stats.Select(s => s.Value.LastSeq).ToArray(),
+                },
+                transaction, cancellationToken: cancellationToken));
 
     private static string NewEtag() => Guid.NewGuid().ToString("N")[..16];
 
@@ -717,6 +811,9 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         {
         }
     }
+
+    /// <summary>What a batch adds to one buyer's row: its interactions and the highest seq among them.</summary>
+    private readonly record struct BuyerTotals(long Count, long LastSeq);
 
     /// <summary>A buyer an import batch creates.</summary>
     private sealed record NewBuyer(string Id, string DisplayName, string? ExternalId, DateTimeOffset CreateTime);

@@ -36,8 +36,59 @@ public sealed class PatternIndexTests
         var text = Gen.Select(word, Gen.Int[0, Separators.Length - 1].Select(i => Separators[i])).Array[1, 40]
             .Select(parts => string.Concat(parts.Select(p => p.Item1 + p.Item2)));
 
-        text.Sample(t => Index.Matches(t).ShouldBe(ReferenceMatches(t), t), iter: 3000);
+        text.Sample(t => Index.Matches(t).ShouldBe(ReferenceMatches(t, Reference, ReferenceGroups), t), iter: 3000);
     }
+
+    /// <summary>Leading groups, optional groups and overlapping alternatives: the splitting must not change the winner or the length.</summary>
+    [Fact]
+    public void Split_leading_groups_find_what_the_whole_patterns_find()
+    {
+        List<(int Owner, string Pattern)> patterns =
+        [
+            (0, "(?:a|ab)c"),
+            (1, "(?:key )?account (?:manager|lead)"),
+            (2, "(?:several|\\d+|two) times(?: a week)?"),
+            (3, "(?:(?:very )?long|short) (?:term|stay)"),
+            (4, "(?:ab|a)(?:c|cd)?"),
+            (5, "(?:x|y)+z|account"),
+            (6, "(?:[\\w-]+ )?plan"),
+            (7, "meet(?:s|ing|ings)?"),
+            (8, "care(?:-| )?plans?|x\\.y"),
+        ];
+        var index = new PatternIndex(patterns);
+        var reference = BuildReference(patterns, out var groups);
+        string[] words = ["a", "ab", "abc", "abcd", "c", "key", "account", "manager", "lead", "several", "2", "12", "two", "times", "a", "week",
+            "very", "long", "short", "term", "stay", "x", "y", "xyz", "yz", "z", "plan", "care-plan", "K\u212Aey",
+            "meet", "meets", "meeting", "meetings", "meetingsx", "MEETING", "care", "careplans", "plans", "x.y", "xay"];
+        var text = Gen.Select(Gen.Int[0, words.Length - 1].Select(i => words[i]), Gen.Int[0, 2].Select(i => new[] { " ", ", ", "-" }[i])).Array[1, 12]
+            .Select(parts => string.Concat(parts.Select(p => p.Item1 + p.Item2)));
+
+        text.Sample(t => index.Matches(t).ShouldBe(ReferenceMatches(t, reference, groups), t), iter: 3000);
+    }
+
+    [Theory]
+    [InlineData("meet(?:s|ing|ings)?", new[] { "meets", "meeting", "meetings", "meet" })]
+    [InlineData("renewals?", new[] { "renewals", "renewal" })]
+    [InlineData("(?:a|b)(?:c|d)?", new[] { "ac", "ad", "a", "bc", "bd", "b" })]
+    [InlineData("pay\\-as", new[] { "pay-as" })]
+    [InlineData("pay[- ]as", null)]
+    [InlineData("\\d times", null)]
+    [InlineData("x+", null)]
+    [InlineData("x??", null)]
+    [InlineData("(?!x)y", null)]
+    public void Reads_the_fixed_phrases_a_branch_can_match(string branch, string[]? expected) =>
+        PatternIndex.Phrases(branch, 64).ShouldBe(expected);
+
+    [Theory]
+    [InlineData("(?:several|\\d) times", new[] { "several times", "\\d times" })]
+    [InlineData("(?:key )?account", new[] { "key account", "account" })]
+    [InlineData("(?:(?:very )?long|short) term", new[] { "very long term", "long term", "short term" })]
+    [InlineData("(?:x|y)+z", new[] { "(?:x|y)+z" })]
+    [InlineData("(?:x|y)??z", new[] { "(?:x|y)??z" })]
+    [InlineData("(?=x)x", new[] { "(?=x)x" })]
+    [InlineData("plain", new[] { "plain" })]
+    public void Splits_a_leading_group_into_its_alternatives(string branch, string[] expected) =>
+        PatternIndex.ExpandLeadingGroups(branch, 32).ShouldBe(expected);
 
     [Theory]
     [InlineData("(?:monthly|annual) (?:care|support) plan", new[] { "monthly care plan", "monthly support plan", "annual care plan", "annual support plan" })]
@@ -54,7 +105,7 @@ public sealed class PatternIndexTests
         PatternIndex.RequiredLiteral(branch).ShouldBe(expected);
 
     /// <summary>The definition the index must agree with: at each word start, the first pattern (in order) that matches.</summary>
-    private static List<(int Owner, int Start, int Length)> ReferenceMatches(string text)
+    private static List<(int Owner, int Start, int Length)> ReferenceMatches(string text, Regex reference, (int Group, int Owner)[] referenceGroups)
     {
         var found = new List<(int, int, int)>();
         var position = 0;
@@ -66,10 +117,10 @@ public sealed class PatternIndexTests
                 continue;
             }
 
-            var match = Reference.Match(text, position);
+            var match = reference.Match(text, position);
             if (match.Success && match.Length > 0)
             {
-                var owner = ReferenceGroups.First(g => match.Groups[g.Group].Success).Owner;
+                var owner = referenceGroups.First(g => match.Groups[g.Group].Success).Owner;
                 found.Add((owner, position, match.Length));
                 position += match.Length;
                 continue;

@@ -1,7 +1,3 @@
-using System.Text;
-using Advisor.Server.Classification;
-using Advisor.Server.Conversation;
-
 namespace Advisor.Server.Tests.Evaluation;
 
 /// <summary>
@@ -12,26 +8,14 @@ public sealed class AccuracyTests(ITestOutputHelper output)
 {
     public const double RequiredAccuracy = 0.95;
 
-    private static readonly AdvisorSnapshot Snapshot = SnapshotLoader.LoadShipped();
+    private readonly LabelledSetRun _run = new(output);
 
     [Fact]
     public void Buyer_descriptions_are_classified_as_labelled()
     {
         var cases = LabelledSets.Buyers();
         cases.Count.ShouldBeGreaterThanOrEqualTo(150);
-        var results = cases
-            .Select(c => (Case: c, Expected: LabelledSets.ParseKind(c.Expected),
-                Actual: BuyerClassifier.ClassifyText(Snapshot, c.Text, string.IsNullOrEmpty(c.Industry) ? null : c.Industry).Result))
-            .ToList();
-
-        var accuracy = Report(results.Select(r => (r.Expected, r.Actual.Kind)).ToList(), Enum.GetValues<Kind>());
-        foreach (var miss in results.Where(r => r.Expected != r.Actual.Kind))
-        {
-            output.WriteLine($"MISS {miss.Case.Id} expected {miss.Expected} got {miss.Actual.Kind} (score {miss.Actual.Score}, client {miss.Actual.ClientWeight}, customer {miss.Actual.CustomerWeight}): {miss.Case.Text}");
-            output.WriteLine("     " + string.Join("; ", miss.Actual.Evidence.Select(e => $"{e.Signal}{e.Weight:+0.0;-0.0}'{e.Span?.Text}'")));
-        }
-
-        accuracy.ShouldBeGreaterThanOrEqualTo(RequiredAccuracy);
+        _run.Buyers("labelled buyers", cases).ShouldBeGreaterThanOrEqualTo(RequiredAccuracy);
     }
 
     [Fact]
@@ -39,45 +23,6 @@ public sealed class AccuracyTests(ITestOutputHelper output)
     {
         var questions = LabelledSets.Questions();
         questions.Count.ShouldBeGreaterThanOrEqualTo(60);
-        var results = questions
-            .Select(q => (Question: q, Expected: LabelledSets.ParseIntent(q.Intent), Actual: IntentDetector.Read(Snapshot, q.Text).Intent))
-            .ToList();
-
-        var accuracy = Report(results.Select(r => (r.Expected, r.Actual)).ToList(), Enum.GetValues<QuestionIntent>());
-        foreach (var miss in results.Where(r => r.Expected != r.Actual))
-        {
-            output.WriteLine($"MISS expected {miss.Expected} got {miss.Actual}: {miss.Question.Text}");
-        }
-
-        accuracy.ShouldBeGreaterThanOrEqualTo(RequiredAccuracy);
-    }
-
-    private double Report<T>(IReadOnlyList<(T Expected, T Actual)> pairs, IReadOnlyList<T> labels)
-        where T : struct, Enum
-    {
-        var correct = pairs.Count(p => p.Expected.Equals(p.Actual));
-        var accuracy = (double)correct / pairs.Count;
-        var table = new StringBuilder();
-        table.AppendLine($"accuracy {correct}/{pairs.Count} = {accuracy:P1}");
-        table.Append("expected \\ actual".PadRight(18));
-        foreach (var label in labels)
-        {
-            table.Append(label.ToString()[..Math.Min(8, label.ToString().Length)].PadLeft(9));
-        }
-
-        table.AppendLine();
-        foreach (var expected in labels.Where(l => pairs.Any(p => p.Expected.Equals(l))))
-        {
-            table.Append(expected.ToString().PadRight(18));
-            foreach (var actual in labels)
-            {
-                table.Append(pairs.Count(p => p.Expected.Equals(expected) && p.Actual.Equals(actual)).ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(9));
-            }
-
-            table.AppendLine();
-        }
-
-        output.WriteLine(table.ToString());
-        return accuracy;
+        _run.Questions("labelled questions", questions).ShouldBeGreaterThanOrEqualTo(RequiredAccuracy);
     }
 }
