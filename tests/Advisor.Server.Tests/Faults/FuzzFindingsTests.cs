@@ -25,6 +25,20 @@ public sealed class FuzzFindingsTests(ServerFixture server) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task A_page_token_with_a_number_too_large_is_an_invalid_argument()
+    {
+        // long.Parse threw OverflowException (INTERNAL) where garbage gave FormatException (INVALID_ARGUMENT).
+        var buyers = new BuyerService.BuyerServiceClient(server.Channel);
+        var buyer = await buyers.CreateBuyerAsync(new CreateBuyerRequest { Buyer = new Buyer { DisplayName = "Paged Buyer" } }, ServerFixture.Deadline());
+        var ex = await Should.ThrowAsync<RpcException>(() => buyers.ListClassificationChangesAsync(
+            new ListClassificationChangesRequest { BuyerId = buyer.Id, PageToken = PageToken.Encode("99999999999999999999") }, ServerFixture.Deadline()).ResponseAsync);
+        ex.StatusCode.ShouldBe(StatusCode.InvalidArgument);
+        var interactions = await Should.ThrowAsync<RpcException>(() => buyers.ListInteractionsAsync(
+            new ListInteractionsRequest { BuyerId = buyer.Id, PageToken = PageToken.Encode("2026-01-01T00:00:00.0000000Z", "99999999999999999999") }, ServerFixture.Deadline()).ResponseAsync);
+        interactions.StatusCode.ShouldBe(StatusCode.InvalidArgument);
+    }
+
+    [Fact]
     public async Task Times_a_timestamp_cannot_hold_are_invalid_arguments()
     {
         var beyond = new Timestamp { Seconds = 253_402_300_800 };
