@@ -45,7 +45,16 @@ internal sealed class PatternIndex
         {
             foreach (var branch in SplitTopLevel(pattern).SelectMany(b => ExpandLeadingGroups(b, MaxExpansion)))
             {
-                members.Add(Member.Create(owner, branch));
+                // A branch that can only ever match a few fixed phrases becomes those phrases, compared
+                // directly; anything else stays one small regex.
+                if (Phrases(branch, MaxPhrases) is { } phrases)
+                {
+                    members.AddRange(phrases.Where(p => p.Length > 0).Select(p => Member.Create(owner, Regex.Escape(p))));
+                }
+                else
+                {
+                    members.Add(Member.Create(owner, branch));
+                }
             }
         }
 
@@ -165,7 +174,7 @@ internal sealed class PatternIndex
     {
         // The candidates are the always-members plus the members of every prefix-tree node on the
         // path the text spells from here: a handful of short sorted lists, gathered and run in order.
-        const int StackCandidates = 128;
+        const int StackCandidates = 32;
         Span<int> buffer = stackalloc int[StackCandidates];
         var count = 0;
 
@@ -577,6 +586,107 @@ internal sealed class PatternIndex
         return expanded;
     }
 
+    /// <summary>How many fixed phrases one branch may become by <see cref="Phrases"/>.</summary>
+    private const int MaxPhrases = 64;
+
+    /// <summary>
+    /// Every text the branch can match, in the order the regex would try them, when it is built only
+    /// from plain characters, escaped punctuation, groups of alternatives and the greedy <c>?</c>:
+    /// "meet(?:s|ing|ings)?" gives "meets", "meeting", "meetings", "meet". Tried in that order (each
+    /// followed by the end of a word), the first that fits is the regex's match: a backtracking regex
+    /// explores exactly these paths in exactly this order. Null for anything else (classes, \d,
+    /// repeats, look-arounds) or more than <paramref name="limit"/> phrases. The empty phrase, when
+    /// possible, is listed too; it can never match at a word start.
+    /// </summary>
+    internal static List<string>? Phrases(string branch, int limit)
+    {
+        var at = 0;
+        var result = Sequence(branch, ref at, limit);
+        return result is not null && at == branch.Length ? result : null;
+
+        static List<string>? Sequence(string p, ref int at, int limit)
+        {
+            List<string> sequence = [""];
+            while (at < p.Length && p[at] is not ('|' or ')'))
+            {
+                List<string>? atom;
+                var c = p[at];
+                if (c == '(')
+                {
+                    at++;
+                    if (p.AsSpan(at).StartsWith("?:"))
+                    {
+                        at += 2;
+                    }
+                    else if (at < p.Length && p[at] == '?')
+                    {
+                        return null;
+                    }
+
+                    atom = [];
+                    while (true)
+                    {
+                        var alternative = Sequence(p, ref at, limit);
+                        if (alternative is null || at >= p.Length)
+                        {
+                            return null;
+                        }
+
+                        atom.AddRange(alternative);
+                        if (p[at++] == ')')
+                        {
+                            break;
+                        }
+                    }
+                }
+                else if (c == '\\')
+                {
+                    if (at + 1 >= p.Length || char.IsLetterOrDigit(p[at + 1]))
+                    {
+                        return null;
+                    }
+
+                    atom = [p[at + 1].ToString()];
+                    at += 2;
+                }
+                else if ("[].^$*+{}?#".Contains(c, StringComparison.Ordinal))
+                {
+                    return null;
+                }
+                else
+                {
+                    atom = [c.ToString()];
+                    at++;
+                }
+
+                if (at < p.Length && p[at] is '*' or '+' or '{')
+                {
+                    return null;
+                }
+
+                if (at < p.Length && p[at] == '?')
+                {
+                    if (at + 1 < p.Length && p[at + 1] == '?')
+                    {
+                        return null; // lazy: tries without first; not needed by any rule, so not read
+                    }
+
+                    atom.Add("");
+                    at++;
+                }
+
+                if (sequence.Count * atom.Count > limit)
+                {
+                    return null;
+                }
+
+                sequence = [.. sequence.SelectMany(head => atom.Select(tail => head + tail))];
+            }
+
+            return sequence;
+        }
+    }
+
     /// <summary>Splits a pattern at its top-level <c>|</c>, respecting groups, classes and escapes.</summary>
     internal static List<string> SplitTopLevel(string pattern)
     {
@@ -784,9 +894,10 @@ internal sealed class PatternIndex
     private sealed class Member
     {
         private readonly string? _literal;
-        private Regex _regex;
+        private Regex? _regex;
         private int _uses;
-        private Member(int owner, string branch, string? literal, Regex regex)
+
+        private Member(int owner, string branch, string? literal, Regex? regex)
         {
             Owner = owner;
             Branch = branch;
@@ -801,9 +912,15 @@ internal sealed class PatternIndex
         public static Member Create(int owner, string branch)
         {
             var (literal, whole, _) = LiteralRun(branch);
-            var regex = new Regex(@"\G(?:" + branch + @")(?![\p{L}\p{N}])", Options, MatchTimeout);
-            return new Member(owner, branch, whole && literal.Length > 0 && literal.All(c => c < 128) ? literal : null, regex);
+            var isLiteral = whole && literal.Length > 0 && literal.All(c => c < 128);
+
+            // A plain phrase needs its regex only for non-ASCII text (case folding beyond ASCII), which is
+            // rare: build it then. Any other branch is built now, so a bad pattern fails at build time.
+            return new Member(owner, branch, isLiteral ? literal : null, isLiteral ? null : BuildRegex(branch, RegexOptions.None));
         }
+
+        private static Regex BuildRegex(string branch, RegexOptions extra) =>
+            new(@"\G(?:" + branch + @")(?![\p{L}\p{N}])", Options | extra, MatchTimeout);
 
         public bool TryMatch(string text, int position, out int length)
         {
@@ -824,10 +941,16 @@ internal sealed class PatternIndex
             }
 
             var regex = Volatile.Read(ref _regex);
+            if (regex is null)
+            {
+                regex = BuildRegex(Branch, RegexOptions.None);
+                regex = Interlocked.CompareExchange(ref _regex, regex, null) ?? regex;
+            }
+
             if ((regex.Options & RegexOptions.Compiled) == 0 && Interlocked.Increment(ref _uses) == CompileAfterUses)
             {
                 // Same pattern and options, compiled: identical matches, several times faster.
-                regex = new Regex(regex.ToString(), Options | RegexOptions.Compiled, MatchTimeout);
+                regex = BuildRegex(Branch, RegexOptions.Compiled);
                 Volatile.Write(ref _regex, regex);
             }
 
@@ -872,8 +995,9 @@ internal sealed class PatternIndex
         /// <summary>Freezes the children and member lists into arrays and computes each subtree's members.</summary>
         public int[] Seal()
         {
-            _keys = [.. _children.Keys];
-            _nodes = [.. _children.Values];
+            // Sorted, so a node with many children is searched by halves.
+            _keys = [.. _children.Keys.Order()];
+            _nodes = [.. _keys.Select(k => _children[k])];
             Members = [.. _adding];
             var subtree = new SortedSet<int>(_adding);
             foreach (var child in _nodes)
@@ -888,6 +1012,12 @@ internal sealed class PatternIndex
         public Node? Find(char key)
         {
             var keys = _keys;
+            if (keys.Length > 8)
+            {
+                var at = Array.BinarySearch(keys, key);
+                return at >= 0 ? _nodes[at] : null;
+            }
+
             for (var i = 0; i < keys.Length; i++)
             {
                 if (keys[i] == key)

@@ -54,10 +54,17 @@ public static class ServerComposition
             options.EnableDetailedErrors = false;
             options.MaxReceiveMessageSize = 4 * 1024 * 1024;
         });
-        // One admission limit for the whole server (interceptors are created per call; the limit must not be).
+        // gRPC builds an interceptor for every call unless the container holds it; these hold no per-call state, so one
+        // instance each serves every call (no activation, logger lookup or options parsing per call). The admission
+        // limit must be a singleton anyway: it is one limit for the whole server.
         builder.Services.AddOptions<ServerLimitsOptions>().Bind(builder.Configuration.GetSection(ServerLimitsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<RequestLoggingInterceptor>();
         builder.Services.AddSingleton<ConcurrencyLimitInterceptor>();
+        builder.Services.AddSingleton<AuthInterceptor>();
+        builder.Services.AddSingleton<ErrorInterceptor>();
         builder.Services.AddGrpcReflection();
+        // A singleton, so the store answer it shares outlives one check (AddCheck<T> uses the registered instance).
+        builder.Services.AddSingleton<ReadinessHealthCheck>();
         builder.Services.AddGrpcHealthChecks().AddCheck<ReadinessHealthCheck>("advisor");
         return builder;
     }

@@ -14,6 +14,9 @@ namespace Advisor.Server.Security;
 /// </summary>
 public sealed partial class AuthInterceptor(ApiKeyService keys, KeyRateLimiter limiter, IOptions<SecurityOptions> options, ILogger<AuthInterceptor> logger) : Interceptor
 {
+    /// <summary>Parsed once: the option is text, and trimming and lower-casing it on every call allocated two strings.</summary>
+    private readonly KeyRequirement _requirement = options.Value.Requirement;
+
     public const string MissingOrInvalid = "A valid API key is required: send 'authorization: Bearer <key>'. Keys are created with the server's 'keys create' command.";
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -72,7 +75,7 @@ public sealed partial class AuthInterceptor(ApiKeyService keys, KeyRateLimiter l
 
     private async Task<Caller> AuthenticateAsync(ServerCallContext context)
     {
-        var requirement = options.Value.Requirement;
+        var requirement = _requirement;
         if (requirement == KeyRequirement.Never)
         {
             return Caller.Local;

@@ -48,7 +48,19 @@ public static class MethodPolicy
     private static readonly string[] OpenPrefixes = ["/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/", "/grpc.reflection.v1.ServerReflection/"];
 
     /// <summary>Methods anyone may call without a key: health checks for load balancers, reflection for tools.</summary>
-    public static bool IsOpen(string method) => OpenPrefixes.Any(p => method.StartsWith(p, StringComparison.Ordinal));
+    public static bool IsOpen(string method)
+    {
+        // Every call asks this: a plain loop, so the check allocates nothing (a LINQ lambda here captured the method per call).
+        foreach (var prefix in OpenPrefixes)
+        {
+            if (method.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The least role that may call <paramref name="method"/> (a gRPC path, "/package.Service/Method").</summary>
     public static Role Required(string method) => Table.TryGetValue(method, out var role) ? role : Role.Admin;

@@ -34,14 +34,35 @@ public sealed class AdvisorMetrics
 
     public void RecordCall(string method, StatusCode status, TimeSpan elapsed)
     {
+        // Nothing listens unless metrics are exported: then building tags is all the call would cost.
+        if (!_requests.Enabled && !_duration.Enabled)
+        {
+            return;
+        }
+
         var tags = new TagList { { "rpc.method", method }, { "rpc.grpc.status_code", status.ToString() } };
         _requests.Add(1, tags);
         _duration.Record(elapsed.TotalSeconds, tags);
     }
 
     /// <param name="subject">What was classified: description, profile, buyer or question.</param>
-    public void RecordClassification(Kind kind, string ruleSetVersion, string subject) =>
-        _classifications.Add(1, new TagList { { "kind", kind.ToString().ToLowerInvariant() }, { "rule_set_version", ruleSetVersion }, { "subject", subject } });
+    public void RecordClassification(Kind kind, string ruleSetVersion, string subject)
+    {
+        if (_classifications.Enabled)
+        {
+            _classifications.Add(1, new TagList { { "kind", KindLabel(kind) }, { "rule_set_version", ruleSetVersion }, { "subject", subject } });
+        }
+    }
+
+    /// <summary>The label of a kind, without lower-casing a new string on every classification.</summary>
+    private static string KindLabel(Kind kind) => kind switch
+    {
+        Kind.Client => "client",
+        Kind.Customer => "customer",
+        Kind.Hybrid => "hybrid",
+        Kind.Undetermined => "undetermined",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>For importers: counts rows once an import's outcome is known.</summary>
     public void RecordImportRows(long accepted, long duplicates, long rejected)

@@ -47,7 +47,7 @@ public static class RegistryRun
         Console.WriteLine($"Registry run: {interactions:N0} interactions for {buyers:N0} buyers, {Environment.ProcessorCount} cores");
         if (args.Length > 2 && args[2] == "store")
         {
-            await StoreOnlyRunAsync(interactions, buyers);
+            await StoreOnlyRunAsync(interactions, buyers, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 4096);
             return 0;
         }
 
@@ -190,8 +190,8 @@ public static class RegistryRun
         }
     }
 
-    /// <summary>The store alone (no gRPC, no validation): what one core of SQLite does with batches of 4,096.</summary>
-    private static async Task StoreOnlyRunAsync(int interactions, int buyers)
+    /// <summary>The store alone (no gRPC, no validation): what one core of SQLite does with batches of <paramref name="batchSize"/> (default 4,096).</summary>
+    private static async Task StoreOnlyRunAsync(int interactions, int buyers, int batchSize)
     {
         var folder = Path.Combine(Path.GetTempPath(), "advisor-registry-run", Guid.NewGuid().ToString("N"));
         var app = AdvisorServerHost.Build(["--Storage:Path", Path.Combine(folder, "advisor.db"), "--Logging:LogLevel:Default", "Warning"]);
@@ -202,21 +202,24 @@ public static class RegistryRun
             var random = new Random(42);
             var now = DateTimeOffset.UtcNow;
             var clock = Stopwatch.StartNew();
-            var batch = new List<ImportItem>(4096);
+            var batch = new List<ImportItem>(batchSize);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             for (var i = 0; i < interactions; i++)
             {
                 var buyer = random.Next(buyers);
                 batch.Add(new ImportItem(i, null, "ext-" + buyer.ToString(CultureInfo.InvariantCulture), Name(buyer), new InteractionRecord(
                     Ids.New("i"), "", (InteractionKind)(int)Types[random.Next(Types.Length)], now.AddMinutes(-random.Next(3 * 365 * 24 * 60)),
                     null, null, "web", null, "k" + i.ToString(CultureInfo.InvariantCulture), now)));
-                if (batch.Count == 4096 || i == interactions - 1)
+                if (batch.Count == batchSize || i == interactions - 1)
                 {
                     await store.ImportBatchAsync(batch, CancellationToken.None);
                     batch.Clear();
                 }
             }
 
-            Console.WriteLine($"Store only: {interactions / clock.Elapsed.TotalSeconds:N0} interactions/s; process CPU {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F1} s in {clock.Elapsed.TotalSeconds:F1} s wall");
+            cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+            Console.WriteLine($"Store only, batches of {batchSize:N0}: {interactions / clock.Elapsed.TotalSeconds:N0} interactions/s; process CPU {cpu.TotalSeconds:F1} s " +
+                $"({cpu.TotalMicroseconds / interactions:F0} µs per item) in {clock.Elapsed.TotalSeconds:F1} s wall");
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -13,11 +13,18 @@ public sealed record LoadOptions
           --target URL          server address (default http://127.0.0.1:5080); loopback only
           --server-dll PATH     start this Advisor.Server.dll itself on a free loopback port with a fresh database,
                                 measure start-up to SERVING, and stop it at the end (replaces --target)
+          --server-arg ARG      with --server-dll: one more server argument (repeatable), e.g. --server-arg
+                                --Logging:LogLevel:Default --server-arg Information
+          --server-env NAME=V   with --server-dll: an environment variable for the server (repeatable), e.g.
+                                DOTNET_gcServer=1
+          --server-pid N        the pid of a server (or bot) started elsewhere, to report its CPU per call
           --scenarios LIST      comma-separated, default all: health, classify-description, classify-profile, ask,
                                 search-buyers, get-buyer, import
-          --connections N       HTTP/2 connections (default 4)
+          --connections N       HTTP/2 connections (default 4); Slack mode opens one HTTP/1.1 connection per
+                                concurrent request instead
           --concurrency N       calls in flight at once (default 64)
-          --warmup S            seconds of unmeasured warm-up per scenario (default 3)
+          --warmup S            seconds of unmeasured warm-up per scenario, all scenarios warmed before any is
+                                measured (default 3)
           --duration S          measured seconds per scenario (default 10)
           --repeat N            run everything N times and report the median of each figure (default 1)
           --import-batch N      interactions per ImportInteractions stream (default 100)
@@ -32,6 +39,12 @@ public sealed record LoadOptions
     public Uri Target { get; init; } = new("http://127.0.0.1:5080");
 
     public string? ServerDll { get; init; }
+
+    public IReadOnlyList<string> ServerArguments { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string> ServerEnvironment { get; init; } = new Dictionary<string, string>();
+
+    public int? ServerPid { get; init; }
 
     public IReadOnlyList<string> Scenarios { get; init; } = Scenario.AllNames;
 
@@ -87,6 +100,9 @@ public sealed record LoadOptions
             {
                 "--target" => options with { Target = LoopbackUri(Value(), name) },
                 "--server-dll" => options with { ServerDll = Value() },
+                "--server-arg" => options with { ServerArguments = [.. options.ServerArguments, Value()] },
+                "--server-env" => options with { ServerEnvironment = WithVariable(options.ServerEnvironment, Value(), name) },
+                "--server-pid" => options with { ServerPid = Int(1, int.MaxValue) },
                 "--scenarios" => options with { Scenarios = ParseScenarios(Value()) },
                 "--connections" => options with { Connections = Int(1, 64) },
                 "--concurrency" => options with { Concurrency = Int(1, 4096) },
@@ -139,6 +155,17 @@ public sealed record LoadOptions
     public static bool IsLoopback(string host) =>
         string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
         || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+
+    private static Dictionary<string, string> WithVariable(IReadOnlyDictionary<string, string> variables, string text, string option)
+    {
+        var cut = text.IndexOf('=', StringComparison.Ordinal);
+        if (cut <= 0)
+        {
+            throw new ArgumentException($"{option} must be NAME=VALUE, not '{text}'");
+        }
+
+        return new Dictionary<string, string>(variables, StringComparer.Ordinal) { [text[..cut]] = text[(cut + 1)..] };
+    }
 
     private static List<string> ParseScenarios(string text)
     {

@@ -21,6 +21,12 @@ public sealed record ScenarioResult(
     double MaxMs,
     IReadOnlyDictionary<string, long> Errors)
 {
+    /// <summary>CPU microseconds the server process used per call while measuring (null when its pid is unknown).</summary>
+    public double? ServerCpuUsPerCall { get; init; }
+
+    /// <summary>CPU microseconds this tool used per call while measuring (the client side of the same machine).</summary>
+    public double? ToolCpuUsPerCall { get; init; }
+
     public static ScenarioResult Unavailable(Scenario s, string reason) =>
         new(s.Name, s.Rpc, reason, 0, 0, 0, 0, s.Unit, 0, 0, 0, 0, new Dictionary<string, long>());
 }
@@ -34,10 +40,13 @@ public sealed class LoadRunner : IDisposable
 {
     private readonly GrpcChannel[] _channels;
     private readonly int _concurrency;
+    private readonly int? _serverPid;
 
-    public LoadRunner(Uri target, int connections, int concurrency)
+    /// <param name="serverPid">The server's process id, to report its CPU per call; null when it is not known.</param>
+    public LoadRunner(Uri target, int connections, int concurrency, int? serverPid = null)
     {
         _concurrency = concurrency;
+        _serverPid = serverPid;
         _channels = Enumerable.Range(0, connections).Select(_ => GrpcChannel.ForAddress(target, new GrpcChannelOptions
         {
             // One handler per channel and no extra connections: exactly `connections` HTTP/2 connections.
@@ -53,11 +62,12 @@ public sealed class LoadRunner : IDisposable
 
     public GrpcChannel Channel => _channels[0];
 
-    public async Task<ScenarioResult> RunAsync(Scenario scenario, SampleData data, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
+    /// <summary>Probes the scenario and runs it unmeasured for <paramref name="warmup"/>; returns why it cannot run, or null.</summary>
+    public async Task<string?> PrepareAndWarmAsync(Scenario scenario, SampleData data, TimeSpan warmup, CancellationToken cancellationToken)
     {
         if (await scenario.PrepareAsync(_channels[0], data, cancellationToken) is { } reason)
         {
-            return ScenarioResult.Unavailable(scenario, reason);
+            return reason;
         }
 
         if (warmup > TimeSpan.Zero)
@@ -65,7 +75,7 @@ public sealed class LoadRunner : IDisposable
             _ = await MeasureAsync(scenario, data, warmup, cancellationToken);
         }
 
-        return await MeasureAsync(scenario, data, duration, cancellationToken);
+        return null;
     }
 
     /// <summary>Runs the workers for <paramref name="duration"/> and summarises what they recorded.</summary>
@@ -76,6 +86,8 @@ public sealed class LoadRunner : IDisposable
     public async Task<ScenarioResult> MeasureAsync(IReadOnlyList<Scenario> scenarios, SampleData data, TimeSpan duration, Func<TimeSpan, Task>? onTick, CancellationToken cancellationToken)
     {
         var workers = new Worker[_concurrency];
+        var serverCpu = _serverPid is { } pid ? ProcessCpu.Reading.Take(pid) : default;
+        var toolCpu = ProcessCpu.Reading.Take(Environment.ProcessId);
         var started = Stopwatch.GetTimestamp();
         var stopAt = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         long sequence = 0;
@@ -125,6 +137,9 @@ public sealed class LoadRunner : IDisposable
 
         await Task.WhenAll(tasks);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var calls = workers.Sum(w => w.Ok + w.Errors.Values.Sum());
+        var serverCpuPerCall = _serverPid is null ? null : serverCpu.PerCallUs(calls);
+        var toolCpuPerCall = toolCpu.PerCallUs(calls);
         var latencies = workers.SelectMany(w => w.Latencies).ToArray();
         Array.Sort(latencies);
         var errors = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -148,7 +163,11 @@ public sealed class LoadRunner : IDisposable
             Percentile(latencies, 0.90),
             Percentile(latencies, 0.99),
             latencies.Length == 0 ? 0 : Ms(latencies[^1]),
-            errors);
+            errors)
+        {
+            ServerCpuUsPerCall = serverCpuPerCall,
+            ToolCpuUsPerCall = toolCpuPerCall,
+        };
     }
 
     public void Dispose()

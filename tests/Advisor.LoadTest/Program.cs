@@ -32,18 +32,20 @@ ServerProcess? server = null;
 try
 {
     var target = options.Target;
+    var serverPid = options.ServerPid;
     if (options.ServerDll is { } dll)
     {
         for (var i = 0; i < options.StartupRuns; i++)
         {
-            await using var probe = await ServerProcess.StartAsync(dll, [], cancel.Token);
+            await using var probe = await ServerProcess.StartAsync(dll, options.ServerArguments, options.ServerEnvironment, cancel.Token);
             startups.Add(probe.Startup);
             Progress($"start-up {i + 1}/{options.StartupRuns}: {probe.Startup.TotalSeconds:0.000} s");
         }
 
-        server = await ServerProcess.StartAsync(dll, [], cancel.Token);
+        server = await ServerProcess.StartAsync(dll, options.ServerArguments, options.ServerEnvironment, cancel.Token);
         startups.Add(server.Startup);
         target = server.Address;
+        serverPid = server.Id;
         Progress($"server pid {server.Id} at {target} SERVING after {server.Startup.TotalSeconds:0.000} s");
     }
 
@@ -54,14 +56,14 @@ try
         var runs = new List<ScenarioResult>();
         for (var r = 0; r < options.Repeat; r++)
         {
-            runs.Add(await new SlackLoad(slack, options.SlackSecret!, options.Connections, options.Concurrency).RunAsync(data, options.Warmup, options.Duration, cancel.Token));
+            runs.Add(await new SlackLoad(slack, options.SlackSecret!, options.Concurrency, serverPid).RunAsync(data, options.Warmup, options.Duration, cancel.Token));
         }
 
         results.Add(Report.Median(runs));
     }
     else if (options.Soak is { } soak)
     {
-        using var runner = new LoadRunner(target, options.Connections, options.Concurrency);
+        using var runner = new LoadRunner(target, options.Connections, options.Concurrency, serverPid);
         var scenarios = new List<Scenario>();
         foreach (var scenario in options.Scenarios.Select(Scenario.Create))
         {
@@ -93,15 +95,32 @@ try
     else
     {
         var runs = options.Scenarios.ToDictionary(n => n, _ => new List<ScenarioResult>());
-        using var runner = new LoadRunner(target, options.Connections, options.Concurrency);
+        using var runner = new LoadRunner(target, options.Connections, options.Concurrency, serverPid);
+
+        // Every scenario is warmed before any is measured: the server compiles and tiers up its code (JIT) while it
+        // runs, and the first scenario measured straight after start-up was measuring the compiler, not the call.
+        var unavailable = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in options.Scenarios)
+        {
+            if (await runner.PrepareAndWarmAsync(Scenario.Create(name), data, options.Warmup, cancel.Token) is { } reason)
+            {
+                unavailable[name] = reason;
+            }
+
+            Progress($"warm-up {name}: {unavailable.GetValueOrDefault(name) ?? "done"}");
+        }
+
         for (var r = 0; r < options.Repeat; r++)
         {
             foreach (var name in options.Scenarios)
             {
-                var result = await runner.RunAsync(Scenario.Create(name), data, options.Warmup, options.Duration, cancel.Token);
+                var scenario = Scenario.Create(name);
+                var result = unavailable.TryGetValue(name, out var reason)
+                    ? ScenarioResult.Unavailable(scenario, reason)
+                    : await runner.MeasureAsync(scenario, data, options.Duration, cancel.Token);
                 runs[name].Add(result);
                 Progress(result.NotAvailable is null
-                    ? $"run {r + 1}/{options.Repeat} {name}: {result.CallsPerSecond:N0} calls/s, p99 {result.P99Ms:0.00} ms, errors {result.Errors.Values.Sum()}"
+                    ? $"run {r + 1}/{options.Repeat} {name}: {result.CallsPerSecond:N0} calls/s, p99 {result.P99Ms:0.00} ms, server CPU {result.ServerCpuUsPerCall:0} µs/call, errors {result.Errors.Values.Sum()}"
                     : $"run {r + 1}/{options.Repeat} {name}: {result.NotAvailable}");
             }
         }

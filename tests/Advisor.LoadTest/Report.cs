@@ -36,6 +36,8 @@ public static class Report
             return values.Length % 2 == 1 ? values[values.Length / 2] : (values[(values.Length / 2) - 1] + values[values.Length / 2]) / 2;
         }
 
+        double? MaybeM(Func<ScenarioResult, double?> f) => runs.All(r => f(r) is not null) ? M(r => f(r)!.Value) : null;
+
         var errors = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var (code, count) in runs.SelectMany(r => r.Errors))
         {
@@ -54,6 +56,8 @@ public static class Report
             P99Ms = M(r => r.P99Ms),
             MaxMs = M(r => r.MaxMs),
             Errors = errors,
+            ServerCpuUsPerCall = MaybeM(r => r.ServerCpuUsPerCall),
+            ToolCpuUsPerCall = MaybeM(r => r.ToolCpuUsPerCall),
         };
     }
 
@@ -70,28 +74,30 @@ public static class Report
 
         if (md)
         {
-            text.AppendLine("| Scenario | RPC | calls/s | items/s | p50 ms | p90 ms | p99 ms | max ms | errors |");
-            text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
+            text.AppendLine("| Scenario | RPC | calls/s | items/s | p50 ms | p90 ms | p99 ms | max ms | server CPU µs/call | tool CPU µs/call | errors |");
+            text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         }
         else
         {
-            text.AppendLine($"{"scenario",-22} {"calls/s",10} {"items/s",10} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"max ms",8}  errors");
+            text.AppendLine($"{"scenario",-22} {"calls/s",10} {"items/s",10} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"max ms",8} {"srv µs",7} {"tool µs",7}  errors");
         }
 
         foreach (var r in results)
         {
             var errors = r.Errors.Count == 0 ? "0" : string.Join(", ", r.Errors.OrderByDescending(e => e.Value).Select(e => $"{e.Key}: {e.Value}"));
+            var serverCpu = r.ServerCpuUsPerCall is { } s ? F(s, "0") : "";
+            var toolCpu = r.ToolCpuUsPerCall is { } t ? F(t, "0") : "";
             if (r.NotAvailable is not null)
             {
-                text.AppendLine(md ? $"| {r.Name} | {r.Rpc} | {r.NotAvailable} | | | | | | |" : $"{r.Name,-22} {r.NotAvailable}");
+                text.AppendLine(md ? $"| {r.Name} | {r.Rpc} | {r.NotAvailable} | | | | | | | | |" : $"{r.Name,-22} {r.NotAvailable}");
             }
             else if (md)
             {
-                text.AppendLine($"| {r.Name} | {r.Rpc} | {F(r.CallsPerSecond, "N0")} | {(r.Unit == "calls" ? "" : F(r.ItemsPerSecond, "N0") + " " + r.Unit)} | {F(r.P50Ms)} | {F(r.P90Ms)} | {F(r.P99Ms)} | {F(r.MaxMs)} | {errors} |");
+                text.AppendLine($"| {r.Name} | {r.Rpc} | {F(r.CallsPerSecond, "N0")} | {(r.Unit == "calls" ? "" : F(r.ItemsPerSecond, "N0") + " " + r.Unit)} | {F(r.P50Ms)} | {F(r.P90Ms)} | {F(r.P99Ms)} | {F(r.MaxMs)} | {serverCpu} | {toolCpu} | {errors} |");
             }
             else
             {
-                text.AppendLine($"{r.Name,-22} {F(r.CallsPerSecond, "N0"),10} {(r.Unit == "calls" ? "" : F(r.ItemsPerSecond, "N0")),10} {F(r.P50Ms),8} {F(r.P90Ms),8} {F(r.P99Ms),8} {F(r.MaxMs),8}  {errors}");
+                text.AppendLine($"{r.Name,-22} {F(r.CallsPerSecond, "N0"),10} {(r.Unit == "calls" ? "" : F(r.ItemsPerSecond, "N0")),10} {F(r.P50Ms),8} {F(r.P90Ms),8} {F(r.P99Ms),8} {F(r.MaxMs),8} {serverCpu,7} {toolCpu,7}  {errors}");
             }
         }
 

@@ -33,7 +33,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(string dll, IReadOnlyList<string> extraArguments, CancellationToken cancellationToken)
+    public static async Task<ServerProcess> StartAsync(string dll, IReadOnlyList<string> extraArguments, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         if (!File.Exists(dll))
         {
@@ -56,6 +56,11 @@ public sealed class ServerProcess : IAsyncDisposable
         }.Concat(extraArguments))
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
 
         var clock = Stopwatch.StartNew();

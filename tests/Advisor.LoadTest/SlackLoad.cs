@@ -9,11 +9,16 @@ namespace Advisor.LoadTest;
 /// Slack mode: slash commands signed the way Slack signs them (HMAC-SHA256 over "v0:{timestamp}:{body}")
 /// posted to the bot's /slack/commands, measured to the HTTP 200 that Slack waits for (3 s at most).
 /// </summary>
-public sealed class SlackLoad(Uri bot, string secret, int connections, int concurrency)
+/// <remarks>
+/// The bot's webhook speaks HTTP/1.1, one request at a time per connection, as Slack's requests arrive; so the tool
+/// opens one connection per concurrent request. (It used to share 4 connections among all of them: at 100
+/// "concurrent" requests 96 waited in the tool's own connection queue, and that wait was reported as bot latency.)
+/// </remarks>
+public sealed class SlackLoad(Uri bot, string secret, int concurrency, int? botPid = null)
 {
     public async Task<ScenarioResult> RunAsync(SampleData data, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
     {
-        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan };
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan };
         using var http = new HttpClient(handler) { BaseAddress = bot, Timeout = TimeSpan.FromSeconds(30) };
         if (warmup > TimeSpan.Zero)
         {
@@ -29,6 +34,8 @@ public sealed class SlackLoad(Uri bot, string secret, int connections, int concu
     private async Task<ScenarioResult> MeasureAsync(HttpClient http, SampleData data, TimeSpan duration, CancellationToken cancellationToken)
     {
         var stopAt = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var botCpu = botPid is { } pid ? ProcessCpu.Reading.Take(pid) : default;
+        var toolCpu = ProcessCpu.Reading.Take(Environment.ProcessId);
         var started = Stopwatch.GetTimestamp();
         long sequence = 0;
         var latencies = new List<long>[concurrency];
@@ -82,6 +89,10 @@ public sealed class SlackLoad(Uri bot, string secret, int connections, int concu
         double P(double p) => all.Length == 0 ? 0 : Ms(all[Math.Min(all.Length - 1, (int)Math.Ceiling(p * all.Length) - 1)]);
         var transport = merged.Where(e => !e.Key.StartsWith("HTTP", StringComparison.Ordinal)).Sum(e => e.Value);
         return new ScenarioResult("slack-command", "POST /slack/commands (signed)", null, all.Length + transport, ok, ok / elapsed, ok / elapsed, "calls",
-            P(0.5), P(0.9), P(0.99), all.Length == 0 ? 0 : Ms(all[^1]), merged);
+            P(0.5), P(0.9), P(0.99), all.Length == 0 ? 0 : Ms(all[^1]), merged)
+        {
+            ServerCpuUsPerCall = botPid is null ? null : botCpu.PerCallUs(all.Length + transport),
+            ToolCpuUsPerCall = toolCpu.PerCallUs(all.Length + transport),
+        };
     }
 }

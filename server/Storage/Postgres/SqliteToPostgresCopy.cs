@@ -130,7 +130,8 @@ public sealed class SqliteToPostgresCopy(SqliteDatabase source, PostgresDatabase
         return new CopyReport(committed.All(c => c.Matches) ? CopyOutcome.Copied : CopyOutcome.CountsDiffer, committed, []);
     }
 
-    private sealed record SourceTable(string Name, IReadOnlyList<string> Columns, IReadOnlyList<string> References);
+    /// <summary>A table to copy; its rows are read from <see cref="From"/>: the table, or its <c>portable_</c> view.</summary>
+    private sealed record SourceTable(string Name, string From, IReadOnlyList<string> Columns, IReadOnlyList<string> References);
 
     /// <summary>The SQLite tables to copy, parents before the tables whose foreign keys point at them.</summary>
     private static async Task<IReadOnlyList<SourceTable>> SourceTablesAsync(SqliteConnection sqlite, SqliteTransaction snapshot, CancellationToken cancellationToken)
@@ -140,13 +141,19 @@ public sealed class SqliteToPostgresCopy(SqliteDatabase source, PostgresDatabase
             "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
             transaction: snapshot, cancellationToken: cancellationToken));
         var tables = new List<SourceTable>();
+        // A table whose SQLite form differs from the shared one (an integer buyer key where PostgreSQL keeps the text id)
+        // has a view portable_<table> with the shared columns; its rows are read from there.
+        var views = (await sqlite.QueryAsync<string>(new CommandDefinition(
+            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'view' AND name LIKE 'portable\\_%' ESCAPE '\\'",
+            transaction: snapshot, cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
         foreach (var name in names.Where(n => !NotCopied.Contains(n)))
         {
+            var from = views.Contains("portable_" + name) ? "portable_" + name : name;
             var columns = await sqlite.QueryAsync<string>(new CommandDefinition(
-                "SELECT name FROM pragma_table_xinfo(@name) WHERE hidden = 0 ORDER BY cid", new { name }, snapshot, cancellationToken: cancellationToken));
+                "SELECT name FROM pragma_table_xinfo(@from) WHERE hidden = 0 ORDER BY cid", new { from }, snapshot, cancellationToken: cancellationToken));
             var references = await sqlite.QueryAsync<string>(new CommandDefinition(
                 "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(@name)", new { name }, snapshot, cancellationToken: cancellationToken));
-            tables.Add(new SourceTable(name, columns.ToList(), references.Where(r => r != name).ToList()));
+            tables.Add(new SourceTable(name, from, columns.ToList(), references.Where(r => r != name).ToList()));
         }
 
         var ordered = new List<SourceTable>();
@@ -193,7 +200,7 @@ public sealed class SqliteToPostgresCopy(SqliteDatabase source, PostgresDatabase
         var types = table.Columns.Select(c => TypeOf(targetTypes[c])!.Value).ToArray();
         await using var read = sqlite.CreateCommand();
         read.Transaction = snapshot;
-        read.CommandText = $"SELECT {columnList} FROM {Quote(table.Name)}";
+        read.CommandText = $"SELECT {columnList} FROM {Quote(table.From)}";
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         await using var writer = await postgres.BeginBinaryImportAsync($"COPY {Quote(table.Name)} ({columnList}) FROM STDIN (FORMAT BINARY)", cancellationToken);
         long rows = 0;

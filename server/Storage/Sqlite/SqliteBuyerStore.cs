@@ -14,6 +14,16 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
     private readonly ImportKeyCache _keys = new();
 
     private const string OpCreateBuyer = "buyers.create";
+
+    /// <summary>
+    /// <see cref="InteractionRow"/>'s columns from <see cref="InteractionFrom"/>: SQLite's interactions keep the buyer's
+    /// integer key (migration 004), so the text id comes from the buyer row.
+    /// </summary>
+    private const string InteractionColumns =
+        "i.seq AS Seq, i.id AS Id, b.id AS BuyerId, i.type AS Type, i.occurred_at AS OccurredAt, i.amount AS Amount, i.currency AS Currency, i.channel AS Channel, " +
+        "i.note AS Note, i.idempotency_key AS IdempotencyKey, i.create_time AS CreateTime";
+
+    private const string InteractionFrom = "interactions i JOIN buyers b ON b.key = i.buyer_key";
     private const string OpRecordInteraction = "interactions.record";
 
     public Task<BuyerWriteResult> CreateBuyerAsync(string id, BuyerValues values, string? requestId, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -158,7 +168,13 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                 return new BuyerWriteResult(BuyerWriteStatus.EtagMismatch, null);
             }
 
-            foreach (var table in new[] { "interactions", "buyer_interaction_stats", "classification_history", "buyer_names" })
+            foreach (var table in new[] { "interactions", "buyer_interaction_stats" })
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    $"DELETE FROM {table} WHERE buyer_key = (SELECT key FROM buyers WHERE id = @id)", new { id }, transaction, cancellationToken: cancellationToken));
+            }
+
+            foreach (var table in new[] { "classification_history", "buyer_names" })
             {
                 await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM {table} WHERE buyer_id = @id", new { id }, transaction, cancellationToken: cancellationToken));
             }
@@ -213,27 +229,27 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                 if (earlier is { } seq)
                 {
                     var first = await connection.QuerySingleOrDefaultAsync<InteractionRow>(new CommandDefinition(
-                        $"SELECT {InteractionRow.Columns} FROM interactions WHERE seq = @seq", new { seq }, transaction, cancellationToken: cancellationToken));
+                        $"SELECT {InteractionColumns} FROM {InteractionFrom} WHERE i.seq = @seq", new { seq }, transaction, cancellationToken: cancellationToken));
                     return first is null
                         ? new InteractionWriteResult(InteractionWriteStatus.BuyerNotFound, null)
                         : new InteractionWriteResult(InteractionWriteStatus.Duplicate, first.ToRecord());
                 }
             }
 
-            var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT COUNT(*) FROM buyers WHERE id = @BuyerId", new { interaction.BuyerId }, transaction, cancellationToken: cancellationToken));
-            if (exists == 0)
+            var buyerKey = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT key FROM buyers WHERE id = @BuyerId", new { interaction.BuyerId }, transaction, cancellationToken: cancellationToken));
+            if (buyerKey is not { } key)
             {
                 return new InteractionWriteResult(InteractionWriteStatus.BuyerNotFound, null);
             }
 
             using var writer = new InteractionWriter(connection, transaction);
-            var stored = writer.TryInsert(interaction);
+            var stored = writer.TryInsert(interaction, key);
             if (stored is null)
             {
                 var first = await connection.QuerySingleAsync<InteractionRow>(new CommandDefinition(
-                    $"SELECT {InteractionRow.Columns} FROM interactions WHERE buyer_id = @BuyerId AND idempotency_key = @IdempotencyKey",
-                    new { interaction.BuyerId, interaction.IdempotencyKey }, transaction, cancellationToken: cancellationToken));
+                    $"SELECT {InteractionColumns} FROM {InteractionFrom} WHERE i.buyer_key = @key AND i.idempotency_key = @IdempotencyKey",
+                    new { key, interaction.IdempotencyKey }, transaction, cancellationToken: cancellationToken));
                 return new InteractionWriteResult(InteractionWriteStatus.Duplicate, first.ToRecord());
             }
 
@@ -270,14 +286,14 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var item = items[i];
-                var buyerId = resolver.Resolve(item, item.Interaction.CreateTime);
-                if (buyerId is null)
+                var buyerKey = resolver.Resolve(item, item.Interaction.CreateTime);
+                if (buyerKey is not { } key)
                 {
                     results[i] = new ImportItemResult(item.Index, ImportItemStatus.Rejected, "interaction.buyer_id", "No buyer has this id.");
                     continue;
                 }
 
-                var stored = writer.TryInsert(item.Interaction with { BuyerId = buyerId });
+                var stored = writer.TryInsert(item.Interaction, key);
                 results[i] = new ImportItemResult(item.Index, stored is null ? ImportItemStatus.Duplicate : ImportItemStatus.Accepted, null, null);
             }
 
@@ -295,20 +311,20 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         var after = PageToken.Decode(pageToken, 2);
         return await database.ReadAsync(async connection =>
         {
-            var total = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
-                "SELECT interaction_count FROM buyers WHERE id = @buyerId", new { buyerId }, cancellationToken: cancellationToken));
-            if (total is null)
+            var buyer = await connection.QuerySingleOrDefaultAsync<(long Key, long Total)?>(new CommandDefinition(
+                "SELECT key, interaction_count FROM buyers WHERE id = @buyerId", new { buyerId }, cancellationToken: cancellationToken));
+            if (buyer is not { } found)
             {
                 return null;
             }
 
             var rows = (await connection.QueryAsync<InteractionRow>(new CommandDefinition(
-                $"SELECT {InteractionRow.Columns} FROM interactions WHERE buyer_id = @buyerId AND (@afterTime IS NULL OR (occurred_at, seq) < (@afterTime, @afterSeq)) ORDER BY occurred_at DESC, seq DESC LIMIT @limit",
-                new { buyerId, afterTime = after?[0], afterSeq = after is null ? 0 : long.Parse(after[1], System.Globalization.CultureInfo.InvariantCulture), limit = pageSize + 1 },
+                $"SELECT {InteractionColumns} FROM {InteractionFrom} WHERE i.buyer_key = @key AND (@afterTime IS NULL OR (i.occurred_at, i.seq) < (@afterTime, @afterSeq)) ORDER BY i.occurred_at DESC, i.seq DESC LIMIT @limit",
+                new { key = found.Key, afterTime = after?[0], afterSeq = after is null ? 0 : long.Parse(after[1], System.Globalization.CultureInfo.InvariantCulture), limit = pageSize + 1 },
                 cancellationToken: cancellationToken))).ToList();
             var items = rows.Take(pageSize).ToList();
             var next = rows.Count > pageSize ? PageToken.Encode(items[^1].OccurredAt, items[^1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)) : "";
-            return new InteractionPage(items.Select(r => r.ToRecord()).ToList(), next, total.Value);
+            return new InteractionPage(items.Select(r => r.ToRecord()).ToList(), next, found.Total);
         }, cancellationToken);
     }
 
@@ -326,12 +342,12 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
             var stats = await connection.QueryAsync<StatsRow>(new CommandDefinition(
                 "SELECT s.type, s.count, s.amount_total AS AmountTotal, s.amount_count AS AmountCount, s.first_at AS FirstAt, f.id AS FirstId, s.last_at AS LastAt, l.id AS LastId " +
-                "FROM buyer_interaction_stats s JOIN interactions f ON f.seq = s.first_seq JOIN interactions l ON l.seq = s.last_seq WHERE s.buyer_id = @buyerId ORDER BY s.type",
+                "FROM buyer_interaction_stats s JOIN interactions f ON f.seq = s.first_seq JOIN interactions l ON l.seq = s.last_seq WHERE s.buyer_key = (SELECT key FROM buyers WHERE id = @buyerId) ORDER BY s.type",
                 new { buyerId }, transaction, cancellationToken: cancellationToken));
             var notes = recentNotes <= 0
                 ? []
                 : await connection.QueryAsync<(string Id, string OccurredAt, string Note)>(new CommandDefinition(
-                    "SELECT id, occurred_at, note FROM interactions WHERE buyer_id = @buyerId AND note IS NOT NULL ORDER BY occurred_at DESC, seq DESC LIMIT @recentNotes",
+                    "SELECT id, occurred_at, note FROM interactions WHERE buyer_key = (SELECT key FROM buyers WHERE id = @buyerId) AND note IS NOT NULL ORDER BY occurred_at DESC, seq DESC LIMIT @recentNotes",
                     new { buyerId, recentNotes }, transaction, cancellationToken: cancellationToken));
             return new BuyerProfileData(
                 row.ToRecord(),
@@ -368,7 +384,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             var kindChanged = previousKind is { } p ? p != classification.Kind : classification.Kind != Kind.Undetermined;
             IReadOnlyList<string> interactionIds = kindChanged
                 ? (await connection.QueryAsync<string>(new CommandDefinition(
-                    "SELECT id FROM interactions WHERE buyer_id = @buyerId AND seq > @from AND seq <= @upToSequence ORDER BY seq DESC LIMIT 20",
+                    "SELECT id FROM interactions WHERE buyer_key = (SELECT key FROM buyers WHERE id = @buyerId) AND seq > @from AND seq <= @upToSequence ORDER BY seq DESC LIMIT 20",
                     new { buyerId, from = current.Value.ClassifiedSeq, upToSequence }, transaction, cancellationToken: cancellationToken))).ToList()
                 : [];
             var entry = new ClassificationHistoryRecord(Ids.New("cc"), buyerId, classification.Kind, previousKind, classification.Confidence, classification.Score,
@@ -463,8 +479,8 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         private readonly SqliteParameter[] _p;
         private readonly SqliteConnection _connection;
         private readonly SqliteTransaction _transaction;
-        private readonly Dictionary<(string Buyer, int Type), InteractionTypeTotals> _stats = [];
-        private readonly Dictionary<string, (long Count, long LastSeq)> _buyers = new(StringComparer.Ordinal);
+        private readonly Dictionary<(long Buyer, int Type), InteractionTypeTotals> _stats = [];
+        private readonly Dictionary<long, (long Count, long LastSeq)> _buyers = [];
         private long _nextSeq;
 
         public InteractionWriter(SqliteConnection connection, SqliteTransaction transaction)
@@ -481,7 +497,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             _insert = connection.CreateCommand();
             _insert.Transaction = transaction;
             _insert.CommandText =
-                "INSERT INTO interactions (seq, id, buyer_id, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time) " +
+                "INSERT INTO interactions (seq, id, buyer_key, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time) " +
                 "VALUES ($seq, $id, $buyer, $type, $at, $amount, $currency, $channel, $note, $key, $created) ON CONFLICT DO NOTHING";
             _p = new[] { "$seq", "$id", "$buyer", "$type", "$at", "$amount", "$currency", "$channel", "$note", "$key", "$created" }
                 .Select(name => _insert.Parameters.Add(new SqliteParameter { ParameterName = name }))
@@ -489,14 +505,14 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             _insert.Prepare();
         }
 
-        /// <summary>Inserts the interaction; its sequence, or null when the buyer already has its idempotency key.</summary>
-        public long? TryInsert(InteractionRecord interaction)
+        /// <summary>Inserts the interaction for the buyer with key <paramref name="buyerKey"/> (its BuyerId is not read); its sequence, or null when the buyer already has its idempotency key.</summary>
+        public long? TryInsert(InteractionRecord interaction, long buyerKey)
         {
             var seq = _nextSeq;
             var at = Ids.Timestamp(interaction.OccurredAt);
             _p[0].Value = seq;
             _p[1].Value = interaction.Id;
-            _p[2].Value = interaction.BuyerId;
+            _p[2].Value = buyerKey;
             _p[3].Value = (int)interaction.Type;
             _p[4].Value = at;
             _p[5].Value = (object?)interaction.Amount ?? DBNull.Value;
@@ -511,7 +527,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             }
 
             _nextSeq++;
-            var key = (interaction.BuyerId, (int)interaction.Type);
+            var key = (buyerKey, (int)interaction.Type);
             if (!_stats.TryGetValue(key, out var stats))
             {
                 stats = new InteractionTypeTotals(at, seq);
@@ -519,7 +535,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             }
 
             stats.Add(at, seq, interaction.Amount);
-            _buyers[interaction.BuyerId] = (_buyers.GetValueOrDefault(interaction.BuyerId).Count + 1, seq);
+            _buyers[buyerKey] = (_buyers.GetValueOrDefault(buyerKey).Count + 1, seq);
             return seq;
         }
 
@@ -532,9 +548,9 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                 upsert.Transaction = _transaction;
                 upsert.CommandText =
                     """
-                    INSERT INTO buyer_interaction_stats (buyer_id, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq)
+                    INSERT INTO buyer_interaction_stats (buyer_key, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq)
                     VALUES ($buyer, $type, $count, $amount, $amountCount, $firstAt, $firstId, $lastAt, $lastId)
-                    ON CONFLICT (buyer_id, type) DO UPDATE SET
+                    ON CONFLICT (buyer_key, type) DO UPDATE SET
                         count = count + excluded.count,
                         amount_total = amount_total + excluded.amount_total,
                         amount_count = amount_count + excluded.amount_count,
@@ -568,7 +584,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             {
                 using var mark = _connection.CreateCommand();
                 mark.Transaction = _transaction;
-                mark.CommandText = "UPDATE buyers SET interaction_count = interaction_count + $count, last_seq = MAX(last_seq, $seq), reclassify = 1 WHERE id = $buyer";
+                mark.CommandText = "UPDATE buyers SET interaction_count = interaction_count + $count, last_seq = MAX(last_seq, $seq), reclassify = 1 WHERE key = $buyer";
                 var count = mark.Parameters.Add(new SqliteParameter { ParameterName = "$count" });
                 var seq = mark.Parameters.Add(new SqliteParameter { ParameterName = "$seq" });
                 var buyer = mark.Parameters.Add(new SqliteParameter { ParameterName = "$buyer" });
@@ -600,9 +616,9 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         private readonly SqliteCommand _insertBuyer;
         private readonly SqliteCommand _insertName;
         private readonly SqliteCommand _insertChange;
-        private readonly Dictionary<string, string?> _ids = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, string> _externalIds = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, long?> _ids = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, long> _externalIds = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, long> _names = new(StringComparer.Ordinal);
         private readonly ImportKeyCache _shared;
 
         public BuyerResolver(SqliteConnection connection, SqliteTransaction transaction, ImportKeyCache shared)
@@ -621,11 +637,11 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                 return command;
             }
 
-            _byId = Command("SELECT id FROM buyers WHERE id = $v", "$v");
-            _byExternalId = Command("SELECT id FROM buyers WHERE external_id = $v", "$v");
-            _byName = Command("SELECT b.id FROM buyer_names n JOIN buyers b ON b.id = n.buyer_id WHERE n.name_key = $v ORDER BY b.create_time, b.id LIMIT 1", "$v");
+            _byId = Command("SELECT key FROM buyers WHERE id = $v", "$v");
+            _byExternalId = Command("SELECT key FROM buyers WHERE external_id = $v", "$v");
+            _byName = Command("SELECT b.key FROM buyer_names n JOIN buyers b ON b.id = n.buyer_id WHERE n.name_key = $v ORDER BY b.create_time, b.id LIMIT 1", "$v");
             _insertBuyer = Command(
-                "INSERT INTO buyers (id, display_name, name_key, external_id, create_time, update_time, etag, reclassify) VALUES ($id, $name, $key, $external, $time, $time, $etag, 1)",
+                "INSERT INTO buyers (id, display_name, name_key, external_id, create_time, update_time, etag, reclassify) VALUES ($id, $name, $key, $external, $time, $time, $etag, 1) RETURNING key",
                 "$id", "$name", "$key", "$external", "$time", "$etag");
             _insertName = Command("INSERT OR IGNORE INTO buyer_names (name_key, buyer_id) VALUES ($key, $id)", "$key", "$id");
             _insertChange = Command("INSERT INTO buyer_changes (buyer_id) VALUES ($id)", "$id");
@@ -633,10 +649,11 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
         public int Created { get; private set; }
 
-        /// <summary>What this batch learned (external id and name keys to buyer ids), for the shared cache after commit.</summary>
-        public (Dictionary<string, string> ExternalIds, Dictionary<string, string> Names) Learned => (_externalIds, _names);
+        /// <summary>What this batch learned (external id and name keys to buyer keys), for the shared cache after commit.</summary>
+        public (Dictionary<string, long> ExternalIds, Dictionary<string, long> Names) Learned => (_externalIds, _names);
 
-        public string? Resolve(ImportItem item, DateTimeOffset now)
+        /// <summary>The key of the buyer the item names (created when an external id or name matches nobody), or null for an unknown buyer id.</summary>
+        public long? Resolve(ImportItem item, DateTimeOffset now)
         {
             if (!string.IsNullOrEmpty(item.BuyerId))
             {
@@ -678,7 +695,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             return null;
         }
 
-        private string Create(string displayName, string? externalId, DateTimeOffset now)
+        private long Create(string displayName, string? externalId, DateTimeOffset now)
         {
             var id = Ids.New("b");
             var name = displayName.Trim();
@@ -690,21 +707,21 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             _insertBuyer.Parameters[3].Value = (object?)externalId ?? DBNull.Value;
             _insertBuyer.Parameters[4].Value = time;
             _insertBuyer.Parameters[5].Value = NewEtag();
-            _insertBuyer.ExecuteNonQuery();
+            var buyerKey = (long)_insertBuyer.ExecuteScalar()!;
             _insertName.Parameters[0].Value = key;
             _insertName.Parameters[1].Value = id;
             _insertName.ExecuteNonQuery();
             _insertChange.Parameters[0].Value = id;
             _insertChange.ExecuteNonQuery();
-            _names.TryAdd(key, id);
+            _names.TryAdd(key, buyerKey);
             Created++;
-            return id;
+            return buyerKey;
         }
 
-        private static string? Scalar(SqliteCommand command, string value)
+        private static long? Scalar(SqliteCommand command, string value)
         {
             command.Parameters[0].Value = value;
-            return command.ExecuteScalar() as string;
+            return command.ExecuteScalar() as long?;
         }
 
         public void Dispose()
@@ -726,8 +743,8 @@ internal sealed class ImportKeyCache
 {
     private const int Capacity = 200_000;
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, string> _externalIds = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _externalIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _names = new(StringComparer.Ordinal);
     private long _generation;
 
     /// <summary>Changes on every <see cref="Clear"/>; what a batch learned under an older generation may be stale.</summary>
@@ -742,23 +759,23 @@ internal sealed class ImportKeyCache
         }
     }
 
-    public bool TryExternalId(string externalId, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string id)
+    public bool TryExternalId(string externalId, out long key)
     {
         lock (_lock)
         {
-            return _externalIds.TryGetValue(externalId, out id);
+            return _externalIds.TryGetValue(externalId, out key);
         }
     }
 
-    public bool TryName(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string id)
+    public bool TryName(string nameKey, out long key)
     {
         lock (_lock)
         {
-            return _names.TryGetValue(key, out id);
+            return _names.TryGetValue(nameKey, out key);
         }
     }
 
-    public void Learn((Dictionary<string, string> ExternalIds, Dictionary<string, string> Names) learned, long generation)
+    public void Learn((Dictionary<string, long> ExternalIds, Dictionary<string, long> Names) learned, long generation)
     {
         lock (_lock)
         {

@@ -52,16 +52,32 @@ public sealed class PatternIndexTests
             (4, "(?:ab|a)(?:c|cd)?"),
             (5, "(?:x|y)+z|account"),
             (6, "(?:[\\w-]+ )?plan"),
+            (7, "meet(?:s|ing|ings)?"),
+            (8, "care(?:-| )?plans?|x\\.y"),
         ];
         var index = new PatternIndex(patterns);
         var reference = BuildReference(patterns, out var groups);
         string[] words = ["a", "ab", "abc", "abcd", "c", "key", "account", "manager", "lead", "several", "2", "12", "two", "times", "a", "week",
-            "very", "long", "short", "term", "stay", "x", "y", "xyz", "yz", "z", "plan", "care-plan", "K\u212Aey"];
+            "very", "long", "short", "term", "stay", "x", "y", "xyz", "yz", "z", "plan", "care-plan", "K\u212Aey",
+            "meet", "meets", "meeting", "meetings", "meetingsx", "MEETING", "care", "careplans", "plans", "x.y", "xay"];
         var text = Gen.Select(Gen.Int[0, words.Length - 1].Select(i => words[i]), Gen.Int[0, 2].Select(i => new[] { " ", ", ", "-" }[i])).Array[1, 12]
             .Select(parts => string.Concat(parts.Select(p => p.Item1 + p.Item2)));
 
         text.Sample(t => index.Matches(t).ShouldBe(ReferenceMatches(t, reference, groups), t), iter: 3000);
     }
+
+    [Theory]
+    [InlineData("meet(?:s|ing|ings)?", new[] { "meets", "meeting", "meetings", "meet" })]
+    [InlineData("renewals?", new[] { "renewals", "renewal" })]
+    [InlineData("(?:a|b)(?:c|d)?", new[] { "ac", "ad", "a", "bc", "bd", "b" })]
+    [InlineData("pay\\-as", new[] { "pay-as" })]
+    [InlineData("pay[- ]as", null)]
+    [InlineData("\\d times", null)]
+    [InlineData("x+", null)]
+    [InlineData("x??", null)]
+    [InlineData("(?!x)y", null)]
+    public void Reads_the_fixed_phrases_a_branch_can_match(string branch, string[]? expected) =>
+        PatternIndex.Phrases(branch, 64).ShouldBe(expected);
 
     [Theory]
     [InlineData("(?:several|\\d) times", new[] { "several times", "\\d times" })]

@@ -187,12 +187,18 @@ public sealed class CopyToPostgresTests(PostgresInstance postgres) : IAsyncLifet
         return names;
     }
 
-    /// <summary>Every row of a table as text, sorted, so two databases can be compared value for value.</summary>
+    /// <summary>
+    /// Every row of a table as text, sorted, so two databases can be compared value for value. A table whose SQLite
+    /// form keeps an integer buyer key is read through its portable_ view (the text buyer id), as the copy reads it.
+    /// </summary>
     private async Task<List<string>> SqliteRowsAsync(string table)
     {
         await using var connection = new SqliteConnection($"Data Source={SqlitePath}");
         await connection.OpenAsync(Ct);
-        await using var command = new SqliteCommand($"SELECT * FROM {table}", connection);
+        await using var view = new SqliteCommand("SELECT COUNT(*) FROM sqlite_master WHERE type = 'view' AND name = $name", connection);
+        view.Parameters.AddWithValue("$name", "portable_" + table);
+        var from = (long)(await view.ExecuteScalarAsync(Ct))! > 0 ? "portable_" + table : table;
+        await using var command = new SqliteCommand($"SELECT * FROM {from}", connection);
         return await RowsAsync(await command.ExecuteReaderAsync(Ct));
     }
 
