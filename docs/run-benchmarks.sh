@@ -49,7 +49,7 @@ if [[ -n "$pgbin" && -x "$pgbin/initdb" ]]; then
   trap stop_pg EXIT
   pg="Host=127.0.0.1;Port=$pgport;Username=postgres"
   n=300000
-  if [[ "${QUICK:-}" == 1 ]]; then n=100000; fi
+  if [[ "${QUICK:-}" == 1 ]]; then n=150000; fi
   for writers in 1 2; do
     "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U postgres "advisor_import_$writers"
     dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll postgres-import \
