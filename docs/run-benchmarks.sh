@@ -6,7 +6,7 @@
 # import. Output goes to artifacts/benchmarks/; paste the tables into docs/benchmarks.md. Takes about
 # 25 minutes (QUICK=1: about 12); run it on a quiet machine.
 #   QUICK=1 docs/run-benchmarks.sh    shorter runs (BenchmarkDotNet short job, 5 s per load scenario,
-#                                     200,000 interactions for the registry run, 100,000 for PostgreSQL)
+#                                     200,000 interactions for the registry run, 150,000 for PostgreSQL)
 #   ONLY="load bdn slack registry postgres" docs/run-benchmarks.sh    a subset
 set -euo pipefail
 cd "$(dirname "$0")/.."
