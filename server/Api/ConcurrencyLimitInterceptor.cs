@@ -26,15 +26,26 @@ public sealed class ServerLimitsOptions
 /// </summary>
 public sealed class ConcurrencyLimitInterceptor : Interceptor, IDisposable
 {
+    /// <summary>The retry delay suggested to a refused caller: long enough for a burst to drain, short for a person.</summary>
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
+
     private readonly SemaphoreSlim _slots;
+    private readonly int _maxRunning;
     private readonly int _maxWaiting;
     private int _waiting;
 
     public ConcurrencyLimitInterceptor(Microsoft.Extensions.Options.IOptions<ServerLimitsOptions> options)
     {
-        _slots = new SemaphoreSlim(options.Value.MaxConcurrentCalls, options.Value.MaxConcurrentCalls);
+        _maxRunning = options.Value.MaxConcurrentCalls;
+        _slots = new SemaphoreSlim(_maxRunning, _maxRunning);
         _maxWaiting = options.Value.MaxQueuedCalls;
     }
+
+    /// <summary>Calls holding a slot now (for tests and diagnostics; a snapshot that may be stale at once).</summary>
+    public int Running => _maxRunning - _slots.CurrentCount;
+
+    /// <summary>Calls waiting for a slot now (a snapshot; a refused call may count for an instant).</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -104,7 +115,13 @@ public sealed class ConcurrencyLimitInterceptor : Interceptor, IDisposable
         if (Interlocked.Increment(ref _waiting) > _maxWaiting)
         {
             Interlocked.Decrement(ref _waiting);
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, "The server is at its limit of concurrent calls; retry later."));
+            var status = new Google.Rpc.Status
+            {
+                Code = (int)Google.Rpc.Code.ResourceExhausted,
+                Message = "The server is at its limit of concurrent calls and its queue is full; retry later.",
+            };
+            status.Details.Add(Google.Protobuf.WellKnownTypes.Any.Pack(new Google.Rpc.RetryInfo { RetryDelay = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(RetryAfter) }));
+            throw status.ToRpcException();
         }
 
         try
