@@ -13,6 +13,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build server -c Release
 dotnet build tests/Advisor.LoadTest -c Release
 dotnet build tests/Advisor.Benchmarks -c Release
+dotnet build bot -c Release
 
 job=()
 load=(--warmup 3 --duration 10 --repeat 3)
@@ -28,9 +29,26 @@ dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
   --server-dll server/bin/Release/net10.0/Advisor.Server.dll --startup-runs 5 \
   --connections 4 --concurrency 64 "${load[@]}" --markdown | tee "$out/load.md"
 
+# Slack: signed /slack/commands to the bot (with its in-process server) at 100 and 16 concurrent requests,
+# one connection per request; the bot's CPU per request is reported next to the latencies.
+secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+botdir=$(mktemp -d)
+dotnet bot/bin/Release/net10.0/Advisor.Bot.dll --urls "http://127.0.0.1:$port" --Slack:SigningSecret "$secret" \
+  --Storage:Path "$botdir/advisor.db" --Logging:LogLevel:Default Warning > "$out/bot.log" 2>&1 &
+bot=$!
+trap 'kill $bot 2>/dev/null || true; rm -rf "$botdir"' EXIT
+for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break; sleep 0.1; done
+: > "$out/slack.md"
+for n in 100 16; do
+  ADVISOR_LOADTEST_SLACK_SECRET=$secret dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
+    --slack "http://127.0.0.1:$port" --server-pid "$bot" --concurrency "$n" "${load[@]}" --markdown | tee -a "$out/slack.md"
+done
+kill $bot; wait $bot 2>/dev/null || true
+
 # In-process benchmarks (Release, one core each, with allocations).
 (cd tests/Advisor.Benchmarks && dotnet bin/Release/net10.0/Advisor.Benchmarks.dll \
   --filter '*EngineBenchmarks*' '*EngineFirstCallBenchmarks*' '*ClassificationBenchmarks*' \
   --memory --exporters github "${job[@]}" --artifacts "../../$out/bdn")
 
-echo "Results in $out/ (load.md, bdn/results/*.md)."
+echo "Results in $out/ (load.md, slack.md, bdn/results/*.md)."
