@@ -6,7 +6,7 @@
 # import. Output goes to artifacts/benchmarks/; paste the tables into docs/benchmarks.md. Takes about
 # 25 minutes (QUICK=1: about 12); run it on a quiet machine.
 #   QUICK=1 docs/run-benchmarks.sh    shorter runs (BenchmarkDotNet short job, 5 s per load scenario,
-#                                     200,000 interactions for the registry run, 100,000 for PostgreSQL)
+#                                     200,000 interactions for the registry run, 150,000 for PostgreSQL)
 #   ONLY="load bdn slack registry postgres" docs/run-benchmarks.sh    a subset
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -103,7 +103,7 @@ if wants postgres && [[ -n "$pgbin" && -x "$pgbin/initdb" ]]; then
   trap 'stop_pg; cleanup' EXIT
   pg="Host=127.0.0.1;Port=$pgport;Username=postgres"
   n=300000
-  if [[ "${QUICK:-}" == 1 ]]; then n=100000; fi
+  if [[ "${QUICK:-}" == 1 ]]; then n=150000; fi
   for writers in 1 2; do
     "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U postgres "advisor_import_$writers"
     dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll postgres-import \
