@@ -33,4 +33,42 @@ dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
   --filter '*EngineBenchmarks*' '*EngineFirstCallBenchmarks*' '*ClassificationBenchmarks*' \
   --memory --exporters github "${job[@]}" --artifacts "../../$out/bdn")
 
-echo "Results in $out/ (load.md, bdn/results/*.md)."
+# PostgreSQL import (issue #9): a throwaway PostgreSQL (Debian's package; default durability, fsync and
+# synchronous_commit on) on loopback; the store-level run with one and with two writers, then the same path through
+# gRPC with a server on it. Skipped when the PostgreSQL server binaries are not installed.
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+if [[ -n "$pgbin" && -x "$pgbin/initdb" ]]; then
+  pgroot=$(mktemp -d /tmp/advisor-bench-pg.XXXXXX)
+  pgport=${PGPORT:-55439}
+  as_pg=()
+  if [[ $(id -u) == 0 ]]; then chown postgres:postgres "$pgroot"; as_pg=(runuser -u postgres --); fi
+  "${as_pg[@]}" "$pgbin/initdb" -D "$pgroot/data" -U postgres --auth=trust -E UTF8 > /dev/null
+  "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgroot/data" -l "$pgroot/log.txt" -w \
+    -o "-p $pgport -k $pgroot -c listen_addresses=127.0.0.1 -c shared_buffers=256MB" start > /dev/null
+  stop_pg() { "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgroot/data" -m fast -w stop > /dev/null || true; rm -rf "$pgroot"; }
+  trap stop_pg EXIT
+  pg="Host=127.0.0.1;Port=$pgport;Username=postgres"
+  n=300000
+  if [[ "${QUICK:-}" == 1 ]]; then n=100000; fi
+  for writers in 1 2; do
+    "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U postgres "advisor_import_$writers"
+    dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll postgres-import \
+      "$pg;Database=advisor_import_$writers" "$n" 4096 $((n / 10)) 10 "$writers"
+  done | tee "$out/postgres-import.txt"
+
+  "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U postgres advisor_grpc
+  dotnet server/bin/Release/net10.0/Advisor.Server.dll --urls http://127.0.0.1:5481 \
+    --Storage:Provider postgres --Storage:ConnectionString "$pg;Database=advisor_grpc" \
+    --Logging:LogLevel:Default Warning > "$out/postgres-server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 120); do (exec 3<> /dev/tcp/127.0.0.1/5481) 2> /dev/null && break; sleep 0.5; done
+  dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll --target http://127.0.0.1:5481 \
+    --scenarios import --import-batch 10000 --connections 2 --concurrency 4 "${load[@]}" --markdown \
+    | tee "$out/postgres-grpc-import.md"
+  kill "$server"
+  wait "$server" || true
+  stop_pg
+  trap - EXIT
+fi
+
+echo "Results in $out/ (load.md, bdn/results/*.md, postgres-import.txt, postgres-grpc-import.md)."

@@ -111,8 +111,18 @@ public sealed class CompiledRuleSet
             }
         }
 
-        var clientWeight = evidence.Where(e => e.Weight > 0).Sum(e => e.Weight);
-        var customerWeight = -evidence.Where(e => e.Weight < 0).Sum(e => e.Weight);
+        double clientWeight = 0, customerWeight = 0;
+        foreach (var item in evidence)
+        {
+            if (item.Weight > 0)
+            {
+                clientWeight += item.Weight;
+            }
+            else
+            {
+                customerWeight -= item.Weight;
+            }
+        }
 
         // The industry prior tilts a close call; it never counts as evidence of its own.
         double prior = 0;
@@ -208,14 +218,26 @@ public sealed class CompiledRuleSet
 
     private string Summarise(Kind kind, List<EvidenceItem> evidence, KnowledgeTopic? industry)
     {
-        string Labels(Func<EvidenceItem, bool> which) => JoinLabels(evidence
-            .Where(e => e.Source != SignalHit.FromIndustry && which(e))
-            .Select(e => Signals[e.Signal].Label)
-            .Distinct()
-            .Take(3)
-            .ToList());
+        // The first three distinct labels of the evidence that fits, strongest first (the evidence is sorted).
+        string Labels(Func<EvidenceItem, bool> which)
+        {
+            var labels = new List<string>(3);
+            foreach (var item in evidence)
+            {
+                if (item.Source != SignalHit.FromIndustry && which(item) && Signals[item.Signal].Label is var label && !labels.Contains(label))
+                {
+                    labels.Add(label);
+                    if (labels.Count == 3)
+                    {
+                        break;
+                    }
+                }
+            }
 
-        var template = _summaries.GetValueOrDefault(kind.ToString().ToLowerInvariant()) ?? "{reasons}";
+            return JoinLabels(labels);
+        }
+
+        var template = _summaries.GetValueOrDefault(KindKey(kind)) ?? "{reasons}";
 
         // Each placeholder costs a pass over the evidence: fill only those the template uses.
         string Fill(string text, string placeholder, Func<string> value) =>
@@ -235,6 +257,16 @@ public sealed class CompiledRuleSet
         summary = Fill(summary, "{customer_reasons}", () => Labels(e => e.Weight < 0));
         return Fill(summary, "{industry}", () => industry?.Title ?? "the industry");
     }
+
+    /// <summary>The summaries file's key for a kind.</summary>
+    private static string KindKey(Kind kind) => kind switch
+    {
+        Kind.Client => "client",
+        Kind.Customer => "customer",
+        Kind.Hybrid => "hybrid",
+        Kind.Undetermined => "undetermined",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 
     private static string JoinLabels(List<string> labels) => labels.Count switch
     {

@@ -174,7 +174,7 @@ internal sealed class PatternIndex
     {
         // The candidates are the always-members plus the members of every prefix-tree node on the
         // path the text spells from here: a handful of short sorted lists, gathered and run in order.
-        const int StackCandidates = 128;
+        const int StackCandidates = 32;
         Span<int> buffer = stackalloc int[StackCandidates];
         var count = 0;
 
@@ -995,8 +995,9 @@ internal sealed class PatternIndex
         /// <summary>Freezes the children and member lists into arrays and computes each subtree's members.</summary>
         public int[] Seal()
         {
-            _keys = [.. _children.Keys];
-            _nodes = [.. _children.Values];
+            // Sorted, so a node with many children is searched by halves.
+            _keys = [.. _children.Keys.Order()];
+            _nodes = [.. _keys.Select(k => _children[k])];
             Members = [.. _adding];
             var subtree = new SortedSet<int>(_adding);
             foreach (var child in _nodes)
@@ -1011,6 +1012,12 @@ internal sealed class PatternIndex
         public Node? Find(char key)
         {
             var keys = _keys;
+            if (keys.Length > 8)
+            {
+                var at = Array.BinarySearch(keys, key);
+                return at >= 0 ? _nodes[at] : null;
+            }
+
             for (var i = 0; i < keys.Length; i++)
             {
                 if (keys[i] == key)

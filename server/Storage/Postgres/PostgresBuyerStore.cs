@@ -554,9 +554,13 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             "SELECT id FROM buyers WHERE id = ANY(@ids)", new { ids }, transaction, cancellationToken: cancellationToken));
         var byExternal = externalIds.Length == 0 ? [] : await connection.QueryAsync<(string ExternalId, string Id)>(new CommandDefinition(
             "SELECT external_id, id FROM buyers WHERE external_id = ANY(@externalIds)", new { externalIds }, transaction, cancellationToken: cancellationToken));
-        // The oldest buyer of each name, as SQLite's lookup picks it.
+        // The oldest buyer of each name, as SQLite's lookup picks it; one index probe per name (LATERAL ... LIMIT 1),
+        // where a join lets the planner hash the whole buyers table for every batch.
         var byName = names.Length == 0 ? [] : await connection.QueryAsync<(string Key, string Id)>(new CommandDefinition(
-            "SELECT DISTINCT ON (n.name_key) n.name_key, b.id FROM buyer_names n JOIN buyers b ON b.id = n.buyer_id WHERE n.name_key = ANY(@names) ORDER BY n.name_key, b.create_time, b.id",
+            """
+            SELECT u.key, oldest.id FROM unnest(@names::text[]) AS u (key)
+            CROSS JOIN LATERAL (SELECT b.id FROM buyer_names n JOIN buyers b ON b.id = n.buyer_id WHERE n.name_key = u.key ORDER BY b.create_time, b.id LIMIT 1) AS oldest
+            """,
             new { names }, transaction, cancellationToken: cancellationToken));
         return new KnownBuyers(
             found.ToHashSet(StringComparer.Ordinal),
@@ -708,11 +712,13 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         var existing = buyers.Where(b => !created.Contains(b.Key)).ToList();
         if (existing.Count > 0)
         {
+            // The repeated condition on b.id is what lets the planner fetch just these rows by primary key: with only
+            // the join, it hashes the unnest and scans every buyer, so each batch would read the whole table.
             await connection.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE buyers AS b SET interaction_count = b.interaction_count + u.count, last_seq = GREATEST(b.last_seq, u.seq), reclassify = 1
                 FROM unnest(@ids::text[], @counts::bigint[], @seqs::bigint[]) AS u (id, count, seq)
-                WHERE b.id = u.id
+                WHERE b.id = u.id AND b.id = ANY(@ids::text[])
                 """,
                 new { ids = existing.Select(b => b.Key).ToArray(), counts = existing.Select(b => b.Value.Count).ToArray(), seqs = existing.Select(b => b.Value.LastSeq).ToArray() },
                 transaction, cancellationToken: cancellationToken));
