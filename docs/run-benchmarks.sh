@@ -33,6 +33,18 @@ dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
   --filter '*EngineBenchmarks*' '*EngineFirstCallBenchmarks*' '*ClassificationBenchmarks*' \
   --memory --exporters github "${job[@]}" --artifacts "../../$out/bdn")
 
+# Buyer registry on SQLite (issue #4): gRPC import into a real server process, its RSS, SearchBuyers over gRPC,
+# then ClassifyBuyer by id and the name index in-process; and the store alone with 4,096- and 16,384-item batches.
+registry=(1000000 100000)
+if [[ "${QUICK:-}" == 1 ]]; then registry=(200000 20000); fi
+{
+  uptime
+  dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry "${registry[@]}"
+  for batch in 4096 16384; do
+    dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry 200000 20000 store "$batch"
+  done
+} | tee "$out/registry.txt"
+
 # PostgreSQL import (issue #9): a throwaway PostgreSQL (Debian's package; default durability, fsync and
 # synchronous_commit on) on loopback; the store-level run with one and with two writers, then the same path through
 # gRPC with a server on it. Skipped when the PostgreSQL server binaries are not installed.
@@ -71,4 +83,4 @@ if [[ -n "$pgbin" && -x "$pgbin/initdb" ]]; then
   trap - EXIT
 fi
 
-echo "Results in $out/ (load.md, bdn/results/*.md, postgres-import.txt, postgres-grpc-import.md)."
+echo "Results in $out/ (load.md, bdn/results/*.md, registry.txt, postgres-import.txt, postgres-grpc-import.md)."
