@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates every figure in docs/benchmarks.md on this machine: builds in Release, runs the
 # BenchmarkDotNet suites (engine vs RulesEngine, text classification) and the load tool against a
-# server it starts itself on loopback. Output goes to artifacts/benchmarks/; paste the tables into
-# docs/benchmarks.md. Takes about 10 minutes; run it on a quiet machine.
-#   QUICK=1 docs/run-benchmarks.sh    shorter runs (BenchmarkDotNet short job, 5 s per load scenario)
+# server it starts itself on loopback, the bot's Slack endpoint under signed load, the buyer registry run
+# (import, ClassifyBuyer by id, search, memory) and, where Debian's PostgreSQL is installed, the PostgreSQL
+# import. Output goes to artifacts/benchmarks/; paste the tables into docs/benchmarks.md. Takes about
+# 25 minutes (QUICK=1: about 12); run it on a quiet machine.
+#   QUICK=1 docs/run-benchmarks.sh    shorter runs (BenchmarkDotNet short job, 5 s per load scenario,
+#                                     200,000 interactions for the registry run, 150,000 for PostgreSQL)
+#   ONLY="load bdn slack registry postgres" docs/run-benchmarks.sh    a subset
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=artifacts/benchmarks
@@ -11,45 +15,90 @@ mkdir -p "$out"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet build server -c Release
+dotnet build bot -c Release
 dotnet build tests/Advisor.LoadTest -c Release
 dotnet build tests/Advisor.Benchmarks -c Release
 
+only=" ${ONLY:-load bdn slack registry postgres} "
+wants() { [[ "$only" == *" $1 "* ]]; }
+
 job=()
 load=(--warmup 3 --duration 10 --repeat 3)
+slack=(--warmup 3 --duration 10)
+registry=(1000000 100000)
 if [[ "${QUICK:-}" == 1 ]]; then
   job=(--job short)
   load=(--warmup 2 --duration 5 --repeat 1)
+  slack=(--warmup 2 --duration 5)
+  registry=(200000 20000)
 fi
+
+scratch=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+# Waits (60 s at most) until a URL answers.
+wait_for() {
+  for _ in $(seq 1 120); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.5
+  done
+  echo "$1 did not answer" >&2
+  return 1
+}
 
 { uptime; nproc; } > "$out/machine.txt"
 
+if wants load; then
 # gRPC load: every scenario against one server, start-up measured 5 extra times.
 dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
   --server-dll server/bin/Release/net10.0/Advisor.Server.dll --startup-runs 5 \
   --connections 4 --concurrency 64 "${load[@]}" --markdown | tee "$out/load.md"
+fi
 
+if wants bdn; then
 # In-process benchmarks (Release, one core each, with allocations).
 (cd tests/Advisor.Benchmarks && dotnet bin/Release/net10.0/Advisor.Benchmarks.dll \
   --filter '*EngineBenchmarks*' '*EngineFirstCallBenchmarks*' '*ClassificationBenchmarks*' \
   --memory --exporters github "${job[@]}" --artifacts "../../$out/bdn")
+fi
 
-# Buyer registry on SQLite (issue #4): gRPC import into a real server process, its RSS, SearchBuyers over gRPC,
-# then ClassifyBuyer by id and the name index in-process; and the store alone with 4,096- and 16,384-item batches.
-registry=(1000000 100000)
-if [[ "${QUICK:-}" == 1 ]]; then registry=(200000 20000); fi
-{
-  uptime
-  dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry "${registry[@]}"
-  for batch in 4096 16384; do
-    dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry 200000 20000 store "$batch"
+if wants slack; then
+  # The bot with its in-process advisory server (its own data folder), signed /slack/commands at 100 and
+  # 16 concurrent requests; the secret is made up for the run and never printed.
+  secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  XDG_DATA_HOME="$scratch/bot-data" dotnet bot/bin/Release/net10.0/Advisor.Bot.dll --urls http://127.0.0.1:5190 \
+    --Slack:SigningSecret "$secret" --Logging:LogLevel:Default Warning > "$out/bot.log" 2>&1 &
+  pids+=($!)
+  wait_for http://127.0.0.1:5190/healthz
+  for concurrency in 100 16; do
+    ADVISOR_LOADTEST_SLACK_SECRET="$secret" dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
+      --slack http://127.0.0.1:5190 --concurrency "$concurrency" "${slack[@]}" --markdown | tee "$out/slack-$concurrency.md"
   done
-} | tee "$out/registry.txt"
+  kill "${pids[-1]}" 2>/dev/null || true
+fi
+
+if wants registry; then
+  # Import over gRPC into a fresh SQLite file, server RSS, SearchBuyers, ClassifyBuyer by id and the name index
+  # (see "Registry"); then the store alone with 4,096- and 16,384-item batches (the batch-size A/B).
+  {
+    uptime
+    dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry "${registry[@]}"
+    for batch in 4096 16384; do
+      dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry 200000 20000 store "$batch"
+    done
+  } | tee "$out/registry.txt"
+fi
 
 # PostgreSQL import (issue #9): a throwaway PostgreSQL (Debian's package; default durability, fsync and
 # synchronous_commit on) on loopback; the store-level run with one and with two writers, then the same path through
 # gRPC with a server on it. Skipped when the PostgreSQL server binaries are not installed.
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
-if [[ -n "$pgbin" && -x "$pgbin/initdb" ]]; then
+if wants postgres && [[ -n "$pgbin" && -x "$pgbin/initdb" ]]; then
   pgroot=$(mktemp -d /tmp/advisor-bench-pg.XXXXXX)
   pgport=${PGPORT:-55439}
   as_pg=()
@@ -58,10 +107,10 @@ if [[ -n "$pgbin" && -x "$pgbin/initdb" ]]; then
   "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgroot/data" -l "$pgroot/log.txt" -w \
     -o "-p $pgport -k $pgroot -c listen_addresses=127.0.0.1 -c shared_buffers=256MB" start > /dev/null
   stop_pg() { "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgroot/data" -m fast -w stop > /dev/null || true; rm -rf "$pgroot"; }
-  trap stop_pg EXIT
+  trap 'stop_pg; cleanup' EXIT
   pg="Host=127.0.0.1;Port=$pgport;Username=postgres"
   n=300000
-  if [[ "${QUICK:-}" == 1 ]]; then n=100000; fi
+  if [[ "${QUICK:-}" == 1 ]]; then n=150000; fi
   for writers in 1 2; do
     "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U postgres "advisor_import_$writers"
     dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll postgres-import \
@@ -80,7 +129,7 @@ if [[ -n "$pgbin" && -x "$pgbin/initdb" ]]; then
   kill "$server"
   wait "$server" || true
   stop_pg
-  trap - EXIT
+  trap cleanup EXIT
 fi
 
-echo "Results in $out/ (load.md, bdn/results/*.md, registry.txt, postgres-import.txt, postgres-grpc-import.md)."
+echo "Results in $out/ (load.md, bdn/results/*.md, slack-*.md, registry.txt, postgres-import.txt, postgres-grpc-import.md)."
