@@ -15,9 +15,9 @@ mkdir -p "$out"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet build server -c Release
-dotnet build bot -c Release
 dotnet build tests/Advisor.LoadTest -c Release
 dotnet build tests/Advisor.Benchmarks -c Release
+dotnet build bot -c Release
 
 only=" ${ONLY:-load bdn slack registry postgres} "
 wants() { [[ "$only" == *" $1 "* ]]; }
@@ -77,7 +77,7 @@ if wants slack; then
   wait_for http://127.0.0.1:5190/healthz
   for concurrency in 100 16; do
     ADVISOR_LOADTEST_SLACK_SECRET="$secret" dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
-      --slack http://127.0.0.1:5190 --concurrency "$concurrency" "${slack[@]}" --markdown | tee "$out/slack-$concurrency.md"
+      --slack http://127.0.0.1:5190 --server-pid "${pids[-1]}" --concurrency "$concurrency" "${slack[@]}" --markdown | tee "$out/slack-$concurrency.md"
   done
   kill "${pids[-1]}" 2>/dev/null || true
 fi

@@ -11,7 +11,13 @@ public sealed class ApiKeyGrpcService(Security.ApiKeyService keys) : V1.ApiKeySe
 {
     public override async Task<CreateApiKeyResponse> CreateApiKey(CreateApiKeyRequest request, ServerCallContext context)
     {
-        // The domain validates name, role and expiry together, so one answer lists every problem.
+        // The domain validates name, role and expiry together, so one answer lists every problem; only a time
+        // protobuf cannot represent is refused first, since it cannot be converted to be checked.
+        if (request.ExpireTime is { } expires && !expires.IsValidTime())
+        {
+            throw RequestValidationException.For("expire_time", "must be a valid time between 0001-01-01 and 9999-12-31");
+        }
+
         var created = await keys.CreateAsync(request.Name, (Role)(int)request.Role, request.ExpireTime?.ToDateTimeOffset(), Caller.Of(context).Name, context.CancellationToken);
         return new CreateApiKeyResponse { ApiKey = created.Key.ToProto(), Secret = created.Secret };
     }

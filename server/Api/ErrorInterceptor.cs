@@ -12,6 +12,15 @@ namespace Advisor.Server.Api;
 /// </summary>
 public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
 {
+    /// <summary>Longest status message sent; messages may quote the request (an unknown id, a bad path).</summary>
+    private const int MaxMessage = 2000;
+
+    /// <summary>Most field violations listed in one answer.</summary>
+    private const int MaxViolations = 50;
+
+    /// <summary>Longest field name or description in a violation.</summary>
+    private const int MaxFieldText = 300;
+
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -56,11 +65,21 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interce
         switch (ex)
         {
             case RequestValidationException invalid:
+                // Violations can echo the caller's input and be many: both are capped so the status fits in HTTP/2
+                // trailers (a client refuses headers over 64 KB, which would fail the whole connection).
+                var shown = invalid.Violations.Take(MaxViolations).Select(v => new FieldViolation(Cap(v.Field, MaxFieldText), Cap(v.Description, MaxFieldText))).ToList();
                 var badRequest = new BadRequest();
-                badRequest.FieldViolations.AddRange(invalid.Violations.Select(v => new BadRequest.Types.FieldViolation { Field = v.Field, Description = v.Description }));
-                return Status(Code.InvalidArgument, invalid.Message, Any.Pack(badRequest));
+                badRequest.FieldViolations.AddRange(shown.Select(v => new BadRequest.Types.FieldViolation { Field = v.Field, Description = v.Description }));
+                var message = new RequestValidationException(shown).Message;
+                if (invalid.Violations.Count > shown.Count)
+                {
+                    // Said first, so it survives the cut to the message limit.
+                    message = $"{invalid.Violations.Count} problems, the first {shown.Count} listed. {message}";
+                }
+
+                return Status(Code.InvalidArgument, message, Any.Pack(badRequest));
             case NotFoundException notFound:
-                return Status(Code.NotFound, notFound.Message, Any.Pack(new ResourceInfo { ResourceType = notFound.Resource, ResourceName = notFound.Id }));
+                return Status(Code.NotFound, notFound.Message, Any.Pack(new ResourceInfo { ResourceType = notFound.Resource, ResourceName = Cap(notFound.Id, MaxFieldText) }));
             case FormatException format:
                 return Status(Code.InvalidArgument, format.Message);
             case ConflictException conflict:
@@ -84,9 +103,21 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interce
         }
     }
 
+    /// <summary>Cuts <paramref name="text"/> to at most <paramref name="max"/> characters without splitting a surrogate pair.</summary>
+    private static string Cap(string text, int max)
+    {
+        if (text.Length <= max)
+        {
+            return text;
+        }
+
+        var cut = char.IsHighSurrogate(text[max - 1]) ? max - 1 : max;
+        return string.Concat(text.AsSpan(0, cut), "…");
+    }
+
     private static RpcException Status(Code code, string message, params Any[] details)
     {
-        var status = new Google.Rpc.Status { Code = (int)code, Message = message };
+        var status = new Google.Rpc.Status { Code = (int)code, Message = Cap(message, MaxMessage) };
         status.Details.AddRange(details);
         return status.ToRpcException();
     }

@@ -11,6 +11,13 @@ public static class ProtoMapping
 {
     public const string TopicPrefix = "topics/";
 
+    /// <summary>
+    /// Whether a caller's Timestamp is one protobuf allows (0001-01-01 to 9999-12-31, nanos 0-999,999,999):
+    /// converting any other throws, so requests are checked with this first and answered INVALID_ARGUMENT.
+    /// </summary>
+    public static bool IsValidTime(this Timestamp time) =>
+        time.Seconds is >= -62_135_596_800 and <= 253_402_300_799 && time.Nanos is >= 0 and <= 999_999_999;
+
     public static BuyerKind ToProto(this Kind kind) => kind switch
     {
         Kind.Client => BuyerKind.Client,

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Advisor.Server.Api;
 using Advisor.Server.Classification;
 using Advisor.Server.Errors;
 using Advisor.Server.Storage;
@@ -105,7 +106,7 @@ public static partial class BuyerInput
         {
             violations.Add(prefix + "occurred_at", "is required");
         }
-        else if (interaction.OccurredAt.Nanos is < 0 or > 999_999_999 || interaction.OccurredAt.Seconds < EarliestTime.ToUnixTimeSeconds())
+        else if (!interaction.OccurredAt.IsValidTime() || interaction.OccurredAt.Seconds < EarliestTime.ToUnixTimeSeconds())
         {
             violations.Add(prefix + "occurred_at", $"must be a valid time after {EarliestTime:yyyy-MM-dd}");
         }

@@ -54,6 +54,10 @@ public static class ServerComposition
             options.EnableDetailedErrors = false;
             options.MaxReceiveMessageSize = 4 * 1024 * 1024;
         });
+        // Malformed request bytes answer INVALID_ARGUMENT instead of UNKNOWN: the framework's binder is replaced by
+        // one that guards every request marshaller (services are still bound through their generated BindService).
+        builder.Services.RemoveAll(typeof(Grpc.AspNetCore.Server.Model.IServiceMethodProvider<>));
+        builder.Services.AddSingleton(typeof(Grpc.AspNetCore.Server.Model.IServiceMethodProvider<>), typeof(GuardedServiceMethodProvider<>));
         // gRPC builds an interceptor for every call unless the container holds it; these hold no per-call state, so one
         // instance each serves every call (no activation, logger lookup or options parsing per call). The admission
         // limit must be a singleton anyway: it is one limit for the whole server.

@@ -14,6 +14,12 @@ public static class PageToken
     public static string Encode(params string[] keys) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Join('\u001f', keys))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
+    /// <summary>A numeric key of a decoded token; <see cref="FormatException"/> (INVALID_ARGUMENT) when it is not a 64-bit number.</summary>
+    public static long Number(string key) =>
+        long.TryParse(key, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new FormatException("The page token is not valid.");
+
     /// <summary>Decodes a token into its keys; null for an empty token; throws <see cref="FormatException"/> for garbage.</summary>
     public static string[]? Decode(string? token, int keyCount)
     {

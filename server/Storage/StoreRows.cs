@@ -43,6 +43,12 @@ internal sealed record RuleSetRow(string Version, string State, string SourceYam
     /// <summary>rule_count is cast so both providers return a 64-bit integer.</summary>
     public const string Columns = "version, state, source_yaml AS SourceYaml, content_hash AS ContentHash, author, base_version AS BaseVersion, CAST(rule_count AS BIGINT) AS RuleCount, problems_json AS ProblemsJson, backtest_hash AS BacktestHash, create_time AS CreateTime, publish_time AS PublishTime";
 
+    /// <summary>
+    /// The same for SQLite, whose INTEGER is 64-bit already. A CAST there has no declared type, so a query that finds
+    /// no rows reports the column as a BLOB and Dapper cannot map it: an empty page failed with INTERNAL.
+    /// </summary>
+    public const string SqliteColumns = "version, state, source_yaml AS SourceYaml, content_hash AS ContentHash, author, base_version AS BaseVersion, rule_count AS RuleCount, problems_json AS ProblemsJson, backtest_hash AS BacktestHash, create_time AS CreateTime, publish_time AS PublishTime";
+
     public StoredRuleSet ToRecord() => new(Version, Enum.Parse<RuleSetState>(State, true), SourceYaml, ContentHash, Author, BaseVersion, (int)RuleCount,
         ProblemsJson, BacktestHash, Ids.ParseTimestamp(CreateTime), PublishTime is null ? null : Ids.ParseTimestamp(PublishTime));
 }

@@ -366,7 +366,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
 
             var rows = (await connection.QueryAsync<InteractionRow>(new CommandDefinition(
                 $"SELECT {InteractionRow.Columns} FROM interactions WHERE buyer_id = @buyerId AND (@afterTime::text IS NULL OR (occurred_at, seq) < (@afterTime::text COLLATE \"C\", @afterSeq)) ORDER BY occurred_at DESC, seq DESC LIMIT @limit",
-                new { buyerId, afterTime = after?[0], afterSeq = after is null ? 0 : long.Parse(after[1], System.Globalization.CultureInfo.InvariantCulture), limit = pageSize + 1 },
+                new { buyerId, afterTime = after?[0], afterSeq = after is null ? 0 : PageToken.Number(after[1]), limit = pageSize + 1 },
                 cancellationToken: cancellationToken))).ToList();
             var items = rows.Take(pageSize).ToList();
             var next = rows.Count > pageSize ? PageToken.Encode(items[^1].OccurredAt, items[^1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)) : "";
@@ -483,7 +483,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     private async Task<Page<ClassificationHistoryRecord>> ListHistoryAsync(string where, string? buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
         var after = PageToken.Decode(pageToken, 1);
-        var afterSeq = after is null ? long.MaxValue : long.Parse(after[0], System.Globalization.CultureInfo.InvariantCulture);
+        var afterSeq = after is null ? long.MaxValue : PageToken.Number(after[0]);
         var rows = (await database.ReadAsync(connection => connection.QueryAsync<HistoryRow>(new CommandDefinition(
             $"SELECT seq, id, buyer_id AS BuyerId, kind, previous_kind AS PreviousKind, confidence, score, summary, rule_set_version AS RuleSetVersion, time, interaction_ids AS InteractionIds FROM classification_history WHERE {where} AND seq < @afterSeq ORDER BY seq DESC LIMIT @limit",
             new { buyerId, afterSeq, limit = pageSize + 1 }, cancellationToken: cancellationToken)), cancellationToken)).ToList();

@@ -329,7 +329,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
             var rows = (await connection.QueryAsync<InteractionRow>(new CommandDefinition(
                 $"SELECT {InteractionColumns} FROM {InteractionFrom} WHERE i.buyer_key = @key AND (@afterTime IS NULL OR (i.occurred_at, i.seq) < (@afterTime, @afterSeq)) ORDER BY i.occurred_at DESC, i.seq DESC LIMIT @limit",
-                new { key = found.Key, afterTime = after?[0], afterSeq = after is null ? 0 : long.Parse(after[1], System.Globalization.CultureInfo.InvariantCulture), limit = pageSize + 1 },
+                new { key = found.Key, afterTime = after?[0], afterSeq = after is null ? 0 : PageToken.Number(after[1]), limit = pageSize + 1 },
                 cancellationToken: cancellationToken))).ToList();
             var items = rows.Take(pageSize).ToList();
             var next = rows.Count > pageSize ? PageToken.Encode(items[^1].OccurredAt, items[^1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)) : "";
@@ -442,7 +442,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
     private async Task<Page<ClassificationHistoryRecord>> ListHistoryAsync(string where, string? buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
         var after = PageToken.Decode(pageToken, 1);
-        var afterSeq = after is null ? long.MaxValue : long.Parse(after[0], System.Globalization.CultureInfo.InvariantCulture);
+        var afterSeq = after is null ? long.MaxValue : PageToken.Number(after[0]);
         var rows = (await database.ReadAsync(connection => connection.QueryAsync<HistoryRow>(new CommandDefinition(
             $"SELECT seq, id, buyer_id AS BuyerId, kind, previous_kind AS PreviousKind, confidence, score, summary, rule_set_version AS RuleSetVersion, time, interaction_ids AS InteractionIds FROM classification_history WHERE {where} AND seq < @afterSeq ORDER BY seq DESC LIMIT @limit",
             new { buyerId, afterSeq, limit = pageSize + 1 }, cancellationToken: cancellationToken)), cancellationToken)).ToList();

@@ -15,19 +15,19 @@ public sealed class SqliteRuleSetStore(SqliteDatabase database) : IRuleSetStore
             }
 
             var row = await connection.QuerySingleAsync<RuleSetRow>(new CommandDefinition(
-                $"SELECT {RuleSetRow.Columns} FROM rule_sets WHERE version = @version", new { version = live.Value.Version }, cancellationToken: cancellationToken));
+                $"SELECT {RuleSetRow.SqliteColumns} FROM rule_sets WHERE version = @version", new { version = live.Value.Version }, cancellationToken: cancellationToken));
             return new LiveRuleSetRecord(row.ToRecord(), live.Value.Etag);
         }, cancellationToken);
 
     public async Task<StoredRuleSet?> GetAsync(string version, CancellationToken cancellationToken) =>
         (await database.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<RuleSetRow>(new CommandDefinition(
-            $"SELECT {RuleSetRow.Columns} FROM rule_sets WHERE version = @version", new { version }, cancellationToken: cancellationToken)), cancellationToken))?.ToRecord();
+            $"SELECT {RuleSetRow.SqliteColumns} FROM rule_sets WHERE version = @version", new { version }, cancellationToken: cancellationToken)), cancellationToken))?.ToRecord();
 
     public async Task<Page<StoredRuleSet>> ListAsync(int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
         var after = PageToken.Decode(pageToken, 2);
         var rows = (await database.ReadAsync(connection => connection.QueryAsync<RuleSetRow>(new CommandDefinition(
-            $"SELECT {RuleSetRow.Columns} FROM rule_sets WHERE (@time IS NULL OR (create_time, version) < (@time, @version)) ORDER BY create_time DESC, version DESC LIMIT @limit",
+            $"SELECT {RuleSetRow.SqliteColumns} FROM rule_sets WHERE (@time IS NULL OR (create_time, version) < (@time, @version)) ORDER BY create_time DESC, version DESC LIMIT @limit",
             new { time = after?[0], version = after?[1], limit = pageSize + 1 }, cancellationToken: cancellationToken)), cancellationToken)).ToList();
         var items = rows.Take(pageSize).Select(r => r.ToRecord()).ToList();
         var next = rows.Count > pageSize ? PageToken.Encode(Ids.Timestamp(items[^1].CreateTime), items[^1].Version) : "";
@@ -69,7 +69,7 @@ public sealed class SqliteRuleSetStore(SqliteDatabase database) : IRuleSetStore
                 new { version, etag, now }, transaction, cancellationToken: cancellationToken));
             await connection.ExecuteAsync(new CommandDefinition(AuditRow.Insert, AuditRow.Parameters(audit with { FromVersion = current?.Version }), transaction, cancellationToken: cancellationToken));
             var row = await connection.QuerySingleAsync<RuleSetRow>(new CommandDefinition(
-                $"SELECT {RuleSetRow.Columns} FROM rule_sets WHERE version = @version", new { version }, transaction, cancellationToken: cancellationToken));
+                $"SELECT {RuleSetRow.SqliteColumns} FROM rule_sets WHERE version = @version", new { version }, transaction, cancellationToken: cancellationToken));
             return new LiveRuleSetRecord(row.ToRecord(), etag);
         }, cancellationToken);
 }

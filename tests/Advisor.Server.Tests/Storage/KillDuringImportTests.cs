@@ -54,10 +54,14 @@ public sealed class KillDuringImportTests(PostgresInstance postgres)
                 }
 
                 // Import until the kill lands: one call at a time, so at most one is in flight when the process dies.
+                // The kill comes at a random moment after the round's first acknowledgement, so every round has
+                // something to lose however slow a busy machine makes the first call.
                 using var killer = new CancellationTokenSource();
+                var firstAcknowledged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 var kill = Task.Run(async () =>
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(800, 2000)), Ct);
+                    await firstAcknowledged.Task.WaitAsync(Ct);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(0, 1200)), Ct);
                     server.Process.KillHard();
                     await killer.CancelAsync();
                 }, Ct);
@@ -68,6 +72,7 @@ public sealed class KillDuringImportTests(PostgresInstance postgres)
                     {
                         await ImportAsync(client, tag, call);
                         acknowledged.Add(call);
+                        firstAcknowledged.TrySetResult();
                     }
                     catch (Exception e) when (e is RpcException or IOException)
                     {
@@ -77,6 +82,8 @@ public sealed class KillDuringImportTests(PostgresInstance postgres)
                     }
                 }
 
+                // Had the first call already failed, the kill still comes.
+                firstAcknowledged.TrySetResult();
                 await kill;
                 await server.Process.WaitForExitAsync(TimeSpan.FromSeconds(30), Ct);
             }
