@@ -83,8 +83,15 @@ if wants slack; then
 fi
 
 if wants registry; then
-  # Import over gRPC into a fresh SQLite file, server RSS, SearchBuyers, ClassifyBuyer by id (see "Registry").
-  dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry "${registry[@]}" | tee "$out/registry.txt"
+  # Import over gRPC into a fresh SQLite file, server RSS, SearchBuyers, ClassifyBuyer by id and the name index
+  # (see "Registry"); then the store alone with 4,096- and 16,384-item batches (the batch-size A/B).
+  {
+    uptime
+    dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry "${registry[@]}"
+    for batch in 4096 16384; do
+      dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry 200000 20000 store "$batch"
+    done
+  } | tee "$out/registry.txt"
 fi
 
 # PostgreSQL import (issue #9): a throwaway PostgreSQL (Debian's package; default durability, fsync and

@@ -150,9 +150,9 @@ public sealed class BuyerNameIndex : IDisposable
                     continue;
                 }
 
-                for (var n = 0; n < entry.Keys.Length; n++)
+                for (var n = 0; n < entry.NameCount; n++)
                 {
-                    var match = Score(normalised, words, open, entry, n);
+                    var match = Score(normalised, words, open, entry, entry.Name(n));
                     if (match is not null && (!best.TryGetValue(entry.Id, out var current) || match.Score > current.Score))
                     {
                         best[entry.Id] = match;
@@ -207,10 +207,10 @@ public sealed class BuyerNameIndex : IDisposable
         return builder.ToString();
     }
 
-    private static NameMatch? Score(string query, string[] words, bool open, Entry entry, int n)
+    private static NameMatch? Score(string query, string[] words, bool open, Entry entry, string name)
     {
-        var key = entry.Keys[n];
-        var name = entry.Names[n];
+        // Normalised here, for the few candidates a search scores, rather than kept for every buyer (memory).
+        var key = Normalise(name);
         if (key == query)
         {
             return new NameMatch(entry.Id, entry.DisplayName, name, NameMatchKind.Exact, 1000);
@@ -221,7 +221,7 @@ public sealed class BuyerNameIndex : IDisposable
             return new NameMatch(entry.Id, entry.DisplayName, name, NameMatchKind.Prefix, 900 - Math.Min(99, key.Length - query.Length));
         }
 
-        var nameWords = entry.Words[n];
+        var nameWords = key.Split(' ');
         if (words.All(w => nameWords.Any(nw => nw.StartsWith(w, StringComparison.Ordinal) && (open || nw.Length == w.Length || w != words[^1]))))
         {
             return new NameMatch(entry.Id, entry.DisplayName, name, NameMatchKind.WordPrefix, 800 - Math.Min(99, key.Length - query.Length));
@@ -272,7 +272,7 @@ public sealed class BuyerNameIndex : IDisposable
     {
         var names = aliases.Prepend(displayName).Where(a => Normalise(a).Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         var keys = names.Select(Normalise).ToArray();
-        var entry = new Entry(id, displayName, names, keys, keys.Select(k => k.Split(' ')).ToArray());
+        var entry = new Entry(id, displayName, names is [var only] && ReferenceEquals(only, displayName) ? null : names);
         var slot = _entries.Count;
         _entries.Add(entry);
         _slotById[id] = slot;
@@ -315,7 +315,7 @@ public sealed class BuyerNameIndex : IDisposable
         _dead = 0;
         foreach (var entry in live)
         {
-            Add(entry.Id, entry.DisplayName, entry.Names.Skip(1).ToList());
+            Add(entry.Id, entry.DisplayName, entry.Names?.Skip(1).ToList() ?? []);
         }
     }
 
@@ -334,5 +334,14 @@ public sealed class BuyerNameIndex : IDisposable
         }
     }
 
-    private sealed record Entry(string Id, string DisplayName, string[] Names, string[] Keys, string[][] Words);
+    /// <summary>
+    /// One buyer. Kept small because there is one per buyer (100,000 and more): normalised keys and words are
+    /// recomputed for the candidates a search scores; <see cref="Names"/> is null when the display name is the only name.
+    /// </summary>
+    private sealed record Entry(string Id, string DisplayName, string[]? Names)
+    {
+        public int NameCount => Names?.Length ?? 1;
+
+        public string Name(int n) => Names is null ? DisplayName : Names[n];
+    }
 }

@@ -17,7 +17,7 @@ namespace Advisor.Benchmarks;
 
 /// <summary>
 /// The buyer registry's measured run (figures for docs/benchmarks.md, "Registry"):
-/// <c>dotnet run -c Release --project tests/Advisor.Benchmarks -- registry [interactions] [buyers]</c>.
+/// <c>dotnet run -c Release --project tests/Advisor.Benchmarks -- registry [interactions] [buyers] [store [batch] | inprocess]</c>.
 /// 1. Starts the real server (server/bin/Release) as a child process on a fresh SQLite file, streams the
 ///    interactions over one ImportInteractions call and reports items/s (the response comes after the last commit),
 ///    the server's RSS, and SearchBuyers latency over gRPC at that many buyers.
@@ -48,6 +48,12 @@ public static class RegistryRun
         if (args.Length > 2 && args[2] == "store")
         {
             await StoreOnlyRunAsync(interactions, buyers, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 4096);
+            return 0;
+        }
+
+        if (args.Length > 2 && args[2] == "inprocess")
+        {
+            await InProcessRunAsync(buyers);
             return 0;
         }
 
@@ -266,10 +272,16 @@ public static class RegistryRun
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(folder, recursive: true);
 
+        var changes = Enumerable.Range(0, buyers).Select(n => new BuyerNameChange(n + 1, "b_" + n.ToString("x32", CultureInfo.InvariantCulture), false, Name(n), [])).ToList();
+        var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         using var index = new BuyerNameIndex();
         var build = Stopwatch.StartNew();
-        index.Apply(Enumerable.Range(0, buyers).Select(n => new BuyerNameChange(n + 1, "b_" + n.ToString("x32", CultureInfo.InvariantCulture), false, Name(n), [])).ToList());
-        Console.WriteLine($"Name index: {buyers:N0} buyers indexed in {build.Elapsed.TotalMilliseconds:F0} ms");
+        index.Apply(changes);
+        build.Stop();
+        // The change entries (ids and names) are the store's strings in the server; what the index adds on top is its own.
+        var indexBytes = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+        GC.KeepAlive(changes);
+        Console.WriteLine($"Name index: {buyers:N0} buyers indexed in {build.Elapsed.TotalMilliseconds:F0} ms; it holds {indexBytes / 1048576.0:F1} MB of managed heap beyond the ids and names");
         var searchRandom = new Random(3);
         var searches = new List<double>();
         for (var i = 0; i < 11_000; i++)

@@ -15,6 +15,9 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
     private const string OpCreateBuyer = "buyers.create";
 
+    /// <summary>WAL size above which an import batch checkpoints: four times SQLite's automatic 1,000-page threshold.</summary>
+    private const long WalCheckpointBytes = 16 * 1024 * 1024;
+
     /// <summary>
     /// <see cref="InteractionRow"/>'s columns from <see cref="InteractionFrom"/>: SQLite's interactions keep the buyer's
     /// integer key (migration 004), so the text id comes from the buyer row.
@@ -303,6 +306,12 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
         // Only committed buyers enter the shared cache: a rolled-back batch must not leave ids behind.
         _keys.Learn(learned, generation);
+        // A batch writes thousands of pages; keep the WAL from growing batch after batch (see CheckpointAsync).
+        // The batch is committed already, so a checkpoint that cannot finish now is simply tried after the next one.
+        if (database.WalBytes > WalCheckpointBytes)
+        {
+            await database.CheckpointAsync(cancellationToken);
+        }
         return result;
     }
 
@@ -713,7 +722,8 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             _insertName.ExecuteNonQuery();
             _insertChange.Parameters[0].Value = id;
             _insertChange.ExecuteNonQuery();
-            _names.TryAdd(key, buyerKey);
+            // Not cached under its name as well: the caller caches it under the key it was looked up by, and a later
+            // lookup by name finds the buyer_names row this transaction wrote. One entry per buyer keeps the cache small.
             Created++;
             return buyerKey;
         }
