@@ -10,16 +10,25 @@ public static class AnswerBudget
     /// <summary>True when <paramref name="answer"/> is complete now or finishes within <paramref name="budget"/>.</summary>
     public static async Task<bool> FinishedWithinAsync(Task answer, TimeSpan budget, CancellationToken cancellationToken)
     {
-        if (!answer.IsCompleted && budget > TimeSpan.Zero)
+        if (answer.IsCompleted)
         {
-            try
-            {
-                await answer.WaitAsync(budget, cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-                // Still running: the caller defers.
-            }
+            return true;
+        }
+
+        // A zero budget decides on what was complete at entry: asking again could see an answer that finished a
+        // moment later, so whether it defers would depend on timing.
+        if (budget <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        try
+        {
+            await answer.WaitAsync(budget, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // Still running: the caller defers.
         }
 
         return answer.IsCompleted;
