@@ -525,7 +525,9 @@ internal sealed class PatternIndex
     /// </summary>
     internal static List<string> ExpandLeadingGroups(string branch, int limit)
     {
-        if (branch.Length == 0 || branch[0] != '(')
+        // Rules are short phrases; a huge branch (a pasted document, deep nesting) stays whole rather than
+        // costing time or stack here.
+        if (branch.Length == 0 || branch[0] != '(' || branch.Length > MaxReadableBranch)
         {
             return [branch];
         }
@@ -586,6 +588,13 @@ internal sealed class PatternIndex
         return expanded;
     }
 
+    /// <summary>
+    /// The longest branch the build-time readings (splitting, phrases, first characters) take apart. Their work grows
+    /// faster than the branch and they recurse into groups, so a pasted document or a deeply nested pattern in a
+    /// draft rule set would otherwise cost seconds or the stack; past this length a branch is simply one regex.
+    /// </summary>
+    private const int MaxReadableBranch = 1024;
+
     /// <summary>How many fixed phrases one branch may become by <see cref="Phrases"/>.</summary>
     private const int MaxPhrases = 64;
 
@@ -600,6 +609,11 @@ internal sealed class PatternIndex
     /// </summary>
     internal static List<string>? Phrases(string branch, int limit)
     {
+        if (branch.Length > MaxReadableBranch)
+        {
+            return null;
+        }
+
         var at = 0;
         var result = Sequence(branch, ref at, limit);
         return result is not null && at == branch.Length ? result : null;
@@ -713,6 +727,11 @@ internal sealed class PatternIndex
     /// </summary>
     internal static HashSet<char>? FirstChars(string pattern)
     {
+        if (pattern.Length > MaxReadableBranch)
+        {
+            return null; // tried at every word start, like any pattern this reading cannot tell
+        }
+
         var result = new HashSet<char>();
         return Collect(pattern, 0, result) ? result : null;
     }

@@ -66,6 +66,21 @@ public sealed class PatternIndexTests
         text.Sample(t => index.Matches(t).ShouldBe(ReferenceMatches(t, reference, groups), t), iter: 3000);
     }
 
+    /// <summary>
+    /// A draft rule set can hold anything (the fuzzer pasted 80,000 characters into one pattern, which made a
+    /// ValidateRuleSet call outlive its deadline): huge and deeply nested branches build and still match.
+    /// </summary>
+    [Fact]
+    public void Huge_and_deeply_nested_patterns_build_and_match()
+    {
+        var huge = string.Concat(Enumerable.Repeat("abc ", 20_000)).TrimEnd();
+        var nested = new string('(', 300) + "deep" + new string(')', 300) + " (?:end|stop)s?";
+        var index = new PatternIndex([(0, huge), (1, nested)]);
+
+        index.Matches("x " + huge + " y").ShouldBe([(0, 2, huge.Length)]);
+        index.Matches("so deep ends").ShouldBe([(1, 3, 9)]);
+    }
+
     [Theory]
     [InlineData("meet(?:s|ing|ings)?", new[] { "meets", "meeting", "meetings", "meet" })]
     [InlineData("renewals?", new[] { "renewals", "renewal" })]
