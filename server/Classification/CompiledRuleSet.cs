@@ -237,7 +237,7 @@ public sealed class CompiledRuleSet
             return JoinLabels(labels);
         }
 
-        var template = _summaries.GetValueOrDefault(KindKey(kind)) ?? "{reasons}";
+        var template = _summaries.GetValueOrDefault(kind.Name()) ?? "{reasons}";
 
         // Each placeholder costs a pass over the evidence: fill only those the template uses.
         string Fill(string text, string placeholder, Func<string> value) =>
@@ -257,16 +257,6 @@ public sealed class CompiledRuleSet
         summary = Fill(summary, "{customer_reasons}", () => Labels(e => e.Weight < 0));
         return Fill(summary, "{industry}", () => industry?.Title ?? "the industry");
     }
-
-    /// <summary>The summaries file's key for a kind.</summary>
-    private static string KindKey(Kind kind) => kind switch
-    {
-        Kind.Client => "client",
-        Kind.Customer => "customer",
-        Kind.Hybrid => "hybrid",
-        Kind.Undetermined => "undetermined",
-        _ => kind.ToString().ToLowerInvariant(),
-    };
 
     private static string JoinLabels(List<string> labels) => labels.Count switch
     {

@@ -50,19 +50,9 @@ public sealed class AdvisorMetrics
     {
         if (_classifications.Enabled)
         {
-            _classifications.Add(1, new TagList { { "kind", KindLabel(kind) }, { "rule_set_version", ruleSetVersion }, { "subject", subject } });
+            _classifications.Add(1, new TagList { { "kind", kind.Name() }, { "rule_set_version", ruleSetVersion }, { "subject", subject } });
         }
     }
-
-    /// <summary>The label of a kind, without lower-casing a new string on every classification.</summary>
-    private static string KindLabel(Kind kind) => kind switch
-    {
-        Kind.Client => "client",
-        Kind.Customer => "customer",
-        Kind.Hybrid => "hybrid",
-        Kind.Undetermined => "undetermined",
-        _ => kind.ToString().ToLowerInvariant(),
-    };
 
     /// <summary>For importers: counts rows once an import's outcome is known.</summary>
     public void RecordImportRows(long accepted, long duplicates, long rejected)
