@@ -35,6 +35,19 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     /// <summary>The step of the interactions' seq sequence (migration 004_interaction_seq_blocks): values one nextval reserves.</summary>
     private const int SequenceBlock = 4096;
 
+    /// <summary>
+    /// <see cref="InteractionRow"/>'s columns from <see cref="InteractionFrom"/>: interactions keep the buyer's integer
+    /// key (migration 005), so the text id comes from the buyer row.
+    /// </summary>
+    private const string InteractionColumns =
+        "i.seq AS Seq, i.id AS Id, b.id AS BuyerId, i.type AS Type, i.occurred_at AS OccurredAt, i.amount AS Amount, i.currency AS Currency, i.channel AS Channel, " +
+        "i.note AS Note, i.idempotency_key AS IdempotencyKey, i.create_time AS CreateTime";
+
+    private const string InteractionFrom = "interactions i JOIN buyers b ON b.key = i.buyer_key";
+
+    /// <summary>A buyer's integer key, looked up once per statement (an InitPlan) from its text id.</summary>
+    private const string KeyOf = "(SELECT key FROM buyers WHERE id = @buyerId)";
+
     private static readonly IReadOnlySet<string> NoBuyers = new HashSet<string>();
 
     public Task<BuyerWriteResult> CreateBuyerAsync(string id, BuyerValues values, string? requestId, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -197,8 +210,8 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             await LockChangeFeedAsync(connection, transaction, cancellationToken);
             await connection.ExecuteAsync(new CommandDefinition(
                 """
-                DELETE FROM interactions WHERE buyer_id = @id;
-                DELETE FROM buyer_interaction_stats WHERE buyer_id = @id;
+                DELETE FROM interactions WHERE buyer_key = (SELECT key FROM buyers WHERE id = @id);
+                DELETE FROM buyer_interaction_stats WHERE buyer_key = (SELECT key FROM buyers WHERE id = @id);
                 DELETE FROM classification_history WHERE buyer_id = @id;
                 DELETE FROM buyer_names WHERE buyer_id = @id;
                 DELETE FROM buyers WHERE id = @id;
@@ -253,7 +266,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                 if (earlier is { } seq)
                 {
                     var first = await connection.QuerySingleOrDefaultAsync<InteractionRow>(new CommandDefinition(
-                        $"SELECT {InteractionRow.Columns} FROM interactions WHERE seq = @seq", new { seq }, transaction, cancellationToken: cancellationToken));
+                        $"SELECT {InteractionColumns} FROM {InteractionFrom} WHERE i.seq = @seq", new { seq }, transaction, cancellationToken: cancellationToken));
                     return first is null
                         ? new InteractionWriteResult(InteractionWriteStatus.BuyerNotFound, null)
                         : new InteractionWriteResult(InteractionWriteStatus.Duplicate, first.ToRecord());
@@ -267,12 +280,12 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                 return new InteractionWriteResult(InteractionWriteStatus.BuyerNotFound, null);
             }
 
-            var (stored, _) = await InsertInteractionsAsync(connection, transaction, [interaction], NoBuyers, cancellationToken);
+            var (stored, _) = await InsertInteractionsAsync(connection, transaction, [interaction], locked, NoBuyers, cancellationToken);
             if (stored.Count == 0)
             {
                 var first = await connection.QuerySingleAsync<InteractionRow>(new CommandDefinition(
-                    $"SELECT {InteractionRow.Columns} FROM interactions WHERE buyer_id = @BuyerId AND idempotency_key = @IdempotencyKey",
-                    new { interaction.BuyerId, interaction.IdempotencyKey }, transaction, cancellationToken: cancellationToken));
+                    $"SELECT {InteractionColumns} FROM {InteractionFrom} WHERE i.buyer_key = @key AND i.idempotency_key = @IdempotencyKey",
+                    new { key = locked[interaction.BuyerId], interaction.IdempotencyKey }, transaction, cancellationToken: cancellationToken));
                 return new InteractionWriteResult(InteractionWriteStatus.Duplicate, first.ToRecord());
             }
 
@@ -296,9 +309,22 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
 
             // 2. Lock the existing buyers the batch touches, in id order; one deleted meanwhile means start again.
             var existing = plan.ExistingBuyers();
-            if (existing.Count > 0 && (await LockBuyersAsync(connection, transaction, existing, cancellationToken)).Count != existing.Count)
+            var keys = existing.Count == 0 ? new Dictionary<string, long>(StringComparer.Ordinal) : await LockBuyersAsync(connection, transaction, existing, cancellationToken);
+            if (keys.Count != existing.Count)
             {
                 throw new RetryBatchException();
+            }
+
+            // The keys of the buyers the batch creates, drawn now: their interactions are written before their rows.
+            if (plan.NewBuyers.Count > 0)
+            {
+                var drawn = (await connection.QueryAsync<long>(new CommandDefinition(
+                    "SELECT nextval(pg_get_serial_sequence('buyers', 'key')) FROM generate_series(1, @count)",
+                    new { count = plan.NewBuyers.Count }, transaction, cancellationToken: cancellationToken))).ToList();
+                for (var n = 0; n < plan.NewBuyers.Count; n++)
+                {
+                    keys[plan.NewBuyers[n].Id] = drawn[n];
+                }
             }
 
             // 3. The interactions, skipping idempotency keys the buyer already has (in the store or earlier in the batch).
@@ -328,7 +354,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             }
 
             var created = plan.NewBuyers.Select(b => b.Id).ToHashSet(StringComparer.Ordinal);
-            var (stored, totals) = await InsertInteractionsAsync(connection, transaction, toInsert, created, cancellationToken);
+            var (stored, totals) = await InsertInteractionsAsync(connection, transaction, toInsert, keys, created, cancellationToken);
 
             // 4. Buyers to create, last: under the change-feed lock (held to commit, so the shorter the better), and only
             //    if no other server created them since step 1. Their rows go in with their interaction counts already set.
@@ -341,7 +367,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                     throw new RetryBatchException();
                 }
 
-                await CreateImportedBuyersAsync(connection, transaction, plan.NewBuyers, totals, cancellationToken);
+                await CreateImportedBuyersAsync(connection, transaction, plan.NewBuyers, keys, totals, cancellationToken);
             }
 
             foreach (var i in candidates)
@@ -365,7 +391,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             }
 
             var rows = (await connection.QueryAsync<InteractionRow>(new CommandDefinition(
-                $"SELECT {InteractionRow.Columns} FROM interactions WHERE buyer_id = @buyerId AND (@afterTime::text IS NULL OR (occurred_at, seq) < (@afterTime::text COLLATE \"C\", @afterSeq)) ORDER BY occurred_at DESC, seq DESC LIMIT @limit",
+                $"SELECT {InteractionColumns} FROM {InteractionFrom} WHERE i.buyer_key = {KeyOf} AND (@afterTime::text IS NULL OR (i.occurred_at, i.seq) < (@afterTime::text COLLATE \"C\", @afterSeq)) ORDER BY i.occurred_at DESC, i.seq DESC LIMIT @limit",
                 new { buyerId, afterTime = after?[0], afterSeq = after is null ? 0 : PageToken.Number(after[1]), limit = pageSize + 1 },
                 cancellationToken: cancellationToken))).ToList();
             var items = rows.Take(pageSize).ToList();
@@ -388,12 +414,12 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
 
         var stats = await connection.QueryAsync<StatsRow>(new CommandDefinition(
             "SELECT s.type, s.count, s.amount_total AS AmountTotal, s.amount_count AS AmountCount, s.first_at AS FirstAt, f.id AS FirstId, s.last_at AS LastAt, l.id AS LastId " +
-            "FROM buyer_interaction_stats s JOIN interactions f ON f.seq = s.first_seq JOIN interactions l ON l.seq = s.last_seq WHERE s.buyer_id = @buyerId ORDER BY s.type",
+            $"FROM buyer_interaction_stats s JOIN interactions f ON f.seq = s.first_seq JOIN interactions l ON l.seq = s.last_seq WHERE s.buyer_key = {KeyOf} ORDER BY s.type",
             new { buyerId }, transaction, cancellationToken: cancellationToken));
         var notes = recentNotes <= 0
             ? []
             : await connection.QueryAsync<(string Id, string OccurredAt, string Note)>(new CommandDefinition(
-                "SELECT id, occurred_at, note FROM interactions WHERE buyer_id = @buyerId AND note IS NOT NULL ORDER BY occurred_at DESC, seq DESC LIMIT @recentNotes",
+                $"SELECT id, occurred_at, note FROM interactions WHERE buyer_key = {KeyOf} AND note IS NOT NULL ORDER BY occurred_at DESC, seq DESC LIMIT @recentNotes",
                 new { buyerId, recentNotes }, transaction, cancellationToken: cancellationToken));
         var profile = new BuyerProfileData(
             row.ToRecord(),
@@ -432,7 +458,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             var kindChanged = previousKind is { } p ? p != classification.Kind : classification.Kind != Kind.Undetermined;
             IReadOnlyList<string> interactionIds = kindChanged
                 ? (await connection.QueryAsync<string>(new CommandDefinition(
-                    "SELECT id FROM interactions WHERE buyer_id = @buyerId AND seq > @from AND seq <= @upToSequence ORDER BY seq DESC LIMIT 20",
+                    $"SELECT id FROM interactions WHERE buyer_key = {KeyOf} AND seq > @from AND seq <= @upToSequence ORDER BY seq DESC LIMIT 20",
                     new { buyerId, from = current.Value.ClassifiedSeq, upToSequence }, transaction, cancellationToken: cancellationToken))).ToList()
                 : [];
             var entry = new ClassificationHistoryRecord(Ids.New("cc"), buyerId, classification.Kind, previousKind, classification.Confidence, classification.Score,
@@ -515,10 +541,14 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     private static Task LockChangeFeedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key = ChangeFeedLockKey }, transaction, cancellationToken: cancellationToken));
 
-    /// <summary>Locks the rows of the given buyers in id order (so two lockers never wait on each other in a circle); returns those that exist.</summary>
-    private static async Task<IReadOnlyList<string>> LockBuyersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
-        (await connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT id FROM buyers WHERE id = ANY(@ids) ORDER BY id FOR NO KEY UPDATE", new { ids = ids.ToArray() }, transaction, cancellationToken: cancellationToken))).ToList();
+    /// <summary>
+    /// Locks the rows of the given buyers in id order (so two lockers never wait on each other in a circle); returns
+    /// the integer keys of those that exist, by id.
+    /// </summary>
+    private static async Task<Dictionary<string, long>> LockBuyersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
+        (await connection.QueryAsync<(string Id, long Key)>(new CommandDefinition(
+            "SELECT id, key FROM buyers WHERE id = ANY(@ids) ORDER BY id FOR NO KEY UPDATE", new { ids = ids.ToArray() }, transaction, cancellationToken: cancellationToken)))
+        .ToDictionary(r => r.Id, r => r.Key, StringComparer.Ordinal);
 
     private static async Task<BuyerRecord?> GetBuyerAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string id, bool forUpdate, CancellationToken cancellationToken) =>
         (await connection.QuerySingleOrDefaultAsync<BuyerRow>(new CommandDefinition(
@@ -573,11 +603,12 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     /// change-feed lock and has checked that none of them exists, and their ids are new, so nothing can conflict: binary
     /// COPY, the cheapest way in, with the interaction counters the batch already knows.
     /// </summary>
-    private static async Task CreateImportedBuyersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewBuyer> buyers, Dictionary<string, BuyerTotals> totals, CancellationToken cancellationToken)
+    private static async Task CreateImportedBuyersAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewBuyer> buyers, Dictionary<string, long> buyerKeys, Dictionary<string, BuyerTotals> totals, CancellationToken cancellationToken)
     {
         var keys = buyers.Select(b => BuyerNames.Key(b.DisplayName)).ToArray();
         await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY buyers (id, display_name, name_key, external_id, create_time, update_time, etag, interaction_count, last_seq, reclassify) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            "COPY buyers (key, id, display_name, name_key, external_id, create_time, update_time, etag, interaction_count, last_seq, reclassify) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
             for (var n = 0; n < buyers.Count; n++)
             {
@@ -585,6 +616,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                 var time = Ids.Timestamp(buyer.CreateTime);
                 var t = totals.GetValueOrDefault(buyer.Id);
                 await copy.StartRowAsync(cancellationToken);
+                await copy.WriteAsync(buyerKeys[buyer.Id], NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
                 await copy.WriteAsync(buyer.Id, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
                 await copy.WriteAsync(buyer.DisplayName, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
                 await copy.WriteAsync(keys[n], NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
@@ -622,10 +654,16 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     /// Inserts interactions in list order, skipping any whose idempotency key the buyer already has, and adds them to
     /// the per-type totals. The caller holds the row lock of every existing buyer among them; the others are in
     /// <paramref name="created"/>: buyers this transaction creates, which have no interactions yet and whose rows the
-    /// caller writes with the returned totals. Existing buyers' rows get their counters here.
+    /// caller writes with the returned totals. Existing buyers' rows get their counters here. <paramref name="buyerKeys"/>
+    /// has the integer key of every buyer among them, existing or created.
     /// </summary>
     private static async Task<(Dictionary<string, long> Stored, Dictionary<string, BuyerTotals> Buyers)> InsertInteractionsAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<InteractionRecord> interactions, IReadOnlySet<string> created, CancellationToken cancellationToken)
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        IReadOnlyList<InteractionRecord> interactions,
+        IReadOnlyDictionary<string, long> buyerKeys,
+        IReadOnlySet<string> created,
+        CancellationToken cancellationToken)
     {
         if (interactions.Count == 0)
         {
@@ -639,13 +677,13 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         var keyed = interactions.Where(i => i.IdempotencyKey is not null && !created.Contains(i.BuyerId)).ToList();
         var taken = keyed.Count == 0
             ? []
-            : (await connection.QueryAsync<(string BuyerId, string Key)>(new CommandDefinition(
+            : (await connection.QueryAsync<long>(new CommandDefinition(
                 """
-                SELECT u.buyer_id, u.idempotency_key FROM unnest(@buyers::text[], @keys::text[]) AS u (buyer_id, idempotency_key)
-                CROSS JOIN LATERAL (SELECT 1 FROM interactions i WHERE i.buyer_id = u.buyer_id AND i.idempotency_key = u.idempotency_key LIMIT 1) AS found
+                SELECT u.n FROM unnest(@buyers::bigint[], @keys::text[]) WITH ORDINALITY AS u (buyer_key, idempotency_key, n)
+                CROSS JOIN LATERAL (SELECT 1 FROM interactions i WHERE i.buyer_key = u.buyer_key AND i.idempotency_key = u.idempotency_key LIMIT 1) AS found
                 """,
-                new { buyers = keyed.Select(i => i.BuyerId).ToArray(), keys = keyed.Select(i => i.IdempotencyKey).ToArray() },
-                transaction, cancellationToken: cancellationToken))).ToHashSet();
+                new { buyers = keyed.Select(i => buyerKeys[i.BuyerId]).ToArray(), keys = keyed.Select(i => i.IdempotencyKey).ToArray() },
+                transaction, cancellationToken: cancellationToken))).Select(n => (keyed[(int)n - 1].BuyerId, keyed[(int)n - 1].IdempotencyKey!)).ToHashSet();
         var fresh = new List<InteractionRecord>(interactions.Count);
         foreach (var interaction in interactions)
         {
@@ -664,7 +702,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         var stored = new Dictionary<string, long>(fresh.Count, StringComparer.Ordinal);
         var ats = new string[fresh.Count];
         await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY interactions (seq, id, buyer_id, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            "COPY interactions (seq, id, buyer_key, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
             for (var n = 0; n < fresh.Count; n++)
             {
@@ -673,7 +711,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                 await copy.StartRowAsync(cancellationToken);
                 await copy.WriteAsync(seqs[n], NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
                 await copy.WriteAsync(i.Id, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(i.BuyerId, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(buyerKeys[i.BuyerId], NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
                 await copy.WriteAsync((long)i.Type, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
                 await copy.WriteAsync(ats[n], NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
                 await WriteOrNullAsync(copy, i.Amount, NpgsqlTypes.NpgsqlDbType.Double, cancellationToken);
@@ -707,8 +745,8 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         }
 
         // New buyers' totals are plain inserts; only existing buyers can already have a row for a type.
-        await CopyNewStatsAsync(connection, stats.Where(s => created.Contains(s.Key.Buyer)).ToList(), cancellationToken);
-        await UpsertStatsAsync(connection, transaction, stats.Where(s => !created.Contains(s.Key.Buyer)).ToList(), cancellationToken);
+        await CopyNewStatsAsync(connection, stats.Where(s => created.Contains(s.Key.Buyer)).ToList(), buyerKeys, cancellationToken);
+        await UpsertStatsAsync(connection, transaction, stats.Where(s => !created.Contains(s.Key.Buyer)).ToList(), buyerKeys, cancellationToken);
         var existing = buyers.Where(b => !created.Contains(b.Key)).ToList();
         if (existing.Count > 0)
         {
@@ -747,7 +785,8 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     }
 
     /// <summary>Totals of buyers this transaction creates: nobody else can have rows for them, so a plain COPY.</summary>
-    private static async Task CopyNewStatsAsync(NpgsqlConnection connection, IReadOnlyList<KeyValuePair<(string Buyer, long Type), InteractionTypeTotals>> stats, CancellationToken cancellationToken)
+    private static async Task CopyNewStatsAsync(
+        NpgsqlConnection connection, IReadOnlyList<KeyValuePair<(string Buyer, long Type), InteractionTypeTotals>> stats, IReadOnlyDictionary<string, long> buyerKeys, CancellationToken cancellationToken)
     {
         if (stats.Count == 0)
         {
@@ -755,11 +794,11 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         }
 
         await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY buyer_interaction_stats (buyer_id, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            "COPY buyer_interaction_stats (buyer_key, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq) FROM STDIN (FORMAT BINARY)", cancellationToken);
         foreach (var ((buyer, type), t) in stats)
         {
             await copy.StartRowAsync(cancellationToken);
-            await copy.WriteAsync(buyer, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(buyerKeys[buyer], NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
             await copy.WriteAsync(type, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
             await copy.WriteAsync(t.Count, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
             await copy.WriteAsync(t.AmountTotal, NpgsqlTypes.NpgsqlDbType.Double, cancellationToken);
@@ -774,14 +813,19 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     }
 
     /// <summary>Totals of existing buyers (locked by the caller): added to their rows, or new rows for new types.</summary>
-    private static Task UpsertStatsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<KeyValuePair<(string Buyer, long Type), InteractionTypeTotals>> stats, CancellationToken cancellationToken) =>
+    private static Task UpsertStatsAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        IReadOnlyList<KeyValuePair<(string Buyer, long Type), InteractionTypeTotals>> stats,
+        IReadOnlyDictionary<string, long> buyerKeys,
+        CancellationToken cancellationToken) =>
         stats.Count == 0
             ? Task.CompletedTask
             : connection.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO buyer_interaction_stats AS s (buyer_id, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq)
-                SELECT * FROM unnest(@buyers::text[], @types::bigint[], @counts::bigint[], @totals::float8[], @amountCounts::bigint[], @firstAts::text[], @firstSeqs::bigint[], @lastAts::text[], @lastSeqs::bigint[])
-                ON CONFLICT (buyer_id, type) DO UPDATE SET
+                INSERT INTO buyer_interaction_stats AS s (buyer_key, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq)
+                SELECT * FROM unnest(@buyers::bigint[], @types::bigint[], @counts::bigint[], @totals::float8[], @amountCounts::bigint[], @firstAts::text[], @firstSeqs::bigint[], @lastAts::text[], @lastSeqs::bigint[])
+                ON CONFLICT (buyer_key, type) DO UPDATE SET
                     count = s.count + excluded.count,
                     amount_total = s.amount_total + excluded.amount_total,
                     amount_count = s.amount_count + excluded.amount_count,
@@ -792,7 +836,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                 """,
                 new
                 {
-                    buyers = stats.Select(s => s.Key.Buyer).ToArray(),
+                    buyers = stats.Select(s => buyerKeys[s.Key.Buyer]).ToArray(),
                     types = stats.Select(s => s.Key.Type).ToArray(),
                     counts = stats.Select(s => s.Value.Count).ToArray(),
                     totals = stats.Select(s => s.Value.AmountTotal).ToArray(),

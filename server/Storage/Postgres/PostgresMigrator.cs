@@ -30,7 +30,10 @@ public sealed class PostgresMigrator(PostgresDatabase database, ILogger<Postgres
             .ToList();
     }
 
-    public async Task<int> MigrateAsync(CancellationToken cancellationToken)
+    public Task<int> MigrateAsync(CancellationToken cancellationToken) => MigrateAsync(int.MaxValue, cancellationToken);
+
+    /// <summary>Applies the migrations up to and including <paramref name="upToVersion"/> (tests start from an older schema with it).</summary>
+    public async Task<int> MigrateAsync(int upToVersion, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = MigrationLockKey }, cancellationToken: cancellationToken));
@@ -40,7 +43,7 @@ public sealed class PostgresMigrator(PostgresDatabase database, ILogger<Postgres
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
                 cancellationToken: cancellationToken));
             var applied = 0;
-            foreach (var (version, name, sql) in Migrations())
+            foreach (var (version, name, sql) in Migrations().Where(m => m.Version <= upToVersion))
             {
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(

@@ -66,7 +66,7 @@ public sealed class SqliteToPostgresCopy(SqliteDatabase source, PostgresDatabase
         var problems = new List<string>();
         foreach (var table in tables)
         {
-            if (!targetColumns.TryGetValue(table.Name, out var columns))
+            if (!targetColumns.TryGetValue(Portable(table.Name), out var columns) && !targetColumns.TryGetValue(table.Name, out columns))
             {
                 problems.Add($"table {table.Name} has no table in the PostgreSQL schema");
                 continue;
@@ -97,10 +97,12 @@ public sealed class SqliteToPostgresCopy(SqliteDatabase source, PostgresDatabase
         }
 
         var counts = new List<TableCount>();
-        foreach (var table in tables)
+        // A table written through its PostgreSQL view looks up rows of other tables (a buyer's key), so it goes last.
+        foreach (var table in tables.OrderBy(t => targetColumns.ContainsKey(Portable(t.Name))))
         {
-            var copied = await CopyTableAsync(sqlite, snapshot, postgres, table, targetColumns[table.Name], progress, cancellationToken);
-            await ResetSequencesAsync(postgres, transaction, table, cancellationToken);
+            var into = targetColumns.ContainsKey(Portable(table.Name)) ? Portable(table.Name) : table.Name;
+            var copied = await CopyTableAsync(sqlite, snapshot, postgres, table, into, targetColumns[into], progress, cancellationToken);
+            await ResetSequencesAsync(postgres, transaction, table, targetColumns[table.Name], cancellationToken);
             var sourceRows = await sqlite.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM {Quote(table.Name)}", transaction: snapshot, cancellationToken: cancellationToken));
             var targetRows = await postgres.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM {Quote(table.Name)}", transaction: transaction, cancellationToken: cancellationToken));
             counts.Add(new TableCount(table.Name, sourceRows, targetRows));
@@ -192,6 +194,7 @@ public sealed class SqliteToPostgresCopy(SqliteDatabase source, PostgresDatabase
         SqliteTransaction snapshot,
         NpgsqlConnection postgres,
         SourceTable table,
+        string into,
         Dictionary<string, string> targetTypes,
         IProgress<(string Table, long Rows)>? progress,
         CancellationToken cancellationToken)
@@ -202,7 +205,7 @@ public sealed class SqliteToPostgresCopy(SqliteDatabase source, PostgresDatabase
         read.Transaction = snapshot;
         read.CommandText = $"SELECT {columnList} FROM {Quote(table.From)}";
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-        await using var writer = await postgres.BeginBinaryImportAsync($"COPY {Quote(table.Name)} ({columnList}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        await using var writer = await postgres.BeginBinaryImportAsync($"COPY {Quote(into)} ({columnList}) FROM STDIN (FORMAT BINARY)", cancellationToken);
         long rows = 0;
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -265,9 +268,11 @@ public sealed class SqliteToPostgresCopy(SqliteDatabase source, PostgresDatabase
     };
 
     /// <summary>Columns filled by a sequence continue after the copied values, so the next insert does not collide.</summary>
-    private static async Task ResetSequencesAsync(NpgsqlConnection postgres, NpgsqlTransaction transaction, SourceTable table, CancellationToken cancellationToken)
+    private static async Task ResetSequencesAsync(
+        NpgsqlConnection postgres, NpgsqlTransaction transaction, SourceTable table, Dictionary<string, string> tableColumns, CancellationToken cancellationToken)
     {
-        foreach (var column in table.Columns)
+        // Only the table's own columns: one written through a view (buyer_id) is not a column of the table.
+        foreach (var column in table.Columns.Where(tableColumns.ContainsKey))
         {
             var sequence = await postgres.ExecuteScalarAsync<string?>(new CommandDefinition(
                 "SELECT pg_get_serial_sequence(@table, @column)", new { table = Quote(table.Name), column }, transaction, cancellationToken: cancellationToken));
@@ -279,6 +284,12 @@ public sealed class SqliteToPostgresCopy(SqliteDatabase source, PostgresDatabase
             }
         }
     }
+
+    /// <summary>
+    /// The PostgreSQL view a table is written through when its PostgreSQL form differs from the shared one (an integer
+    /// buyer key where the shared form has the text id); its INSTEAD OF trigger stores each row in the table.
+    /// </summary>
+    private static string Portable(string table) => "portable_" + table;
 
     /// <summary>Names come from the SQLite schema the migrations wrote; quoting keeps them exact either way.</summary>
     private static string Quote(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
