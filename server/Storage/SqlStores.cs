@@ -1,9 +1,12 @@
 using Dapper;
-using Npgsql;
 
-namespace Advisor.Server.Storage.Postgres;
+namespace Advisor.Server.Storage;
 
-public sealed class PostgresClassificationLogWriter(PostgresDatabase database) : IClassificationLogWriter
+// The stores whose SQL is the same on SQLite and PostgreSQL (ON CONFLICT DO NOTHING and row-value comparisons exist in
+// both); where it is not, ISqlDatabase.Dialect says how. The buyer stores stay provider-specific: their import paths
+// use each engine's own bulk features.
+
+public sealed class SqlClassificationLogWriter(ISqlDatabase database) : IClassificationLogWriter
 {
     public async Task<IReadOnlyList<ClassificationLogEntry>> RecentAsync(int count, CancellationToken cancellationToken)
     {
@@ -18,12 +21,13 @@ public sealed class PostgresClassificationLogWriter(PostgresDatabase database) :
             batch.Select(ClassificationLogRow.Parameters), transaction, cancellationToken: cancellationToken)), cancellationToken);
 }
 
-public sealed class PostgresFeedbackStore(PostgresDatabase database) : IFeedbackStore
+public sealed class SqlFeedbackStore(ISqlDatabase database) : IFeedbackStore
 {
     public Task<FeedbackRecord> AddAsync(FeedbackRecord feedback, CancellationToken cancellationToken) =>
         database.WriteAsync(async (connection, transaction) =>
         {
-            // ON CONFLICT makes a concurrent retry on another server wait for the first insert, then see it.
+            // A retry with the same request id inserts nothing and answers what the first call stored; on PostgreSQL a
+            // concurrent retry on another server waits for the first insert, then sees it.
             var inserted = await connection.ExecuteAsync(new CommandDefinition(
                 FeedbackRow.Insert + " ON CONFLICT (request_id) DO NOTHING", FeedbackRow.Parameters(feedback), transaction, cancellationToken: cancellationToken));
             if (inserted == 1 || feedback.RequestId is null)
@@ -39,15 +43,13 @@ public sealed class PostgresFeedbackStore(PostgresDatabase database) : IFeedback
     {
         var after = PageToken.Decode(pageToken, 2);
         var rows = (await database.ReadAsync(connection => connection.QueryAsync<FeedbackRow>(new CommandDefinition(
-            $"SELECT {FeedbackRow.Columns} FROM feedback WHERE (@time::text IS NULL OR (create_time, id) < (@time::text, @id::text)) ORDER BY create_time DESC, id DESC LIMIT @limit",
-            new { time = after?[0], id = after?[1], limit = pageSize + 1 }, cancellationToken: cancellationToken)), cancellationToken)).ToList();
-        var items = rows.Take(pageSize).Select(r => r.ToRecord()).ToList();
-        var next = rows.Count > pageSize ? PageToken.Encode(Ids.Timestamp(items[^1].CreateTime), items[^1].Id) : "";
-        return new Page<FeedbackRecord>(items, next);
+            $"SELECT {FeedbackRow.Columns} FROM feedback WHERE {SqlPaging.After("create_time", "id")} ORDER BY create_time DESC, id DESC LIMIT @limit",
+            SqlPaging.Parameters(after, pageSize), cancellationToken: cancellationToken)), cancellationToken)).ToList();
+        return SqlPaging.Page(rows, pageSize, r => r.ToRecord(), r => (r.CreateTime, r.Id));
     }
 }
 
-public sealed class PostgresAuditLog(PostgresDatabase database) : IAuditLog
+public sealed class SqlAuditLog(ISqlDatabase database) : IAuditLog
 {
     public Task AppendAsync(AuditRecord record, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(AuditRow.Insert, AuditRow.Parameters(record), transaction, cancellationToken: cancellationToken)), cancellationToken);
@@ -56,15 +58,13 @@ public sealed class PostgresAuditLog(PostgresDatabase database) : IAuditLog
     {
         var after = PageToken.Decode(pageToken, 2);
         var rows = (await database.ReadAsync(connection => connection.QueryAsync<AuditRow>(new CommandDefinition(
-            "SELECT id, time, actor, action, target, from_version AS FromVersion, detail FROM audit_log WHERE (@time::text IS NULL OR (time, id) < (@time::text, @id::text)) ORDER BY time DESC, id DESC LIMIT @limit",
-            new { time = after?[0], id = after?[1], limit = pageSize + 1 }, cancellationToken: cancellationToken)), cancellationToken)).ToList();
-        var items = rows.Take(pageSize).Select(r => r.ToRecord()).ToList();
-        var next = rows.Count > pageSize ? PageToken.Encode(Ids.Timestamp(items[^1].Time), items[^1].Id) : "";
-        return new Page<AuditRecord>(items, next);
+            $"SELECT id, time, actor, action, target, from_version AS FromVersion, detail FROM audit_log WHERE {SqlPaging.After("time", "id")} ORDER BY time DESC, id DESC LIMIT @limit",
+            SqlPaging.Parameters(after, pageSize), cancellationToken: cancellationToken)), cancellationToken)).ToList();
+        return SqlPaging.Page(rows, pageSize, r => r.ToRecord(), r => (r.Time, r.Id));
     }
 }
 
-public sealed class PostgresKnowledgeVersionStore(PostgresDatabase database) : IKnowledgeVersionStore
+public sealed class SqlKnowledgeVersionStore(ISqlDatabase database) : IKnowledgeVersionStore
 {
     public Task RecordAsync(string version, string contentHash, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
@@ -72,14 +72,16 @@ public sealed class PostgresKnowledgeVersionStore(PostgresDatabase database) : I
             new { version, contentHash, now = Ids.Timestamp(DateTimeOffset.UtcNow) }, transaction, cancellationToken: cancellationToken)), cancellationToken);
 }
 
-public sealed class PostgresStoreHealth(PostgresDatabase database) : IStoreHealth
+public sealed class SqlStoreHealth(ISqlDatabase database) : IStoreHealth
 {
     public async Task<bool> PingAsync(CancellationToken cancellationToken) =>
-        await database.ReadAsync(connection => connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT 1", cancellationToken: cancellationToken)), cancellationToken) == 1;
+        await database.ReadAsync(connection => connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT 1", cancellationToken: cancellationToken)), cancellationToken) == 1;
 }
 
-public sealed class PostgresRuleSetStore(PostgresDatabase database) : IRuleSetStore
+public sealed class SqlRuleSetStore(ISqlDatabase database) : IRuleSetStore
 {
+    private readonly string _columns = database.Dialect.RuleSetColumns;
+
     public async Task<LiveRuleSetRecord?> GetLiveAsync(CancellationToken cancellationToken) =>
         await database.ReadAsync(async connection =>
         {
@@ -91,23 +93,21 @@ public sealed class PostgresRuleSetStore(PostgresDatabase database) : IRuleSetSt
             }
 
             var row = await connection.QuerySingleAsync<RuleSetRow>(new CommandDefinition(
-                $"SELECT {RuleSetRow.Columns} FROM rule_sets WHERE version = @version", new { version = live.Value.Version }, cancellationToken: cancellationToken));
+                $"SELECT {_columns} FROM rule_sets WHERE version = @version", new { version = live.Value.Version }, cancellationToken: cancellationToken));
             return new LiveRuleSetRecord(row.ToRecord(), live.Value.Etag);
         }, cancellationToken);
 
     public async Task<StoredRuleSet?> GetAsync(string version, CancellationToken cancellationToken) =>
         (await database.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<RuleSetRow>(new CommandDefinition(
-            $"SELECT {RuleSetRow.Columns} FROM rule_sets WHERE version = @version", new { version }, cancellationToken: cancellationToken)), cancellationToken))?.ToRecord();
+            $"SELECT {_columns} FROM rule_sets WHERE version = @version", new { version }, cancellationToken: cancellationToken)), cancellationToken))?.ToRecord();
 
     public async Task<Page<StoredRuleSet>> ListAsync(int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
         var after = PageToken.Decode(pageToken, 2);
         var rows = (await database.ReadAsync(connection => connection.QueryAsync<RuleSetRow>(new CommandDefinition(
-            $"SELECT {RuleSetRow.Columns} FROM rule_sets WHERE (@time::text IS NULL OR (create_time, version) < (@time::text, @version::text)) ORDER BY create_time DESC, version DESC LIMIT @limit",
-            new { time = after?[0], version = after?[1], limit = pageSize + 1 }, cancellationToken: cancellationToken)), cancellationToken)).ToList();
-        var items = rows.Take(pageSize).Select(r => r.ToRecord()).ToList();
-        var next = rows.Count > pageSize ? PageToken.Encode(Ids.Timestamp(items[^1].CreateTime), items[^1].Version) : "";
-        return new Page<StoredRuleSet>(items, next);
+            $"SELECT {_columns} FROM rule_sets WHERE {SqlPaging.After("create_time", "version")} ORDER BY create_time DESC, version DESC LIMIT @limit",
+            SqlPaging.Parameters(after, pageSize), cancellationToken: cancellationToken)), cancellationToken)).ToList();
+        return SqlPaging.Page(rows, pageSize, r => r.ToRecord(), r => (r.CreateTime, r.Version));
     }
 
     public Task<bool> AddDraftAsync(StoredRuleSet draft, CancellationToken cancellationToken) =>
@@ -130,9 +130,9 @@ public sealed class PostgresRuleSetStore(PostgresDatabase database) : IRuleSetSt
         {
             return await database.WriteAsync<LiveRuleSetRecord?>(async (connection, transaction) =>
             {
-                // FOR UPDATE makes concurrent publishers on any server take turns on the one live row.
+                // Concurrent publishers (on any server, for PostgreSQL) take turns on the one live row.
                 var current = await connection.QuerySingleOrDefaultAsync<(string Version, string Etag)?>(new CommandDefinition(
-                    "SELECT version, etag FROM live_rule_set WHERE id = 1 FOR UPDATE", transaction: transaction, cancellationToken: cancellationToken));
+                    "SELECT version, etag FROM live_rule_set WHERE id = 1" + database.Dialect.ForUpdate, transaction: transaction, cancellationToken: cancellationToken));
                 if (current?.Etag != expectedEtag)
                 {
                     return null;
@@ -152,14 +152,91 @@ public sealed class PostgresRuleSetStore(PostgresDatabase database) : IRuleSetSt
                     new { version, etag, now }, transaction, cancellationToken: cancellationToken));
                 await connection.ExecuteAsync(new CommandDefinition(AuditRow.Insert, AuditRow.Parameters(audit with { FromVersion = current?.Version }), transaction, cancellationToken: cancellationToken));
                 var row = await connection.QuerySingleAsync<RuleSetRow>(new CommandDefinition(
-                    $"SELECT {RuleSetRow.Columns} FROM rule_sets WHERE version = @version", new { version }, transaction, cancellationToken: cancellationToken));
+                    $"SELECT {_columns} FROM rule_sets WHERE version = @version", new { version }, transaction, cancellationToken: cancellationToken));
                 return new LiveRuleSetRecord(row.ToRecord(), etag);
             }, cancellationToken);
         }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        catch (Exception ex) when (database.IsUniqueViolation(ex))
         {
             // Two servers made the first version live at once; the other one won.
             return null;
         }
+    }
+}
+
+public sealed class SqlApiKeyStore(ISqlDatabase database) : IApiKeyStore
+{
+    public Task<bool> AddAsync(ApiKeyRecord key, AuditRecord audit, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            // ON CONFLICT without a target covers the partial unique index on active names: a taken name inserts nothing.
+            var inserted = await connection.ExecuteAsync(new CommandDefinition(
+                ApiKeyRow.Insert + " ON CONFLICT DO NOTHING", ApiKeyRow.Parameters(key), transaction, cancellationToken: cancellationToken));
+            if (inserted == 1)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(AuditRow.Insert, AuditRow.Parameters(audit), transaction, cancellationToken: cancellationToken));
+            }
+
+            return inserted == 1;
+        }, cancellationToken);
+
+    public async Task<ApiKeyRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
+        (await database.ReadAsync(connection => connection.QuerySingleOrDefaultAsync<ApiKeyRow>(new CommandDefinition(
+            $"SELECT {ApiKeyRow.Columns} FROM api_keys WHERE id = @id", new { id }, cancellationToken: cancellationToken)), cancellationToken))?.ToRecord();
+
+    public async Task<Page<ApiKeyRecord>> ListAsync(int pageSize, string? pageToken, CancellationToken cancellationToken)
+    {
+        var after = PageToken.Decode(pageToken, 2);
+        var rows = (await database.ReadAsync(connection => connection.QueryAsync<ApiKeyRow>(new CommandDefinition(
+            $"SELECT {ApiKeyRow.Columns} FROM api_keys WHERE {SqlPaging.After("create_time", "id")} ORDER BY create_time DESC, id DESC LIMIT @limit",
+            SqlPaging.Parameters(after, pageSize), cancellationToken: cancellationToken)), cancellationToken)).ToList();
+        return SqlPaging.Page(rows, pageSize, r => r.ToRecord(), r => (r.CreateTime, r.Id));
+    }
+
+    public Task<ApiKeyRecord?> RevokeAsync(string idOrName, DateTimeOffset now, AuditRecord audit, CancellationToken cancellationToken) =>
+        database.WriteAsync<ApiKeyRecord?>(async (connection, transaction) =>
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<ApiKeyRow>(new CommandDefinition(
+                ApiKeyRow.SelectRevocable + database.Dialect.ForUpdate, new { key = idOrName }, transaction, cancellationToken: cancellationToken));
+            if (row is null)
+            {
+                return null;
+            }
+
+            var time = Ids.Timestamp(now);
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE api_keys SET revoke_time = @time WHERE id = @Id", new { time, row.Id }, transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(AuditRow.Insert, AuditRow.Parameters(audit with { Target = row.Name + " (" + row.Id + ")" }), transaction, cancellationToken: cancellationToken));
+            return (row with { RevokeTime = time }).ToRecord();
+        }, cancellationToken);
+
+    public async Task<bool> AnyActiveAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        await database.ReadAsync(connection => connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            ApiKeyRow.SelectAnyActive, new { now = Ids.Timestamp(now) }, cancellationToken: cancellationToken)), cancellationToken) > 0;
+}
+
+/// <summary>Keyset paging over (time, id) newest first, the same for every list in these stores.</summary>
+internal static class SqlPaging
+{
+    /// <summary>
+    /// The WHERE condition: every row when there is no token, else rows strictly before the token's (time, id). The
+    /// parameters are cast so PostgreSQL knows their type even when they are NULL.
+    /// </summary>
+    public static string After(string timeColumn, string idColumn) =>
+        $"(CAST(@time AS TEXT) IS NULL OR ({timeColumn}, {idColumn}) < (CAST(@time AS TEXT), CAST(@id AS TEXT)))";
+
+    public static object Parameters(string[]? after, int pageSize) => new { time = after?[0], id = after?[1], limit = pageSize + 1 };
+
+    /// <summary>One more row than the page was read: if it came, the page's last row is where the next page starts.</summary>
+    public static Page<TRecord> Page<TRow, TRecord>(List<TRow> rows, int pageSize, Func<TRow, TRecord> toRecord, Func<TRecord, (DateTimeOffset Time, string Id)> key)
+    {
+        var items = rows.Take(pageSize).Select(toRecord).ToList();
+        if (rows.Count <= pageSize)
+        {
+            return new Page<TRecord>(items, "");
+        }
+
+        var (time, id) = key(items[^1]);
+        return new Page<TRecord>(items, PageToken.Encode(Ids.Timestamp(time), id));
     }
 }
