@@ -1,3 +1,6 @@
+using System.Data;
+using System.Data.Common;
+using Advisor.Server.Classification;
 using Dapper;
 
 namespace Advisor.Server.Storage;
@@ -15,10 +18,53 @@ public sealed class SqlClassificationLogWriter(ISqlDatabase database) : IClassif
         return rows.Select(r => r.ToEntry()).ToList();
     }
 
+    /// <summary>
+    /// One prepared statement for the whole batch, its parameters created once and only their values set per row.
+    /// Why not Dapper's list form: it rebuilds an anonymous parameter object and rebinds every parameter by name for
+    /// each row; every ClassifyBuyer call pays for its log row here, so the per-row work is kept to the insert itself
+    /// (profiled on SQLite: the Dapper path was about a quarter of the log's CPU).
+    /// </summary>
     public Task WriteAsync(IReadOnlyList<ClassificationLogEntry> batch, CancellationToken cancellationToken) =>
-        database.WriteAsync((connection, transaction) => connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO classification_log (id, time, subject, input, buyer_id, kind, confidence, score, rule_set_version) VALUES (@Id, @Time, @Subject, @Input, @BuyerId, @Kind, @Confidence, @Score, @RuleSetVersion) ON CONFLICT (id) DO NOTHING",
-            batch.Select(ClassificationLogRow.Parameters), transaction, cancellationToken: cancellationToken)), cancellationToken);
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO classification_log (id, time, subject, input, buyer_id, kind, confidence, score, rule_set_version) VALUES (@id, @time, @subject, @input, @buyer_id, @kind, @confidence, @score, @rule_set_version) ON CONFLICT (id) DO NOTHING";
+            var id = Add(command, "id", DbType.String);
+            var time = Add(command, "time", DbType.String);
+            var subject = Add(command, "subject", DbType.String);
+            var input = Add(command, "input", DbType.String);
+            var buyerId = Add(command, "buyer_id", DbType.String);
+            var kind = Add(command, "kind", DbType.String);
+            var confidence = Add(command, "confidence", DbType.Double);
+            var score = Add(command, "score", DbType.Double);
+            var ruleSetVersion = Add(command, "rule_set_version", DbType.String);
+            await command.PrepareAsync(cancellationToken);
+            foreach (var e in batch)
+            {
+                id.Value = e.Id;
+                time.Value = Ids.Timestamp(e.Time);
+                subject.Value = e.Subject;
+                input.Value = e.Input;
+                buyerId.Value = (object?)e.BuyerId ?? DBNull.Value;
+                kind.Value = e.Kind.Name();
+                confidence.Value = e.Confidence;
+                score.Value = e.Score;
+                ruleSetVersion.Value = e.RuleSetVersion;
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            return batch.Count;
+        }, cancellationToken);
+
+    private static DbParameter Add(DbCommand command, string name, DbType type)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@" + name;
+        parameter.DbType = type;
+        command.Parameters.Add(parameter);
+        return parameter;
+    }
 }
 
 public sealed class SqlFeedbackStore(ISqlDatabase database) : IFeedbackStore
