@@ -52,7 +52,7 @@ public sealed partial class SlackAdapter(
         var answer = core.HandleAsync(CommandGrammar.Parse(text, Usage), context, background.Stopping);
         if (await AnswerBudget.FinishedWithinAsync(answer, options.Value.AnswerBudget, cancellationToken) || responseUrl is null)
         {
-            return Results.Json(SlackRenderer.CommandResponse(await answer));
+            return new JsonBody(SlackRenderer.CommandResponse(await answer));
         }
 
         background.Run("slack command answer", async stopping =>
@@ -60,7 +60,7 @@ public sealed partial class SlackAdapter(
             var reply = await answer;
             await slack.PostToResponseUrlAsync(responseUrl, SlackRenderer.CommandResponse(reply, viaResponseUrl: true), stopping);
         });
-        return Results.Json(new JsonObject { ["response_type"] = "ephemeral", ["text"] = "Thinking about it\u2026" });
+        return new JsonBody(new JsonObject { ["response_type"] = "ephemeral", ["text"] = "Thinking about it\u2026" });
     }
 
     public async Task<IResult> EventAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -83,7 +83,7 @@ public sealed partial class SlackAdapter(
         switch (Str(envelope, "type"))
         {
             case "url_verification":
-                return Results.Json(new JsonObject { ["challenge"] = Str(envelope, "challenge") });
+                return new JsonBody(new JsonObject { ["challenge"] = Str(envelope, "challenge") });
             case "event_callback":
                 break;
             default:

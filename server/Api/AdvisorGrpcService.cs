@@ -16,6 +16,7 @@ public sealed class AdvisorGrpcService(
     IClassificationLog classificationLog,
     IFeedbackStore feedback,
     AdvisorMetrics metrics,
+    StrategyMessages strategyMessages,
     TimeProvider time) : AdvisorService.AdvisorServiceBase
 {
     public const int MaxIndustryLength = 100;
@@ -60,7 +61,7 @@ public sealed class AdvisorGrpcService(
                 break;
             case ClassifyBuyerRequest.SubjectOneofCase.Profile:
                 classified = BuyerClassifier.ClassifyFacts(snapshot, request.Profile.ToDomain(), industry, stage);
-                (subject, input) = ("profile", request.Profile.ToString());
+                (subject, input) = ("profile", ProfileLogText.Format(request.Profile));
                 break;
             default:
                 classified = await registeredBuyers.ClassifyAsync(request.BuyerId, snapshot, industry, stage, context.CancellationToken)
@@ -70,7 +71,7 @@ public sealed class AdvisorGrpcService(
         }
 
         var id = Log(classified, subject, input, request.SubjectCase == ClassifyBuyerRequest.SubjectOneofCase.BuyerId ? request.BuyerId : null);
-        return new ClassifyBuyerResponse { Classification = classified.ToProto(id) };
+        return new ClassifyBuyerResponse { Classification = classified.ToProto(id, strategyMessages) };
     }
 
     public override Task<SuggestStrategiesResponse> SuggestStrategies(SuggestStrategiesRequest request, ServerCallContext context)
@@ -94,7 +95,7 @@ public sealed class AdvisorGrpcService(
         var industry = knowledge.FindIndustry(request.Industry);
         var strategies = knowledge.SuggestStrategies(request.Kind.ToDomain()!.Value, industry?.Id, request.Stage.ToDomain(), request.MaxResults == 0 ? 10 : request.MaxResults);
         var response = new SuggestStrategiesResponse();
-        response.Strategies.AddRange(strategies.Select(s => s.ToProto()));
+        response.Strategies.AddRange(strategies.Select(strategyMessages.For));
         return Task.FromResult(response);
     }
 
@@ -112,10 +113,10 @@ public sealed class AdvisorGrpcService(
         if (answer.Classification is { } classified)
         {
             var id = Log(classified, answer.Buyer is null ? "question" : "buyer", answer.Buyer?.Id ?? request.Question, answer.Buyer?.Id);
-            response.Classification = classified.ToProto(id);
+            response.Classification = classified.ToProto(id, strategyMessages);
         }
 
-        response.Strategies.AddRange((answer.Strategies.Count > 0 ? answer.Strategies : answer.Classification?.Strategies ?? []).Select(s => s.ToProto()));
+        response.Strategies.AddRange((answer.Strategies.Count > 0 ? answer.Strategies : answer.Classification?.Strategies ?? []).Select(strategyMessages.For));
         response.Topics.AddRange(answer.Topics.Select(t => t.ToReference()));
         response.FollowUpQuestions.AddRange(answer.FollowUps);
         if (answer.Buyer is { } buyer)

@@ -65,7 +65,8 @@ public static class ProtoMapping
         _ => V1.Intent.Unknown,
     };
 
-    public static V1.Classification ToProto(this ClassifiedBuyer classified, string? classificationId = null)
+    /// <param name="strategies">Where the strategies' messages are kept once built; without it they are built anew.</param>
+    public static V1.Classification ToProto(this ClassifiedBuyer classified, string? classificationId = null, StrategyMessages? strategies = null)
     {
         var r = classified.Result;
         var proto = new V1.Classification
@@ -80,9 +81,17 @@ public static class ProtoMapping
             Industry = r.Industry?.Title ?? "",
             ClassificationId = classificationId ?? "",
         };
-        proto.Evidence.AddRange(r.Evidence.Select(ToProto));
+        foreach (var item in r.Evidence)
+        {
+            proto.Evidence.Add(item.ToProto());
+        }
+
         proto.OpenQuestions.AddRange(r.OpenQuestions);
-        proto.Strategies.AddRange(classified.Strategies.Select(ToProto));
+        foreach (var strategy in classified.Strategies)
+        {
+            proto.Strategies.Add(strategies is null ? strategy.ToProto() : strategies.For(strategy));
+        }
+
         return proto;
     }
 

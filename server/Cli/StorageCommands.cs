@@ -63,7 +63,8 @@ public static partial class ToolCommands
         var sourceOptions = Options.Create(new StorageOptions { Provider = "sqlite", Path = path, Synchronous = configured.Synchronous, BusyTimeoutMs = configured.BusyTimeoutMs });
         var targetOptions = Options.Create(new StorageOptions { Provider = "postgres", ConnectionString = targetConnectionString });
         await using var targetDatabase = new PostgresDatabase(targetOptions);
-        var copier = new SqliteToPostgresCopy(new SqliteDatabase(sourceOptions), targetDatabase, app.Services.GetRequiredService<ILoggerFactory>());
+        using var sourceDatabase = new SqliteDatabase(sourceOptions);
+        var copier = new SqliteToPostgresCopy(sourceDatabase, targetDatabase, app.Services.GetRequiredService<ILoggerFactory>());
         // Only the host and database are shown: the connection string may hold a password.
         Console.WriteLine($"Copying {path} to PostgreSQL database '{parsed.Database}' on {parsed.Host}:{parsed.Port}");
 

@@ -29,6 +29,12 @@ public sealed class PreconditionException(string message) : Exception(message);
 /// <summary>The thing to create exists already; maps to ALREADY_EXISTS.</summary>
 public sealed class AlreadyExistsException(string message) : Exception(message);
 
+/// <summary>
+/// The store could not take the work now (a lock held too long, a database shutting down): nothing was committed, so the
+/// caller may retry; maps to UNAVAILABLE with a RetryInfo.
+/// </summary>
+public sealed class StoreBusyException(string message, Exception inner) : Exception(message, inner);
+
 /// <summary>Collects field violations so a request reports every problem at once, not the first only.</summary>
 public sealed class Violations
 {

@@ -25,7 +25,10 @@ public sealed class StorageOptions
     [RegularExpression("^(NORMAL|FULL)$", ErrorMessage = "Storage:Synchronous must be NORMAL or FULL.")]
     public string Synchronous { get; set; } = "NORMAL";
 
-    /// <summary>How long a writer waits for a lock before failing, in milliseconds.</summary>
+    /// <summary>
+    /// How long a write waits for a lock held by another process on the same file before failing (UNAVAILABLE), in
+    /// milliseconds; writes inside one server queue on the store's write gate instead.
+    /// </summary>
     [Range(0, 600_000)]
     public int BusyTimeoutMs { get; set; } = 5000;
 

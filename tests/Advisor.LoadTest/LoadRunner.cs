@@ -112,12 +112,13 @@ public sealed class LoadRunner : IDisposable
                 }
                 catch (RpcException ex)
                 {
+                    // In a mix, the scenario is part of the key: "301 INTERNAL" alone does not say where to look.
                     worker.Latencies.Add(Stopwatch.GetTimestamp() - begin);
-                    worker.Error(ex.StatusCode.ToString());
+                    worker.Error($"{scenario.Name}: {ex.StatusCode}");
                 }
                 catch (HttpRequestException ex)
                 {
-                    worker.Error("transport: " + ex.HttpRequestError);
+                    worker.Error($"{scenario.Name}: transport {ex.HttpRequestError}");
                 }
             }
         }, cancellationToken)).ToList();

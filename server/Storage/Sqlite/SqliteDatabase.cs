@@ -1,4 +1,5 @@
 using System.Data;
+using Advisor.Server.Errors;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -9,11 +10,15 @@ namespace Advisor.Server.Storage.Sqlite;
 /// Opens connections to the SQLite file with the settings every connection needs, and runs
 /// writes in <c>BEGIN IMMEDIATE</c> transactions so two writers never deadlock upgrading a read lock.
 /// </summary>
-public sealed class SqliteDatabase
+public sealed class SqliteDatabase : IDisposable
 {
     private readonly string _connectionString;
     private readonly string _synchronous;
     private readonly int _busyTimeoutMs;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
+    /// <summary>How long a checkpoint waits for readers before it gives up until the next write (milliseconds).</summary>
+    private const int CheckpointWaitMs = 200;
 
     public SqliteDatabase(IOptions<StorageOptions> options)
     {
@@ -45,39 +50,88 @@ public sealed class SqliteDatabase
         return connection;
     }
 
-    /// <summary>Runs <paramref name="work"/> in one write transaction; the result is returned only after commit.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction; the result is returned only after commit. Writers of this
+    /// process queue on one async gate before <c>BEGIN IMMEDIATE</c>. Why: SQLite has a single writer, and its own busy
+    /// handler is a sleep-and-poll loop without order; under a mixed load (imports, the classification log, the
+    /// reclassification worker, single writes) a writer could lose every poll for the whole busy timeout and fail with
+    /// "database is locked" (the 10-minute soak saw 383 of them), while the gate hands the lock over in arrival order.
+    /// </summary>
     public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        // Microsoft.Data.Sqlite issues BEGIN IMMEDIATE for a non-deferred transaction: the write lock is taken up front.
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
-        var result = await work(connection, transaction);
-        await transaction.CommitAsync(cancellationToken);
-        return result;
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            // Microsoft.Data.Sqlite issues BEGIN IMMEDIATE for a non-deferred transaction: the write lock is taken up front.
+            // The busy timeout still covers other processes on the same file (the command-line import, a backup).
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+            var result = await work(connection, transaction);
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        }
+        catch (SqliteException ex) when (IsBusy(ex))
+        {
+            throw new StoreBusyException("The SQLite database stayed locked past the busy timeout.", ex);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
     }
 
     /// <summary>Size of the write-ahead log file now (0 when there is none).</summary>
     public long WalBytes => new FileInfo(FilePath + "-wal") is { Exists: true } wal ? wal.Length : 0;
 
     /// <summary>
-    /// Copies the whole WAL into the database file and truncates it, waiting (up to the busy timeout) for the readers of
-    /// the moment to finish. Why: SQLite's automatic checkpoint after a commit is PASSIVE and stops at the oldest
-    /// reader; with readers coming and going all the time (the reclassification worker, the name index feed) it may
-    /// never catch up, and the WAL then grows without bound (5.6 GB during a 1,000,000-interaction import), which makes
-    /// every page lookup search a huge WAL index. Returns false when readers or a writer kept it from finishing.
+    /// Copies the whole WAL into the database file and truncates it. Why: SQLite's automatic checkpoint after a commit
+    /// is PASSIVE and stops at the oldest reader; with readers coming and going all the time (the reclassification
+    /// worker, the name index feed) it may never catch up, and the WAL then grows without bound (5.6 GB during a
+    /// 1,000,000-interaction import), which makes every page lookup search a huge WAL index. It holds the write gate
+    /// (a TRUNCATE checkpoint blocks writers anyway) and waits for readers only briefly
+    /// (<see cref="CheckpointWaitMs"/>), so that writers queued behind it are not held for the whole busy timeout;
+    /// returns false when readers kept it from finishing, and the caller tries again after a later write.
     /// </summary>
     public async Task<bool> CheckpointAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        // One row: busy (1 when it could not finish), frames in the WAL, frames copied.
-        var (busy, _, _) = await connection.QuerySingleAsync<(long Busy, long Log, long Copied)>(new CommandDefinition(
-            "PRAGMA wal_checkpoint(TRUNCATE)", cancellationToken: cancellationToken));
-        return busy == 0;
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition($"PRAGMA busy_timeout = {CheckpointWaitMs}", cancellationToken: cancellationToken));
+            // One row: busy (1 when it could not finish), frames in the WAL, frames copied.
+            var (busy, _, _) = await connection.QuerySingleAsync<(long Busy, long Log, long Copied)>(new CommandDefinition(
+                "PRAGMA wal_checkpoint(TRUNCATE)", cancellationToken: cancellationToken));
+            return busy == 0;
+        }
+        catch (SqliteException ex) when (IsBusy(ex))
+        {
+            return false;
+        }
+        finally
+        {
+            // The connection goes back to the pool: restore the busy timeout every other user expects.
+            await connection.ExecuteAsync(new CommandDefinition($"PRAGMA busy_timeout = {_busyTimeoutMs}", cancellationToken: CancellationToken.None));
+            _writeGate.Release();
+        }
     }
 
     public async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        return await work(connection);
+        try
+        {
+            return await work(connection);
+        }
+        catch (SqliteException ex) when (IsBusy(ex))
+        {
+            // In WAL mode readers wait only in rare moments (recovery after a crash, a checkpoint restarting the log).
+            throw new StoreBusyException("The SQLite database stayed locked past the busy timeout.", ex);
+        }
     }
+
+    public void Dispose() => _writeGate.Dispose();
+
+    /// <summary>SQLITE_BUSY (5) or SQLITE_LOCKED (6): another connection held a lock for longer than we would wait.</summary>
+    private static bool IsBusy(SqliteException ex) => ex.SqliteErrorCode is 5 or 6;
 }
