@@ -7,7 +7,8 @@ namespace Advisor.Server.Storage;
 // (migration 002_buyers) and Postgres. Both must pass tests/Advisor.Server.Tests/Storage/BuyerStoreContractTests.cs.
 //
 // Conventions shared by every member:
-// - Times are stored as Ids.Timestamp text (UTC, sortable) and returned as UTC DateTimeOffset.
+// - Times are stored as Ids.Timestamp text (UTC, sortable) and returned as UTC DateTimeOffset; SQLite keeps interaction
+//   and per-type total times as integer .NET ticks instead (same order and precision, half the index size; migration 005).
 // - Ids are created by the caller (Ids.New("b") for buyers, Ids.New("i") for interactions) unless a member says otherwise.
 // - Page tokens are PageToken-encoded keyset positions; a token that does not decode throws FormatException.
 // - Every write is one transaction and is committed (durable against kill -9) before the returned task completes.

@@ -139,8 +139,10 @@ public sealed class SqliteToPostgresCopy(SqliteDatabase source, PostgresDatabase
     private static async Task<IReadOnlyList<SourceTable>> SourceTablesAsync(SqliteConnection sqlite, SqliteTransaction snapshot, CancellationToken cancellationToken)
     {
         // 'table' leaves out views, virtual tables (full-text indexes) and their shadow tables: those are derived, and each provider builds its own.
+        // private_* tables are one provider's bookkeeping whose contents the portable_ views carry in the shared form
+        // (private_reclassify is portable_buyers.reclassify).
         var names = await sqlite.QueryAsync<string>(new CommandDefinition(
-            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'private\\_%' ESCAPE '\\' ORDER BY name",
             transaction: snapshot, cancellationToken: cancellationToken));
         var tables = new List<SourceTable>();
         // A table whose SQLite form differs from the shared one (an integer buyer key where PostgreSQL keeps the text id)

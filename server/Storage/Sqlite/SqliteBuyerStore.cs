@@ -26,7 +26,21 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         "i.seq AS Seq, i.id AS Id, b.id AS BuyerId, i.type AS Type, i.occurred_at AS OccurredAt, i.amount AS Amount, i.currency AS Currency, i.channel AS Channel, " +
         "i.note AS Note, i.idempotency_key AS IdempotencyKey, i.create_time AS CreateTime";
 
+    /// <summary>SQLite keeps interaction and totals times as .NET ticks (migration 005); this is the one conversion back.</summary>
+    internal static DateTimeOffset FromTicks(long ticks) => new(ticks, TimeSpan.Zero);
+
     private const string InteractionFrom = "interactions i JOIN buyers b ON b.key = i.buyer_key";
+
+    /// <summary>
+    /// <see cref="BuyerRow"/>'s columns from <c>buyers</c>: since migration 005 imports leave the buyer row alone, so the
+    /// interaction count and last sequence are the sum and maximum of the buyer's per-type totals (at most one row per
+    /// type, adjacent in the WITHOUT ROWID table: one page read).
+    /// </summary>
+    private const string BuyerColumns =
+        "id, display_name AS DisplayName, name_key AS NameKey, industry, market AS Market, external_id AS ExternalId, aliases, notes, " +
+        "create_time AS CreateTime, update_time AS UpdateTime, etag, kind, confidence, score, summary, rule_set_version AS RuleSetVersion, classify_time AS ClassifyTime, " +
+        "(SELECT COALESCE(SUM(s.count), 0) FROM buyer_interaction_stats s WHERE s.buyer_key = buyers.key) AS InteractionCount, " +
+        "(SELECT COALESCE(MAX(s.last_seq), 0) FROM buyer_interaction_stats s WHERE s.buyer_key = buyers.key) AS LastSeq";
     private const string OpRecordInteraction = "interactions.record";
 
     public Task<BuyerWriteResult> CreateBuyerAsync(string id, BuyerValues values, string? requestId, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -52,8 +66,9 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             var time = Ids.Timestamp(now);
             await connection.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO buyers (id, display_name, name_key, industry, industry_key, market, external_id, aliases, notes, create_time, update_time, etag, reclassify)
-                VALUES (@id, @DisplayName, @NameKey, @Industry, @IndustryKey, @Market, @ExternalId, @Aliases, @Notes, @time, @time, @etag, 1)
+                INSERT INTO buyers (id, display_name, name_key, industry, industry_key, market, external_id, aliases, notes, create_time, update_time, etag)
+                VALUES (@id, @DisplayName, @NameKey, @Industry, @IndustryKey, @Market, @ExternalId, @Aliases, @Notes, @time, @time, @etag);
+                INSERT INTO private_reclassify (buyer_key) VALUES (last_insert_rowid());
                 """,
                 new
                 {
@@ -92,8 +107,8 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             return [];
         }
 
-        var rows = await database.ReadAsync(connection => connection.QueryAsync<BuyerRow>(new CommandDefinition(
-            $"SELECT {BuyerRow.Columns} FROM buyers WHERE id IN @ids", new { ids }, cancellationToken: cancellationToken)), cancellationToken);
+        var rows = await database.ReadAsync(connection => connection.QueryAsync<SqliteBuyerRow>(new CommandDefinition(
+            $"SELECT {BuyerColumns} FROM buyers WHERE id IN @ids", new { ids }, cancellationToken: cancellationToken)), cancellationToken);
         var byId = rows.ToDictionary(r => r.Id, StringComparer.Ordinal);
         return ids.Where(byId.ContainsKey).Select(id => byId[id].ToRecord()).ToList();
     }
@@ -129,9 +144,9 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             await connection.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE buyers SET display_name = @DisplayName, name_key = @NameKey, industry = @Industry, industry_key = @IndustryKey, market = @Market,
-                    external_id = @ExternalId, aliases = @Aliases, notes = @Notes, update_time = @time, etag = @etag,
-                    reclassify = CASE WHEN @reclassify THEN 1 ELSE reclassify END
-                WHERE id = @id
+                    external_id = @ExternalId, aliases = @Aliases, notes = @Notes, update_time = @time, etag = @etag
+                WHERE id = @id;
+                INSERT OR IGNORE INTO private_reclassify (buyer_key) SELECT key FROM buyers WHERE id = @id AND @reclassify;
                 """,
                 new
                 {
@@ -171,7 +186,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                 return new BuyerWriteResult(BuyerWriteStatus.EtagMismatch, null);
             }
 
-            foreach (var table in new[] { "interactions", "buyer_interaction_stats" })
+            foreach (var table in new[] { "interactions", "buyer_interaction_stats", "private_reclassify" })
             {
                 await connection.ExecuteAsync(new CommandDefinition(
                     $"DELETE FROM {table} WHERE buyer_key = (SELECT key FROM buyers WHERE id = @id)", new { id }, transaction, cancellationToken: cancellationToken));
@@ -202,8 +217,8 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         const string Where = "(@kind IS NULL OR kind = @kind) AND (@industry IS NULL OR industry_key = @industry)";
         return await database.ReadAsync(async connection =>
         {
-            var rows = (await connection.QueryAsync<BuyerRow>(new CommandDefinition(
-                $"SELECT {BuyerRow.Columns} FROM buyers WHERE {Where} AND (@afterName IS NULL OR (name_key, id) > (@afterName, @afterId)) ORDER BY name_key, id LIMIT @limit",
+            var rows = (await connection.QueryAsync<SqliteBuyerRow>(new CommandDefinition(
+                $"SELECT {BuyerColumns} FROM buyers WHERE {Where} AND (@afterName IS NULL OR (name_key, id) > (@afterName, @afterId)) ORDER BY name_key, id LIMIT @limit",
                 parameters, cancellationToken: cancellationToken))).ToList();
             var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
                 $"SELECT COUNT(*) FROM buyers WHERE {Where}", parameters, cancellationToken: cancellationToken));
@@ -215,8 +230,8 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
     public async Task<IReadOnlyList<BuyerRecord>> FindBuyersByNameAsync(string name, int limit, CancellationToken cancellationToken)
     {
-        var rows = await database.ReadAsync(connection => connection.QueryAsync<BuyerRow>(new CommandDefinition(
-            $"SELECT {BuyerRow.Columns} FROM buyers WHERE id IN (SELECT buyer_id FROM buyer_names WHERE name_key = @key) ORDER BY create_time, id LIMIT @limit",
+        var rows = await database.ReadAsync(connection => connection.QueryAsync<SqliteBuyerRow>(new CommandDefinition(
+            $"SELECT {BuyerColumns} FROM buyers WHERE id IN (SELECT buyer_id FROM buyer_names WHERE name_key = @key) ORDER BY create_time, id LIMIT @limit",
             new { key = BuyerNames.Key(name), limit }, cancellationToken: cancellationToken)), cancellationToken);
         return rows.Select(r => r.ToRecord()).ToList();
     }
@@ -231,7 +246,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                     new { op = OpRecordInteraction, requestId }, transaction, cancellationToken: cancellationToken));
                 if (earlier is { } seq)
                 {
-                    var first = await connection.QuerySingleOrDefaultAsync<InteractionRow>(new CommandDefinition(
+                    var first = await connection.QuerySingleOrDefaultAsync<SqliteInteractionRow>(new CommandDefinition(
                         $"SELECT {InteractionColumns} FROM {InteractionFrom} WHERE i.seq = @seq", new { seq }, transaction, cancellationToken: cancellationToken));
                     return first is null
                         ? new InteractionWriteResult(InteractionWriteStatus.BuyerNotFound, null)
@@ -250,7 +265,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             var stored = writer.TryInsert(interaction, key);
             if (stored is null)
             {
-                var first = await connection.QuerySingleAsync<InteractionRow>(new CommandDefinition(
+                var first = await connection.QuerySingleAsync<SqliteInteractionRow>(new CommandDefinition(
                     $"SELECT {InteractionColumns} FROM {InteractionFrom} WHERE i.buyer_key = @key AND i.idempotency_key = @IdempotencyKey",
                     new { key, interaction.IdempotencyKey }, transaction, cancellationToken: cancellationToken));
                 return new InteractionWriteResult(InteractionWriteStatus.Duplicate, first.ToRecord());
@@ -320,19 +335,26 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         var after = PageToken.Decode(pageToken, 2);
         return await database.ReadAsync(async connection =>
         {
-            var buyer = await connection.QuerySingleOrDefaultAsync<(long Key, long Total)?>(new CommandDefinition(
-                "SELECT key, interaction_count FROM buyers WHERE id = @buyerId", new { buyerId }, cancellationToken: cancellationToken));
-            if (buyer is not { } found)
+            // One read transaction, so the total and the page agree.
+            using var transaction = connection.BeginTransaction(deferred: true);
+            var key = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT key FROM buyers WHERE id = @buyerId", new { buyerId }, transaction, cancellationToken: cancellationToken));
+            if (key is null)
             {
                 return null;
             }
 
-            var rows = (await connection.QueryAsync<InteractionRow>(new CommandDefinition(
+            var found = (Key: key.Value, Total: await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT COALESCE(SUM(count), 0) FROM buyer_interaction_stats WHERE buyer_key = @key", new { key }, transaction, cancellationToken: cancellationToken)));
+
+            var rows = (await connection.QueryAsync<SqliteInteractionRow>(new CommandDefinition(
                 $"SELECT {InteractionColumns} FROM {InteractionFrom} WHERE i.buyer_key = @key AND (@afterTime IS NULL OR (i.occurred_at, i.seq) < (@afterTime, @afterSeq)) ORDER BY i.occurred_at DESC, i.seq DESC LIMIT @limit",
-                new { key = found.Key, afterTime = after?[0], afterSeq = after is null ? 0 : PageToken.Number(after[1]), limit = pageSize + 1 },
-                cancellationToken: cancellationToken))).ToList();
+                new { key = found.Key, afterTime = after is null ? (long?)null : PageToken.Number(after[0]), afterSeq = after is null ? 0 : PageToken.Number(after[1]), limit = pageSize + 1 },
+                transaction, cancellationToken: cancellationToken))).ToList();
             var items = rows.Take(pageSize).ToList();
-            var next = rows.Count > pageSize ? PageToken.Encode(items[^1].OccurredAt, items[^1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)) : "";
+            var next = rows.Count > pageSize
+                ? PageToken.Encode(items[^1].OccurredAt.ToString(System.Globalization.CultureInfo.InvariantCulture), items[^1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                : "";
             return new InteractionPage(items.Select(r => r.ToRecord()).ToList(), next, found.Total);
         }, cancellationToken);
     }
@@ -342,26 +364,26 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         {
             // One read transaction, so the row, the totals and the notes are one consistent view.
             using var transaction = connection.BeginTransaction(deferred: true);
-            var row = await connection.QuerySingleOrDefaultAsync<BuyerRow>(new CommandDefinition(
-                $"SELECT {BuyerRow.Columns} FROM buyers WHERE id = @buyerId", new { buyerId }, transaction, cancellationToken: cancellationToken));
+            var row = await connection.QuerySingleOrDefaultAsync<SqliteBuyerRow>(new CommandDefinition(
+                $"SELECT {BuyerColumns} FROM buyers WHERE id = @buyerId", new { buyerId }, transaction, cancellationToken: cancellationToken));
             if (row is null)
             {
                 return null;
             }
 
-            var stats = await connection.QueryAsync<StatsRow>(new CommandDefinition(
+            var stats = await connection.QueryAsync<SqliteStatsRow>(new CommandDefinition(
                 "SELECT s.type, s.count, s.amount_total AS AmountTotal, s.amount_count AS AmountCount, s.first_at AS FirstAt, f.id AS FirstId, s.last_at AS LastAt, l.id AS LastId " +
                 "FROM buyer_interaction_stats s JOIN interactions f ON f.seq = s.first_seq JOIN interactions l ON l.seq = s.last_seq WHERE s.buyer_key = (SELECT key FROM buyers WHERE id = @buyerId) ORDER BY s.type",
                 new { buyerId }, transaction, cancellationToken: cancellationToken));
             var notes = recentNotes <= 0
                 ? []
-                : await connection.QueryAsync<(string Id, string OccurredAt, string Note)>(new CommandDefinition(
+                : await connection.QueryAsync<(string Id, long OccurredAt, string Note)>(new CommandDefinition(
                     "SELECT id, occurred_at, note FROM interactions WHERE buyer_key = (SELECT key FROM buyers WHERE id = @buyerId) AND note IS NOT NULL ORDER BY occurred_at DESC, seq DESC LIMIT @recentNotes",
                     new { buyerId, recentNotes }, transaction, cancellationToken: cancellationToken));
             return new BuyerProfileData(
                 row.ToRecord(),
                 stats.Select(s => s.ToRecord()).ToList(),
-                notes.Select(n => new InteractionNote(n.Id, Ids.ParseTimestamp(n.OccurredAt), n.Note)).ToList(),
+                notes.Select(n => new InteractionNote(n.Id, FromTicks(n.OccurredAt), n.Note)).ToList(),
                 row.LastSeq);
         }, cancellationToken);
 
@@ -379,9 +401,10 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             await connection.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE buyers SET kind = @kind, confidence = @Confidence, score = @Score, summary = @Summary, rule_set_version = @RuleSetVersion,
-                    classify_time = @time, classified_seq = MAX(classified_seq, @upToSequence),
-                    reclassify = CASE WHEN last_seq > @upToSequence THEN 1 ELSE 0 END
-                WHERE id = @buyerId
+                    classify_time = @time, classified_seq = MAX(classified_seq, @upToSequence)
+                WHERE id = @buyerId;
+                DELETE FROM private_reclassify WHERE buyer_key = (SELECT key FROM buyers WHERE id = @buyerId)
+                    AND (SELECT COALESCE(MAX(s.last_seq), 0) FROM buyer_interaction_stats s WHERE s.buyer_key = private_reclassify.buyer_key) <= @upToSequence;
                 """,
                 new { buyerId, kind = KindText(classification.Kind), classification.Confidence, classification.Score, classification.Summary, classification.RuleSetVersion, time = Ids.Timestamp(classification.Time), upToSequence },
                 transaction, cancellationToken: cancellationToken));
@@ -423,7 +446,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
     public async Task<IReadOnlyList<string>> ListBuyersToReclassifyAsync(int limit, CancellationToken cancellationToken) =>
         (await database.ReadAsync(connection => connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT id FROM buyers WHERE reclassify = 1 LIMIT @limit", new { limit }, cancellationToken: cancellationToken)), cancellationToken)).ToList();
+            "SELECT b.id FROM private_reclassify r JOIN buyers b ON b.key = r.buyer_key LIMIT @limit", new { limit }, cancellationToken: cancellationToken)), cancellationToken)).ToList();
 
     public Task<Page<ClassificationHistoryRecord>> ListClassificationHistoryAsync(string buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken) =>
         ListHistoryAsync("buyer_id = @buyerId", buyerId, pageSize, pageToken, cancellationToken);
@@ -452,8 +475,8 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
     }
 
     private static async Task<BuyerRecord?> GetBuyerAsync(SqliteConnection connection, SqliteTransaction? transaction, string id, CancellationToken cancellationToken) =>
-        (await connection.QuerySingleOrDefaultAsync<BuyerRow>(new CommandDefinition(
-            $"SELECT {BuyerRow.Columns} FROM buyers WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken)))?.ToRecord();
+        (await connection.QuerySingleOrDefaultAsync<SqliteBuyerRow>(new CommandDefinition(
+            $"SELECT {BuyerColumns} FROM buyers WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken)))?.ToRecord();
 
     private static Task<string?> ExternalIdOwnerAsync(SqliteConnection connection, SqliteTransaction transaction, string externalId, CancellationToken cancellationToken) =>
         connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
@@ -488,8 +511,8 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         private readonly SqliteParameter[] _p;
         private readonly SqliteConnection _connection;
         private readonly SqliteTransaction _transaction;
-        private readonly Dictionary<(long Buyer, int Type), InteractionTypeTotals> _stats = [];
-        private readonly Dictionary<long, (long Count, long LastSeq)> _buyers = [];
+        private readonly Dictionary<(long Buyer, int Type), TicksTotals> _stats = [];
+        private readonly HashSet<long> _buyers = [];
         private long _nextSeq;
 
         public InteractionWriter(SqliteConnection connection, SqliteTransaction transaction)
@@ -518,7 +541,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         public long? TryInsert(InteractionRecord interaction, long buyerKey)
         {
             var seq = _nextSeq;
-            var at = Ids.Timestamp(interaction.OccurredAt);
+            var at = interaction.OccurredAt.UtcTicks;
             _p[0].Value = seq;
             _p[1].Value = interaction.Id;
             _p[2].Value = buyerKey;
@@ -529,7 +552,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             _p[7].Value = (object?)interaction.Channel ?? DBNull.Value;
             _p[8].Value = (object?)interaction.Note ?? DBNull.Value;
             _p[9].Value = (object?)interaction.IdempotencyKey ?? DBNull.Value;
-            _p[10].Value = Ids.Timestamp(interaction.CreateTime);
+            _p[10].Value = interaction.CreateTime.UtcTicks;
             if (_insert.ExecuteNonQuery() == 0)
             {
                 return null;
@@ -539,12 +562,12 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             var key = (buyerKey, (int)interaction.Type);
             if (!_stats.TryGetValue(key, out var stats))
             {
-                stats = new InteractionTypeTotals(at, seq);
+                stats = new TicksTotals(at, seq);
                 _stats[key] = stats;
             }
 
             stats.Add(at, seq, interaction.Amount);
-            _buyers[buyerKey] = (_buyers.GetValueOrDefault(buyerKey).Count + 1, seq);
+            _buyers.Add(buyerKey);
             return seq;
         }
 
@@ -591,17 +614,15 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
             if (_buyers.Count > 0)
             {
+                // The mark only: the count and last sequence are read from the totals (migration 005), so the wide
+                // buyer row is not rewritten for every buyer a batch touches.
                 using var mark = _connection.CreateCommand();
                 mark.Transaction = _transaction;
-                mark.CommandText = "UPDATE buyers SET interaction_count = interaction_count + $count, last_seq = MAX(last_seq, $seq), reclassify = 1 WHERE key = $buyer";
-                var count = mark.Parameters.Add(new SqliteParameter { ParameterName = "$count" });
-                var seq = mark.Parameters.Add(new SqliteParameter { ParameterName = "$seq" });
+                mark.CommandText = "INSERT OR IGNORE INTO private_reclassify (buyer_key) VALUES ($buyer)";
                 var buyer = mark.Parameters.Add(new SqliteParameter { ParameterName = "$buyer" });
                 mark.Prepare();
-                foreach (var (id, (n, last)) in _buyers)
+                foreach (var id in _buyers)
                 {
-                    count.Value = n;
-                    seq.Value = last;
                     buyer.Value = id;
                     mark.ExecuteNonQuery();
                 }
@@ -650,7 +671,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             _byExternalId = Command("SELECT key FROM buyers WHERE external_id = $v", "$v");
             _byName = Command("SELECT b.key FROM buyer_names n JOIN buyers b ON b.id = n.buyer_id WHERE n.name_key = $v ORDER BY b.create_time, b.id LIMIT 1", "$v");
             _insertBuyer = Command(
-                "INSERT INTO buyers (id, display_name, name_key, external_id, create_time, update_time, etag, reclassify) VALUES ($id, $name, $key, $external, $time, $time, $etag, 1) RETURNING key",
+                "INSERT INTO buyers (id, display_name, name_key, external_id, create_time, update_time, etag) VALUES ($id, $name, $key, $external, $time, $time, $etag) RETURNING key",
                 "$id", "$name", "$key", "$external", "$time", "$etag");
             _insertName = Command("INSERT OR IGNORE INTO buyer_names (name_key, buyer_id) VALUES ($key, $id)", "$key", "$id");
             _insertChange = Command("INSERT INTO buyer_changes (buyer_id) VALUES ($id)", "$id");
@@ -866,6 +887,112 @@ internal sealed record BuyerRow(
             ? null
             : new StoredClassification(SqliteBuyerStore.ParseKind(Kind), Confidence ?? 0, Score ?? 0, Summary ?? "", RuleSetVersion ?? "", Ids.ParseTimestamp(ClassifyTime)),
         InteractionCount);
+}
+
+/// <summary>
+/// <see cref="InteractionTypeTotals"/> with times as ticks (SQLite's form since migration 005); the same rules:
+/// first is the earliest time, the first stored among equals; last is the latest time, the last stored among equals.
+/// </summary>
+internal sealed class TicksTotals(long firstAt, long firstSeq)
+{
+    public long Count { get; private set; }
+
+    public double AmountTotal { get; private set; }
+
+    public long AmountCount { get; private set; }
+
+    public long FirstAt { get; private set; } = firstAt;
+
+    public long FirstSeq { get; private set; } = firstSeq;
+
+    public long LastAt { get; private set; } = firstAt;
+
+    public long LastSeq { get; private set; } = firstSeq;
+
+    public void Add(long at, long seq, double? amount)
+    {
+        Count++;
+        if (amount is { } a)
+        {
+            AmountTotal += a;
+            AmountCount++;
+        }
+
+        if (at < FirstAt)
+        {
+            FirstAt = at;
+            FirstSeq = seq;
+        }
+
+        if (at >= LastAt)
+        {
+            LastAt = at;
+            LastSeq = seq;
+        }
+    }
+}
+
+/// <summary>An interaction row of the SQLite store (times as ticks).</summary>
+internal sealed record SqliteInteractionRow(long Seq, string Id, string BuyerId, long Type, long OccurredAt, double? Amount, string? Currency, string? Channel, string? Note, string? IdempotencyKey, long CreateTime)
+{
+    public InteractionRecord ToRecord() =>
+        new(Id, BuyerId, (InteractionKind)Type, SqliteBuyerStore.FromTicks(OccurredAt), Amount, Currency, Channel, Note, IdempotencyKey, SqliteBuyerStore.FromTicks(CreateTime));
+}
+
+/// <summary>Per-type totals of the SQLite store (times as ticks).</summary>
+internal sealed record SqliteStatsRow(long Type, long Count, double AmountTotal, long AmountCount, long FirstAt, string FirstId, long LastAt, string LastId)
+{
+    public InteractionTypeStats ToRecord() =>
+        new((InteractionKind)Type, Count, AmountTotal, AmountCount, SqliteBuyerStore.FromTicks(FirstAt), FirstId, SqliteBuyerStore.FromTicks(LastAt), LastId);
+}
+
+/// <summary>
+/// A buyer row of the SQLite store. A class with setters, not a positional record like <see cref="BuyerRow"/>: the count
+/// and last sequence are subquery columns without a declared type, which SQLite reports as blobs on an empty result,
+/// and Dapper matches a record's constructor to those types even when there is no row.
+/// </summary>
+internal sealed class SqliteBuyerRow
+{
+    public string Id { get; init; } = "";
+
+    public string DisplayName { get; init; } = "";
+
+    public string NameKey { get; init; } = "";
+
+    public string? Industry { get; init; }
+
+    public long Market { get; init; }
+
+    public string? ExternalId { get; init; }
+
+    public string Aliases { get; init; } = "[]";
+
+    public string? Notes { get; init; }
+
+    public string CreateTime { get; init; } = "";
+
+    public string UpdateTime { get; init; } = "";
+
+    public string Etag { get; init; } = "";
+
+    public string? Kind { get; init; }
+
+    public double? Confidence { get; init; }
+
+    public double? Score { get; init; }
+
+    public string? Summary { get; init; }
+
+    public string? RuleSetVersion { get; init; }
+
+    public string? ClassifyTime { get; init; }
+
+    public long InteractionCount { get; init; }
+
+    public long LastSeq { get; init; }
+
+    public BuyerRecord ToRecord() =>
+        new BuyerRow(Id, DisplayName, NameKey, Industry, Market, ExternalId, Aliases, Notes, CreateTime, UpdateTime, Etag, Kind, Confidence, Score, Summary, RuleSetVersion, ClassifyTime, InteractionCount, LastSeq).ToRecord();
 }
 
 /// <summary>An interaction row as stored.</summary>

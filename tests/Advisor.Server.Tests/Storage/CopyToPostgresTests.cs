@@ -176,7 +176,7 @@ public sealed class CopyToPostgresTests(PostgresInstance postgres) : IAsyncLifet
     {
         await using var connection = new SqliteConnection($"Data Source={SqlitePath}");
         await connection.OpenAsync(Ct);
-        await using var command = new SqliteCommand("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'", connection);
+        await using var command = new SqliteCommand("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'private_%' AND name <> 'schema_migrations'", connection);
         await using var reader = await command.ExecuteReaderAsync(Ct);
         var names = new List<string>();
         while (await reader.ReadAsync(Ct))

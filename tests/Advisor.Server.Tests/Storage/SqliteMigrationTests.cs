@@ -1,0 +1,121 @@
+using Advisor.Server.Classification;
+using Advisor.Server.Hosting;
+using Advisor.Server.Storage;
+using Advisor.Server.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Advisor.Server.Tests.Storage;
+
+/// <summary>
+/// Upgrading a SQLite file that holds data: a database written in the schema of migrations 001-004 (text times, the
+/// buyer row carrying the interaction count, last sequence and reclassify mark) is migrated by a starting server, and the
+/// store reads back exactly what was there and keeps working on it.
+/// </summary>
+public sealed class SqliteMigrationTests : IAsyncLifetime
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "advisor-tests", Guid.NewGuid().ToString("N"), "advisor.db");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Migration_005_keeps_interactions_totals_counts_and_reclassify_marks()
+    {
+        await WriteVersion4DatabaseAsync();
+
+        await using var app = AdvisorServerHost.Build(["--Storage:Provider", "sqlite", "--Storage:Path", _path, "--Logging:LogLevel:Default", "Warning"]);
+        (await app.Services.GetRequiredService<IStoreMigrator>().MigrateAsync(Ct)).ShouldBe(1, "only migration 005 was missing");
+        var store = app.Services.GetRequiredService<IBuyerStore>();
+
+        var acme = (await store.GetBuyerAsync("b_acme", Ct))!;
+        acme.InteractionCount.ShouldBe(3);
+        (await store.GetBuyerAsync("b_quiet", Ct))!.InteractionCount.ShouldBe(0);
+
+        var page = (await store.ListInteractionsAsync("b_acme", 2, null, Ct))!;
+        page.TotalSize.ShouldBe(3);
+        page.Items.Select(i => i.Id).ShouldBe(["i_3", "i_2"]);
+        page.Items[0].OccurredAt.ShouldBe(new DateTimeOffset(2024, 3, 1, 10, 0, 0, TimeSpan.Zero).AddTicks(1234567));
+        page.Items[0].CreateTime.ShouldBe(new DateTimeOffset(2024, 3, 2, 0, 0, 0, TimeSpan.Zero));
+        page.Items[1].Note.ShouldBe("asked for advice");
+        var rest = (await store.ListInteractionsAsync("b_acme", 2, page.NextPageToken, Ct))!;
+        rest.Items.Select(i => i.Id).ShouldBe(["i_1"]);
+        rest.Items[0].Amount.ShouldBe(120.5);
+
+        var profile = (await store.GetProfileAsync("b_acme", 5, Ct))!;
+        profile.LastSequence.ShouldBe(3);
+        var purchases = profile.Stats.Single(s => s.Type == InteractionKind.Purchase);
+        purchases.Count.ShouldBe(2);
+        purchases.AmountTotal.ShouldBe(320.5);
+        purchases.FirstInteractionId.ShouldBe("i_1");
+        purchases.FirstAt.ShouldBe(new DateTimeOffset(2024, 1, 15, 8, 30, 0, TimeSpan.Zero));
+        purchases.LastInteractionId.ShouldBe("i_3");
+        profile.RecentNotes.Select(n => n.InteractionId).ShouldBe(["i_2"]);
+
+        // The mark of the old reclassify column survived, and only for the marked buyer.
+        (await store.ListBuyersToReclassifyAsync(10, Ct)).ShouldBe(["b_acme"]);
+
+        // The old idempotency key still deduplicates; a new interaction counts on top of the migrated totals.
+        var batch = await store.ImportBatchAsync(
+            [
+                new ImportItem(0, "b_acme", null, null, new InteractionRecord(Ids.New("i"), "", InteractionKind.Purchase, new DateTimeOffset(2024, 4, 1, 0, 0, 0, TimeSpan.Zero), 1, "EUR", null, null, "key-1", DateTimeOffset.UtcNow)),
+                new ImportItem(1, "b_acme", null, null, new InteractionRecord(Ids.New("i"), "", InteractionKind.Meeting, new DateTimeOffset(2024, 4, 2, 0, 0, 0, TimeSpan.Zero), null, null, null, null, "key-4", DateTimeOffset.UtcNow)),
+            ],
+            Ct);
+        batch.Items.Select(i => i.Status).ShouldBe([ImportItemStatus.Duplicate, ImportItemStatus.Accepted]);
+        (await store.GetBuyerAsync("b_acme", Ct))!.InteractionCount.ShouldBe(4);
+        var after = (await store.GetProfileAsync("b_acme", 5, Ct))!;
+        after.LastSequence.ShouldBe(4);
+
+        // Saving a classification up to the last sequence clears the mark; the quiet buyer was never marked.
+        await store.SaveClassificationAsync("b_acme", new StoredClassification(Kind.Client, 0.8, 3, "advice and purchases", "v1", DateTimeOffset.UtcNow), after.LastSequence, Ct);
+        (await store.ListBuyersToReclassifyAsync(10, Ct)).ShouldBeEmpty();
+    }
+
+    /// <summary>Applies migrations 001-004 as a server of that time did, then writes rows in that schema's form.</summary>
+    private async Task WriteVersion4DatabaseAsync()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        await using var connection = new SqliteConnection($"Data Source={_path}");
+        await connection.OpenAsync(Ct);
+        await ExecuteAsync(connection, "PRAGMA journal_mode = WAL; CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);");
+        foreach (var (version, name, sql) in SqliteMigrator.Migrations().Where(m => m.Version <= 4))
+        {
+            await ExecuteAsync(connection, sql);
+            await ExecuteAsync(connection, $"INSERT INTO schema_migrations VALUES ({version}, '{name}', '2026-01-01T00:00:00Z')");
+        }
+
+        await ExecuteAsync(connection, """
+            INSERT INTO buyers (key, id, display_name, name_key, create_time, update_time, etag, interaction_count, last_seq, reclassify)
+            VALUES (1, 'b_acme', 'Acme', 'acme', '2024-01-01T00:00:00.0000000Z', '2024-01-01T00:00:00.0000000Z', 'e1', 3, 3, 1),
+                   (2, 'b_quiet', 'Quiet', 'quiet', '2024-01-01T00:00:00.0000000Z', '2024-01-01T00:00:00.0000000Z', 'e2', 0, 0, 0);
+            INSERT INTO interactions (seq, id, buyer_key, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time) VALUES
+                (1, 'i_1', 1, 1, '2024-01-15T08:30:00.0000000Z', 120.5, 'EUR', 'shop', NULL, 'key-1', '2024-03-02T00:00:00.0000000Z'),
+                (2, 'i_2', 1, 4, '2024-02-01T09:00:00.0000000Z', NULL, NULL, 'email', 'asked for advice', 'key-2', '2024-03-02T00:00:00.0000000Z'),
+                (3, 'i_3', 1, 1, '2024-03-01T10:00:00.1234567Z', 200, 'EUR', 'shop', NULL, 'key-3', '2024-03-02T00:00:00.0000000Z');
+            INSERT INTO buyer_interaction_stats (buyer_key, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq) VALUES
+                (1, 1, 2, 320.5, 2, '2024-01-15T08:30:00.0000000Z', 1, '2024-03-01T10:00:00.1234567Z', 3),
+                (1, 4, 1, 0, 0, '2024-02-01T09:00:00.0000000Z', 2, '2024-02-01T09:00:00.0000000Z', 2);
+            """);
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
+    {
+        await using var command = new SqliteCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(Ct);
+    }
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
