@@ -65,7 +65,7 @@ fi
 if wants bdn; then
 # In-process benchmarks (Release, one core each, with allocations).
 (cd tests/Advisor.Benchmarks && dotnet bin/Release/net10.0/Advisor.Benchmarks.dll \
-  --filter '*EngineBenchmarks*' '*EngineFirstCallBenchmarks*' '*ClassificationBenchmarks*' \
+  --filter '*EngineBenchmarks*' '*EngineFirstCallBenchmarks*' '*ClassificationBenchmarks*' '*PerCallBenchmarks*' \
   --memory --exporters github "${job[@]}" --artifacts "../../$out/bdn")
 fi
 
@@ -120,7 +120,9 @@ if wants postgres && [[ -n "$pgbin" && -x "$pgbin/initdb" ]]; then
   if [[ "${QUICK:-}" == 1 ]]; then n=150000; fi
   for writers in 1 2; do
     "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U postgres "advisor_import_$writers"
-    dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll postgres-import \
+    # Tiered PGO off, as the server runs (its csproj turns it off): with it, a run this short measures the JIT's
+    # instrumented tier as much as the store.
+    DOTNET_TieredPGO=0 dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll postgres-import \
       "$pg;Database=advisor_import_$writers" "$n" 4096 $((n / 10)) 10 "$writers"
   done | tee "$out/postgres-import.txt"
 
