@@ -24,6 +24,14 @@ public static class StorageComposition
             AddSqlite(builder.Services);
         }
 
+        // The stores whose SQL both providers share (SqlStores.cs).
+        builder.Services.AddSingleton<IClassificationLogWriter, SqlClassificationLogWriter>();
+        builder.Services.AddSingleton<IFeedbackStore, SqlFeedbackStore>();
+        builder.Services.AddSingleton<IAuditLog, SqlAuditLog>();
+        builder.Services.AddSingleton<IRuleSetStore, SqlRuleSetStore>();
+        builder.Services.AddSingleton<IApiKeyStore, SqlApiKeyStore>();
+        builder.Services.AddSingleton<IKnowledgeVersionStore, SqlKnowledgeVersionStore>();
+        builder.Services.AddSingleton<IStoreHealth, SqlStoreHealth>();
         builder.Services.AddSingleton<BatchedClassificationLog>();
         builder.Services.AddSingleton<IClassificationLog>(sp => sp.GetRequiredService<BatchedClassificationLog>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BatchedClassificationLog>());
@@ -33,28 +41,16 @@ public static class StorageComposition
     private static void AddSqlite(IServiceCollection services)
     {
         services.AddSingleton<SqliteDatabase>();
+        services.AddSingleton<ISqlDatabase>(sp => sp.GetRequiredService<SqliteDatabase>());
         services.AddSingleton<IStoreMigrator, SqliteMigrator>();
-        services.AddSingleton<IClassificationLogWriter, SqliteClassificationLogWriter>();
-        services.AddSingleton<IFeedbackStore, SqliteFeedbackStore>();
-        services.AddSingleton<IAuditLog, SqliteAuditLog>();
-        services.AddSingleton<IRuleSetStore, SqliteRuleSetStore>();
-        services.AddSingleton<IApiKeyStore, SqliteApiKeyStore>();
-        services.AddSingleton<IKnowledgeVersionStore, SqliteKnowledgeVersionStore>();
-        services.AddSingleton<IStoreHealth, SqliteStoreHealth>();
         services.AddSingleton<IBuyerStore, SqliteBuyerStore>();
     }
 
     private static void AddPostgres(IServiceCollection services)
     {
         services.AddSingleton<PostgresDatabase>();
+        services.AddSingleton<ISqlDatabase>(sp => sp.GetRequiredService<PostgresDatabase>());
         services.AddSingleton<IStoreMigrator, PostgresMigrator>();
-        services.AddSingleton<IClassificationLogWriter, PostgresClassificationLogWriter>();
-        services.AddSingleton<IFeedbackStore, PostgresFeedbackStore>();
-        services.AddSingleton<IAuditLog, PostgresAuditLog>();
-        services.AddSingleton<IRuleSetStore, PostgresRuleSetStore>();
-        services.AddSingleton<IApiKeyStore, PostgresApiKeyStore>();
-        services.AddSingleton<IKnowledgeVersionStore, PostgresKnowledgeVersionStore>();
-        services.AddSingleton<IStoreHealth, PostgresStoreHealth>();
         services.AddSingleton<IBuyerStore, PostgresBuyerStore>();
     }
 }

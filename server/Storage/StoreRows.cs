@@ -61,17 +61,4 @@ internal sealed record ClassificationLogRow(string Id, string Time, string Subje
 
     public ClassificationLogEntry ToEntry() =>
         new(Id, Ids.ParseTimestamp(Time), Subject, Input, BuyerId, Enum.Parse<Kind>(Kind, ignoreCase: true), Confidence, Score, RuleSetVersion);
-
-    public static object Parameters(ClassificationLogEntry e) => new
-    {
-        e.Id,
-        Time = Ids.Timestamp(e.Time),
-        e.Subject,
-        e.Input,
-        e.BuyerId,
-        Kind = e.Kind.ToString().ToLowerInvariant(),
-        e.Confidence,
-        e.Score,
-        e.RuleSetVersion,
-    };
 }

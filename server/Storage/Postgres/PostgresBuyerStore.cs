@@ -607,7 +607,8 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewBuyer> buyers, Dictionary<string, long> buyerKeys, Dictionary<string, BuyerTotals> totals, CancellationToken cancellationToken)
     {
         var keys = buyers.Select(b => BuyerNames.Key(b.DisplayName)).ToArray();
-        await using (var copy = await connection.BeginBinaryImportAsync(
+        await using (var copy = await BinaryCopy.BeginAsync(
+            connection,
             "COPY buyers (key, id, display_name, name_key, external_id, create_time, update_time, etag, interaction_count, last_seq, reclassify) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
             for (var n = 0; n < buyers.Count; n++)
@@ -615,32 +616,32 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                 var buyer = buyers[n];
                 var time = Ids.Timestamp(buyer.CreateTime);
                 var t = totals.GetValueOrDefault(buyer.Id);
-                await copy.StartRowAsync(cancellationToken);
-                await copy.WriteAsync(buyerKeys[buyer.Id], NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-                await copy.WriteAsync(buyer.Id, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(buyer.DisplayName, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(keys[n], NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                await WriteOrNullAsync(copy, buyer.ExternalId, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(time, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(time, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(NewEtag(), NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(t.Count, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-                await copy.WriteAsync(t.LastSeq, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-                await copy.WriteAsync(1L, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+                await copy.StartRowAsync(11, cancellationToken);
+                copy.Int64(buyerKeys[buyer.Id]);
+                copy.Text(buyer.Id);
+                copy.Text(buyer.DisplayName);
+                copy.Text(keys[n]);
+                copy.Text(buyer.ExternalId);
+                copy.Text(time);
+                copy.Text(time);
+                copy.Text(NewEtag());
+                copy.Int64(t.Count);
+                copy.Int64(t.LastSeq);
+                copy.Int64(1L);
             }
 
             await copy.CompleteAsync(cancellationToken);
         }
 
-        await using (var copy = await connection.BeginBinaryImportAsync("COPY buyer_names (name_key, buyer_id) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        await using (var copy = await BinaryCopy.BeginAsync(connection, "COPY buyer_names (name_key, buyer_id) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
             for (var n = 0; n < buyers.Count; n++)
             {
                 if (keys[n].Length > 0)
                 {
-                    await copy.StartRowAsync(cancellationToken);
-                    await copy.WriteAsync(keys[n], NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                    await copy.WriteAsync(buyers[n].Id, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                    await copy.StartRowAsync(2, cancellationToken);
+                    copy.Text(keys[n]);
+                    copy.Text(buyers[n].Id);
                 }
             }
 
@@ -701,25 +702,26 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         var seqs = await DrawSequencesAsync(connection, transaction, fresh.Count, cancellationToken);
         var stored = new Dictionary<string, long>(fresh.Count, StringComparer.Ordinal);
         var ats = new string[fresh.Count];
-        await using (var copy = await connection.BeginBinaryImportAsync(
+        await using (var copy = await BinaryCopy.BeginAsync(
+            connection,
             "COPY interactions (seq, id, buyer_key, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
             for (var n = 0; n < fresh.Count; n++)
             {
                 var i = fresh[n];
                 ats[n] = Ids.Timestamp(i.OccurredAt);
-                await copy.StartRowAsync(cancellationToken);
-                await copy.WriteAsync(seqs[n], NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-                await copy.WriteAsync(i.Id, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(buyerKeys[i.BuyerId], NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-                await copy.WriteAsync((long)i.Type, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-                await copy.WriteAsync(ats[n], NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                await WriteOrNullAsync(copy, i.Amount, NpgsqlTypes.NpgsqlDbType.Double, cancellationToken);
-                await WriteOrNullAsync(copy, i.Currency, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                await WriteOrNullAsync(copy, i.Channel, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                await WriteOrNullAsync(copy, i.Note, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                await WriteOrNullAsync(copy, i.IdempotencyKey, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(Ids.Timestamp(i.CreateTime), NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await copy.StartRowAsync(11, cancellationToken);
+                copy.Int64(seqs[n]);
+                copy.Text(i.Id);
+                copy.Int64(buyerKeys[i.BuyerId]);
+                copy.Int64((long)i.Type);
+                copy.Text(ats[n]);
+                copy.Double(i.Amount);
+                copy.Text(i.Currency);
+                copy.Text(i.Channel);
+                copy.Text(i.Note);
+                copy.Text(i.IdempotencyKey);
+                copy.Text(Ids.Timestamp(i.CreateTime));
                 stored[i.Id] = seqs[n];
             }
 
@@ -793,20 +795,21 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             return;
         }
 
-        await using var copy = await connection.BeginBinaryImportAsync(
+        await using var copy = await BinaryCopy.BeginAsync(
+            connection,
             "COPY buyer_interaction_stats (buyer_key, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq) FROM STDIN (FORMAT BINARY)", cancellationToken);
         foreach (var ((buyer, type), t) in stats)
         {
-            await copy.StartRowAsync(cancellationToken);
-            await copy.WriteAsync(buyerKeys[buyer], NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-            await copy.WriteAsync(type, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-            await copy.WriteAsync(t.Count, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-            await copy.WriteAsync(t.AmountTotal, NpgsqlTypes.NpgsqlDbType.Double, cancellationToken);
-            await copy.WriteAsync(t.AmountCount, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-            await copy.WriteAsync(t.FirstAt, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-            await copy.WriteAsync(t.FirstSeq, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
-            await copy.WriteAsync(t.LastAt, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
-            await copy.WriteAsync(t.LastSeq, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            await copy.StartRowAsync(9, cancellationToken);
+            copy.Int64(buyerKeys[buyer]);
+            copy.Int64(type);
+            copy.Int64(t.Count);
+            copy.Double(t.AmountTotal);
+            copy.Int64(t.AmountCount);
+            copy.Text(t.FirstAt);
+            copy.Int64(t.FirstSeq);
+            copy.Text(t.LastAt);
+            copy.Int64(t.LastSeq);
         }
 
         await copy.CompleteAsync(cancellationToken);
@@ -849,9 +852,6 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                 transaction, cancellationToken: cancellationToken));
 
     private static string NewEtag() => Guid.NewGuid().ToString("N")[..16];
-
-    private static Task WriteOrNullAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlTypes.NpgsqlDbType type, CancellationToken cancellationToken) =>
-        value is null ? copy.WriteNullAsync(cancellationToken) : copy.WriteAsync(value, type, cancellationToken);
 
     /// <summary>The import found the store changed between its look and its locks; the whole batch starts again.</summary>
     private sealed class RetryBatchException : Exception

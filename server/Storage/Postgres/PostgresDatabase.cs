@@ -1,4 +1,5 @@
 using System.Data;
+using System.Data.Common;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -8,7 +9,7 @@ namespace Advisor.Server.Storage.Postgres;
 /// Connections to the shared PostgreSQL database. Writes run in one transaction each; the result is
 /// returned only after commit, so an acknowledged write is durable on the server.
 /// </summary>
-public sealed class PostgresDatabase : IAsyncDisposable
+public sealed class PostgresDatabase : ISqlDatabase, IAsyncDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
 
@@ -38,6 +39,14 @@ public sealed class PostgresDatabase : IAsyncDisposable
         await using var connection = await OpenAsync(cancellationToken);
         return await work(connection);
     }
+
+    public SqlDialect Dialect { get; } = new(RuleSetRow.Columns, ForUpdate: " FOR UPDATE");
+
+    Task<T> ISqlDatabase.ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken) => ReadAsync(work, cancellationToken);
+
+    Task<T> ISqlDatabase.WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) => WriteAsync(work, cancellationToken);
+
+    public bool IsUniqueViolation(Exception exception) => exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

@@ -1,4 +1,5 @@
 using System.Data;
+using System.Data.Common;
 using Advisor.Server.Errors;
 using Dapper;
 using Microsoft.Data.Sqlite;
@@ -10,7 +11,7 @@ namespace Advisor.Server.Storage.Sqlite;
 /// Opens connections to the SQLite file with the settings every connection needs, and runs
 /// writes in <c>BEGIN IMMEDIATE</c> transactions so two writers never deadlock upgrading a read lock.
 /// </summary>
-public sealed class SqliteDatabase : IDisposable
+public sealed class SqliteDatabase : ISqlDatabase, IDisposable
 {
     private readonly string _connectionString;
     private readonly string _synchronous;
@@ -131,6 +132,15 @@ public sealed class SqliteDatabase : IDisposable
     }
 
     public void Dispose() => _writeGate.Dispose();
+
+    public SqlDialect Dialect { get; } = new(RuleSetRow.SqliteColumns, ForUpdate: "");
+
+    Task<T> ISqlDatabase.ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken) => ReadAsync(work, cancellationToken);
+
+    Task<T> ISqlDatabase.WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) => WriteAsync(work, cancellationToken);
+
+    /// <summary>SQLITE_CONSTRAINT_PRIMARYKEY (1555) or SQLITE_CONSTRAINT_UNIQUE (2067).</summary>
+    public bool IsUniqueViolation(Exception exception) => exception is SqliteException { SqliteExtendedErrorCode: 1555 or 2067 };
 
     /// <summary>SQLITE_BUSY (5) or SQLITE_LOCKED (6): another connection held a lock for longer than we would wait.</summary>
     private static bool IsBusy(SqliteException ex) => ex.SqliteErrorCode is 5 or 6;

@@ -48,7 +48,7 @@ public sealed class HealthCheckTests(HealthCheckTests.CountingFixture fixture) :
         public CountingStoreHealth Store { get; private set; } = null!;
 
         protected override void Configure(WebApplicationBuilder builder) =>
-            builder.Services.AddSingleton<IStoreHealth>(sp => Store = new CountingStoreHealth(ActivatorUtilities.CreateInstance<SqliteStoreHealth>(sp)));
+            builder.Services.AddSingleton<IStoreHealth>(sp => Store = new CountingStoreHealth(ActivatorUtilities.CreateInstance<SqlStoreHealth>(sp)));
     }
 
     /// <summary>Counts pings and passes each to the real store.</summary>

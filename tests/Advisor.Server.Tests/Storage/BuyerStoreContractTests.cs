@@ -206,6 +206,41 @@ public abstract class BuyerStoreContractTests<TProvider>(TProvider provider)
     }
 
     [Fact]
+    public async Task An_import_batch_stores_every_value_exactly_long_non_ascii_and_empty_text_included()
+    {
+        // Enough rows to be sent in several pieces, and a note larger than a piece (PostgreSQL encodes the COPY itself).
+        var buyer = await NewBuyerAsync();
+        var notes = new[] { "", "ascii note", "Grüße, ĉu vi? 日本語の顧客 \t tab\ttab \\ back\\slash \"quoted\" 👍🏽", new string('é', 100_000) + "🙂" };
+        var items = Enumerable.Range(0, 3000).Select(n => new ImportItem(
+            n,
+            buyer,
+            null,
+            null,
+            new InteractionRecord(Ids.New("i"), "", (InteractionKind)(1 + (n % 13)), T0.AddMinutes(n), n % 4 == 0 ? null : -1234.5678 * n, n % 5 == 0 ? null : "EUR",
+                n % 7 == 0 ? null : "channel " + n, n % 3 == 0 ? null : notes[n % notes.Length], n % 2 == 0 ? null : $"key-{n}-ключ", T0.AddSeconds(n)))).ToList();
+
+        var result = await Store.ImportBatchAsync(items, Ct);
+
+        result.Items.ShouldAllBe(i => i.Status == ImportItemStatus.Accepted);
+        var stored = new List<InteractionRecord>();
+        string? token = null;
+        do
+        {
+            var page = (await Store.ListInteractionsAsync(buyer, 1000, token, Ct))!;
+            stored.AddRange(page.Items);
+            token = page.NextPageToken;
+        }
+        while (token.Length > 0);
+
+        stored.Count.ShouldBe(items.Count);
+        var byId = stored.ToDictionary(i => i.Id);
+        foreach (var item in items)
+        {
+            byId[item.Interaction.Id].ShouldBe(item.Interaction with { BuyerId = buyer });
+        }
+    }
+
+    [Fact]
     public async Task Profiles_carry_totals_and_the_latest_notes_and_a_sequence_for_the_save()
     {
         var buyer = await NewBuyerAsync();
