@@ -60,7 +60,18 @@ public sealed class BotTelemetryTests(AdvisorServerFixture server)
         var response = await bot.Http.SendAsync(request, TestContext.Current.CancellationToken);
         response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
 
+        // A span is reported when it stops, and the webhook's stops after its response has been sent: the client can
+        // read the whole answer (it carries a Content-Length) a moment before the bot's span ends. Wait for it, 10 s at most.
+        bool Complete(List<Activity> found) =>
+            found.Any(s => s.ParentSpanId == parent)
+            && found.Any(s => s.ParentSpanId != parent && (s.GetTagItem("url.path") as string ?? s.DisplayName).Contains("/advisor.v1.AdvisorService/Ask", StringComparison.Ordinal));
         var inTrace = spans.Where(s => s.TraceId == traceId).ToList();
+        for (var attempt = 0; attempt < 100 && !Complete(inTrace); attempt++)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+            inTrace = spans.Where(s => s.TraceId == traceId).ToList();
+        }
+
         inTrace.ShouldContain(s => s.ParentSpanId == parent, "the bot's webhook span continues the caller's trace");
         inTrace.ShouldContain(s => s.ParentSpanId != parent && (s.GetTagItem("url.path") as string ?? s.DisplayName).Contains("/advisor.v1.AdvisorService/Ask", StringComparison.Ordinal),
             "the server's span for the gRPC call is in the same trace");
