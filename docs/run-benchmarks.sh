@@ -65,7 +65,7 @@ fi
 if wants bdn; then
 # In-process benchmarks (Release, one core each, with allocations).
 (cd tests/Advisor.Benchmarks && dotnet bin/Release/net10.0/Advisor.Benchmarks.dll \
-  --filter '*EngineBenchmarks*' '*EngineFirstCallBenchmarks*' '*ClassificationBenchmarks*' \
+  --filter '*EngineBenchmarks*' '*EngineFirstCallBenchmarks*' '*ClassificationBenchmarks*' '*PerCallBenchmarks*' \
   --memory --exporters github "${job[@]}" --artifacts "../../$out/bdn")
 fi
 

@@ -23,24 +23,7 @@ public sealed class YamlDocument<T>
     public T Value { get; }
 
     /// <summary>The line of a path, or of its nearest parent that has one; 0 when unknown.</summary>
-    public int LineOf(string path)
-    {
-        while (true)
-        {
-            if (_lines.TryGetValue(path, out var line))
-            {
-                return line;
-            }
-
-            var cut = Math.Max(path.LastIndexOf('.'), path.LastIndexOf('['));
-            if (cut <= 0)
-            {
-                return 0;
-            }
-
-            path = path[..cut];
-        }
-    }
+    public int LineOf(string path) => YamlDocument.LineOf(_lines, path);
 }
 
 /// <summary>Parses YAML data files; see <see cref="YamlDocument{T}"/>.</summary>
@@ -108,6 +91,26 @@ public static class YamlDocument
                     depth--;
                     break;
             }
+        }
+    }
+
+    /// <summary>The line of a path in a line map, or of its nearest parent that has one; 0 when unknown.</summary>
+    internal static int LineOf(IReadOnlyDictionary<string, int> lines, string path)
+    {
+        while (true)
+        {
+            if (lines.TryGetValue(path, out var line))
+            {
+                return line;
+            }
+
+            var cut = Math.Max(path.LastIndexOf('.'), path.LastIndexOf('['));
+            if (cut <= 0)
+            {
+                return 0;
+            }
+
+            path = path[..cut];
         }
     }
 

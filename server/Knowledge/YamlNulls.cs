@@ -45,7 +45,7 @@ internal static class YamlNulls
             {
                 if (info.ReadState == NullabilityState.NotNull)
                 {
-                    problems.Add(new DataFileProblem(path, Line(path), "must not be empty"));
+                    problems.Add(new DataFileProblem(path, YamlDocument.LineOf(lines, path), "must not be empty"));
                 }
 
                 return;
@@ -76,25 +76,6 @@ internal static class YamlNulls
             if (value.GetType().Namespace?.StartsWith("Advisor.", StringComparison.Ordinal) == true)
             {
                 Object(value, path);
-            }
-        }
-
-        private int Line(string path)
-        {
-            while (true)
-            {
-                if (lines.TryGetValue(path, out var line))
-                {
-                    return line;
-                }
-
-                var cut = Math.Max(path.LastIndexOf('.'), path.LastIndexOf('['));
-                if (cut <= 0)
-                {
-                    return 0;
-                }
-
-                path = path[..cut];
             }
         }
     }

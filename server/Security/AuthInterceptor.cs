@@ -70,7 +70,12 @@ public sealed partial class AuthInterceptor(ApiKeyService keys, KeyRateLimiter l
             throw status.ToRpcException();
         }
 
-        Caller.Set(context, caller);
+        // Caller.Of answers Local when nothing is stored, so the local caller is not stored: storing anything creates the
+        // request's Items dictionary, which a keyless deployment would otherwise pay for on every call.
+        if (!ReferenceEquals(caller, Caller.Local))
+        {
+            Caller.Set(context, caller);
+        }
     }
 
     private async Task<Caller> AuthenticateAsync(ServerCallContext context)
