@@ -118,6 +118,7 @@ public sealed class InteractionImporter(IBuyerStore store, RegistryActivity acti
 
             var result = await store.ImportBatchAsync(batch, cancellationToken);
             activity.ImportCommitted();
+            Hosting.MallocArenas.Trim();
             created += result.BuyersCreated;
             foreach (var r in result.Items)
             {

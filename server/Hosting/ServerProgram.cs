@@ -8,6 +8,7 @@ public static class ServerProgram
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        MallocArenas.Limit();
         try
         {
             if (ServerCommandLine.IsToolInvocation(args))

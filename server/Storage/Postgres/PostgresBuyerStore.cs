@@ -22,6 +22,8 @@ namespace Advisor.Server.Storage.Postgres;
 /// Interactions go in with binary COPY straight into the table: the buyers' row locks mean no other transaction can
 /// add an interaction for them meanwhile, so the idempotency keys they already have are looked up first and the
 /// duplicates left out, with no staging table. Buyers, names and totals are written as arrays (unnest) per batch.
+/// Interactions and per-type totals refer to a buyer by its integer key (migration 005); the rows of COPYs are
+/// encoded by <see cref="BinaryCopy"/>.
 /// </summary>
 public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
 {
