@@ -53,6 +53,35 @@ public sealed class BuyerServiceTests(ServerFixture server) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task A_created_buyer_is_found_by_every_search_that_starts_after_it_while_others_search_at_the_same_time()
+    {
+        // Searches share the index catch-up when they overlap; none may share one that began before its buyer existed.
+        var ct = TestContext.Current.CancellationToken;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var background = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Buyers.SearchBuyersAsync(new SearchBuyersRequest { Query = "Quorvex" }, Deadline);
+            }
+        }, ct)).ToList();
+
+        for (var round = 0; round < 15; round++)
+        {
+            var name = $"Quorvex {round} {Unique()}";
+            var created = await Buyers.CreateBuyerAsync(new CreateBuyerRequest { Buyer = NewBuyer(name) }, Deadline);
+            var searches = Enumerable.Range(0, 6).Select(_ => Buyers.SearchBuyersAsync(new SearchBuyersRequest { Query = name, PageSize = 5 }, Deadline).ResponseAsync);
+            foreach (var found in await Task.WhenAll(searches))
+            {
+                found.Buyers.Select(b => b.Id).ShouldContain(created.Id, $"round {round}");
+            }
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(background);
+    }
+
+    [Fact]
     public async Task Retried_creates_and_records_are_stored_once_and_answered_the_same()
     {
         var request = new CreateBuyerRequest { Buyer = NewBuyer("Retry " + Unique()), RequestId = Guid.NewGuid().ToString() };
