@@ -730,7 +730,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             await copy.CompleteAsync(cancellationToken);
         }
 
-        var stats = new Dictionary<(string Buyer, long Type), InteractionTypeTotals>();
+        var stats = new Dictionary<(string Buyer, long Type), InteractionTypeTotals<string, OrdinalTextOrder>>();
         var buyers = new Dictionary<string, BuyerTotals>(StringComparer.Ordinal);
         for (var n = 0; n < fresh.Count; n++)
         {
@@ -739,7 +739,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             var key = (interaction.BuyerId, (long)interaction.Type);
             if (!stats.TryGetValue(key, out var totals))
             {
-                totals = new InteractionTypeTotals(ats[n], seq);
+                totals = new InteractionTypeTotals<string, OrdinalTextOrder>(ats[n], seq);
                 stats[key] = totals;
             }
 
@@ -790,7 +790,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
 
     /// <summary>Totals of buyers this transaction creates: nobody else can have rows for them, so a plain COPY.</summary>
     private static async Task CopyNewStatsAsync(
-        NpgsqlConnection connection, IReadOnlyList<KeyValuePair<(string Buyer, long Type), InteractionTypeTotals>> stats, IReadOnlyDictionary<string, long> buyerKeys, CancellationToken cancellationToken)
+        NpgsqlConnection connection, IReadOnlyList<KeyValuePair<(string Buyer, long Type), InteractionTypeTotals<string, OrdinalTextOrder>>> stats, IReadOnlyDictionary<string, long> buyerKeys, CancellationToken cancellationToken)
     {
         if (stats.Count == 0)
         {
@@ -821,7 +821,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     private static Task UpsertStatsAsync(
         NpgsqlConnection connection,
         NpgsqlTransaction transaction,
-        IReadOnlyList<KeyValuePair<(string Buyer, long Type), InteractionTypeTotals>> stats,
+        IReadOnlyList<KeyValuePair<(string Buyer, long Type), InteractionTypeTotals<string, OrdinalTextOrder>>> stats,
         IReadOnlyDictionary<string, long> buyerKeys,
         CancellationToken cancellationToken) =>
         stats.Count == 0

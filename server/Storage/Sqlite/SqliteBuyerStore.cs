@@ -511,7 +511,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         private readonly SqliteParameter[] _p;
         private readonly SqliteConnection _connection;
         private readonly SqliteTransaction _transaction;
-        private readonly Dictionary<(long Buyer, int Type), TicksTotals> _stats = [];
+        private readonly Dictionary<(long Buyer, int Type), InteractionTypeTotals<long, TicksOrder>> _stats = [];
         private readonly HashSet<long> _buyers = [];
         private long _nextSeq;
 
@@ -562,7 +562,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             var key = (buyerKey, (int)interaction.Type);
             if (!_stats.TryGetValue(key, out var stats))
             {
-                stats = new TicksTotals(at, seq);
+                stats = new InteractionTypeTotals<long, TicksOrder>(at, seq);
                 _stats[key] = stats;
             }
 
@@ -887,49 +887,6 @@ internal sealed record BuyerRow(
             ? null
             : new StoredClassification(SqliteBuyerStore.ParseKind(Kind), Confidence ?? 0, Score ?? 0, Summary ?? "", RuleSetVersion ?? "", Ids.ParseTimestamp(ClassifyTime)),
         InteractionCount);
-}
-
-/// <summary>
-/// <see cref="InteractionTypeTotals"/> with times as ticks (SQLite's form since migration 005); the same rules:
-/// first is the earliest time, the first stored among equals; last is the latest time, the last stored among equals.
-/// </summary>
-internal sealed class TicksTotals(long firstAt, long firstSeq)
-{
-    public long Count { get; private set; }
-
-    public double AmountTotal { get; private set; }
-
-    public long AmountCount { get; private set; }
-
-    public long FirstAt { get; private set; } = firstAt;
-
-    public long FirstSeq { get; private set; } = firstSeq;
-
-    public long LastAt { get; private set; } = firstAt;
-
-    public long LastSeq { get; private set; } = firstSeq;
-
-    public void Add(long at, long seq, double? amount)
-    {
-        Count++;
-        if (amount is { } a)
-        {
-            AmountTotal += a;
-            AmountCount++;
-        }
-
-        if (at < FirstAt)
-        {
-            FirstAt = at;
-            FirstSeq = seq;
-        }
-
-        if (at >= LastAt)
-        {
-            LastAt = at;
-            LastSeq = seq;
-        }
-    }
 }
 
 /// <summary>An interaction row of the SQLite store (times as ticks).</summary>
