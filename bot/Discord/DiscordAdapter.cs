@@ -61,7 +61,7 @@ public sealed class DiscordAdapter(
 
         return Int(interaction["type"]) switch
         {
-            1 => Results.Json(new JsonObject { ["type"] = 1 }),
+            1 => new JsonBody(new JsonObject { ["type"] = 1 }),
             2 => await CommandAsync(interaction, cancellationToken),
             3 => await ComponentAsync(interaction, cancellationToken),
             4 => await AutocompleteAsync(interaction, cancellationToken),
@@ -114,7 +114,7 @@ public sealed class DiscordAdapter(
                 ["value"] = b.Value.Length <= 100 ? b.Value : TextChunks.Trim(b.Name, 100),
             })
             .ToArray();
-        return Results.Json(new JsonObject { ["type"] = 8, ["data"] = new JsonObject { ["choices"] = new JsonArray(choices) } });
+        return new JsonBody(new JsonObject { ["type"] = 8, ["data"] = new JsonObject { ["choices"] = new JsonArray(choices) } });
     }
 
     private async Task<IResult> RespondAsync(JsonObject interaction, Task<Reply> answer, Func<Reply, int> page, bool isPrivate, CancellationToken cancellationToken)
@@ -122,7 +122,7 @@ public sealed class DiscordAdapter(
         if (await AnswerBudget.FinishedWithinAsync(answer, options.Value.AnswerBudget, cancellationToken))
         {
             var reply = await answer;
-            return Results.Json(new JsonObject
+            return new JsonBody(new JsonObject
             {
                 ["type"] = 4,
                 ["data"] = DiscordRenderer.Render(reply, page(reply), ephemeral: isPrivate || reply.IsPrivate),
@@ -143,7 +143,7 @@ public sealed class DiscordAdapter(
             deferred["data"] = new JsonObject { ["flags"] = DiscordRenderer.EphemeralFlag };
         }
 
-        return Results.Json(deferred);
+        return new JsonBody(deferred);
     }
 
     private static ConversationContext Context(JsonObject interaction) =>

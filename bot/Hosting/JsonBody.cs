@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Advisor.Bot.Hosting;
 
 /// <summary>
-/// A webhook's JSON answer, written in one piece with a Content-Length. Results.Json took the general serializer
+/// A webhook's JSON answer (Slack's and Discord's alike), written in one piece with a Content-Length. Results.Json took the general serializer
 /// path (type lookup, async serialization, a chunked body) for a body that is already a finished JSON tree of a
 /// few kilobytes.
 /// </summary>
