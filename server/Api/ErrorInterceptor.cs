@@ -92,13 +92,11 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interce
                 return new RpcException(new Grpc.Core.Status(StatusCode.DeadlineExceeded, "The deadline passed before the work finished."));
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Grpc.Core.Status(StatusCode.Cancelled, "The call was cancelled."));
-            case StoreBusyException busy:
-                logger.LogWarning(busy, "Store busy in {Method}", context.Method);
-                return Status(Code.Unavailable, "The store is busy; retry shortly.", Any.Pack(new RetryInfo { RetryDelay = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromSeconds(1)) }));
-            case System.Data.Common.DbException { IsTransient: true } transient:
-                // A busy or overloaded database (SQLite lock timeout, PostgreSQL out of connections, a deadlock victim):
-                // nothing was committed, so the caller may safely retry; say so instead of reporting a bug.
-                logger.LogWarning(transient, "Transient store error in {Method}", context.Method);
+            case StoreBusyException or System.Data.Common.DbException { IsTransient: true }:
+                // A busy or overloaded database (a SQLite lock held past the busy timeout, which SqliteDatabase reports
+                // as StoreBusyException; PostgreSQL out of connections or a deadlock victim): nothing was committed, so
+                // the caller may safely retry; say so instead of reporting a bug.
+                logger.LogWarning(ex, "Store busy in {Method}", context.Method);
                 return Status(Code.Unavailable, "The store is busy; retry shortly.", Any.Pack(new RetryInfo { RetryDelay = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromSeconds(1)) }));
             default:
                 logger.LogError(ex, "Unhandled error in {Method}", context.Method);
