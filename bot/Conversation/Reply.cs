@@ -70,9 +70,19 @@ public sealed record Reply
         Text = UnavailableText,
     };
 
+    /// <summary>Too many questions are waiting already: said at once instead of leaving the asker without an answer.</summary>
+    public static Reply Busy() => new()
+    {
+        Status = ReplyStatus.Unavailable,
+        Title = "Advisor busy",
+        Text = BusyText,
+    };
+
     public static Reply Invalid(string text) => new() { Status = ReplyStatus.Invalid, Title = "Can't answer that", Text = text };
 
     public static Reply Notice(string title, string text) => new() { Status = ReplyStatus.Notice, Title = title, Text = text };
 
     public const string UnavailableText = "The advisor is unavailable, try again in a minute.";
+
+    public const string BusyText = "The advisor is busy with other questions, try again in a minute.";
 }

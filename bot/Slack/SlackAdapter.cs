@@ -16,6 +16,7 @@ namespace Advisor.Bot.Slack;
 public sealed partial class SlackAdapter(
     ConversationCore core,
     BackgroundWork background,
+    [FromKeyedServices(SlackAdapter.GateKey)] AnswerGate gate,
     SlackApiClient slack,
     RecentIds seenEvents,
     IOptions<SlackOptions> options,
@@ -34,6 +35,9 @@ public sealed partial class SlackAdapter(
         "or mention @Advisor in a channel, or send it a direct message",
     ];
 
+    /// <summary>The service key of the slash commands' <see cref="AnswerGate"/>.</summary>
+    public const string GateKey = "slack-commands";
+
     private const string Channel = "slack";
 
     public async Task<IResult> CommandAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -49,16 +53,27 @@ public sealed partial class SlackAdapter(
         var context = new ConversationContext(Channel, form.GetValueOrDefault("user_id").ToString());
         Uri.TryCreate(form.GetValueOrDefault("response_url").ToString(), UriKind.Absolute, out var responseUrl);
 
-        var answer = core.HandleAsync(CommandGrammar.Parse(text, Usage), context, background.Stopping);
+        // The wait for a turn counts against the budget: a command still queued when it runs out is acknowledged and
+        // answered through response_url like a slow one.
+        var answer = AnswerInTurnAsync(CommandGrammar.Parse(text, Usage), context);
         if (await AnswerBudget.FinishedWithinAsync(answer, options.Value.AnswerBudget, cancellationToken) || responseUrl is null)
         {
-            return new JsonBody(SlackRenderer.CommandResponse(await answer));
+            var (reply, turn) = await answer;
+            // The turn ends once the answer is written, so that writing it is queued in order too.
+            request.HttpContext.Response.RegisterForDispose(turn);
+            return new JsonBody(SlackRenderer.CommandResponse(reply));
         }
 
         background.Run("slack command answer", async stopping =>
         {
-            var reply = await answer;
-            await slack.PostToResponseUrlAsync(responseUrl, SlackRenderer.CommandResponse(reply, viaResponseUrl: true), stopping);
+            JsonObject message;
+            var (reply, turn) = await answer;
+            using (turn)
+            {
+                message = SlackRenderer.CommandResponse(reply, viaResponseUrl: true);
+            }
+
+            await slack.PostToResponseUrlAsync(responseUrl, message, stopping);
         });
         return new JsonBody(new JsonObject { ["response_type"] = "ephemeral", ["text"] = "Thinking about it\u2026" });
     }
@@ -154,6 +169,32 @@ public sealed partial class SlackAdapter(
             await slack.PostToResponseUrlAsync(responseUrl, SlackRenderer.CommandResponse(reply, page, viaResponseUrl: true), stopping);
         });
         return Results.Ok();
+    }
+
+    /// <summary>
+    /// The answer once the gate gives this command its turn, with the turn to end when the answer has been
+    /// delivered; a busy reply (and no turn) when too many commands are waiting already.
+    /// </summary>
+    private async Task<(Reply Reply, IDisposable Turn)> AnswerInTurnAsync(ConversationRequest question, ConversationContext context)
+    {
+        var turn = await gate.EnterAsync(background.Stopping);
+        if (!turn.IsAcquired)
+        {
+            turn.Dispose();
+            metrics.AnswerRejected(Channel);
+            logger.LogWarning("Slack command queue full ({Queued} waiting); told the asker the advisor is busy", options.Value.QueuedAnswers);
+            return (Reply.Busy(), turn);
+        }
+
+        try
+        {
+            return (await core.HandleAsync(question, context, background.Stopping), turn);
+        }
+        catch
+        {
+            turn.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The raw body if the signature is valid and fresh; null (and nothing else done) otherwise.</summary>

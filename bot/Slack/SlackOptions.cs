@@ -18,6 +18,15 @@ public sealed class SlackOptions
     /// <summary>How long a slash command waits for the answer before acknowledging and using response_url.</summary>
     public TimeSpan AnswerBudget { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Slash commands answered at once; the rest wait their turn, oldest first (see <see cref="Hosting.AnswerGate"/>).
+    /// A few per core: enough to keep the cores busy while answers wait on the advisory service.
+    /// </summary>
+    public int ConcurrentAnswers { get; set; } = 4;
+
+    /// <summary>Slash commands that may wait for a turn; beyond that the asker is told at once that the advisor is busy.</summary>
+    public int QueuedAnswers { get; set; } = 1000;
+
     /// <summary>Requests signed further than this from now are replays and rejected.</summary>
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -47,6 +56,16 @@ public sealed class SlackOptionsValidator : IValidateOptions<SlackOptions>
         if (options.AnswerBudget < TimeSpan.Zero || options.AnswerBudget > TimeSpan.FromMilliseconds(2500))
         {
             failures.Add("Slack:AnswerBudget must be between 0 and 2.5 seconds (Slack waits 3).");
+        }
+
+        if (options.ConcurrentAnswers is < 1 or > 1024)
+        {
+            failures.Add("Slack:ConcurrentAnswers must be between 1 and 1024.");
+        }
+
+        if (options.QueuedAnswers is < 0 or > 100_000)
+        {
+            failures.Add("Slack:QueuedAnswers must be between 0 and 100000.");
         }
 
         if (options.MaxClockSkew <= TimeSpan.Zero || options.MaxClockSkew > TimeSpan.FromMinutes(5))

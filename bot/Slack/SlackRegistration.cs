@@ -10,6 +10,11 @@ public static class SlackRegistration
         services.AddOptions<SlackOptions>().Bind(configuration.GetSection(SlackOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SlackOptions>, SlackOptionsValidator>();
         services.AddSingleton(_ => new RecentIds());
+        services.AddKeyedSingleton(SlackAdapter.GateKey, (sp, _) =>
+        {
+            var slack = sp.GetRequiredService<IOptions<SlackOptions>>().Value;
+            return new AnswerGate(slack.ConcurrentAnswers, slack.QueuedAnswers);
+        });
         services.AddHttpClient<SlackApiClient>(http => http.Timeout = TimeSpan.FromSeconds(30))
             .AddHttpMessageHandler<RateLimitHandler>()
             // response_url is a bearer capability: no request logging by the factory.

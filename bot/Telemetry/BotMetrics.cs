@@ -11,6 +11,7 @@ public sealed class BotMetrics
     public const string MeterName = "Advisor.Bot";
 
     private readonly Counter<long> _verificationFailures;
+    private readonly Counter<long> _answersRejected;
     private readonly Histogram<double> _upstream;
 
     public BotMetrics(IMeterFactory meters)
@@ -18,6 +19,8 @@ public sealed class BotMetrics
         var meter = meters.Create(MeterName);
         _verificationFailures = meter.CreateCounter<long>(
             "advisor.bot.webhook.verification_failures", "{request}", "Webhook requests rejected for a missing, invalid or expired signature, by platform.");
+        _answersRejected = meter.CreateCounter<long>(
+            "advisor.bot.answers.rejected", "{request}", "Questions answered with 'busy' because too many were waiting for a turn, by platform.");
         _upstream = meter.CreateHistogram<double>(
             "advisor.bot.upstream.duration",
             "s",
@@ -26,6 +29,8 @@ public sealed class BotMetrics
     }
 
     public void VerificationFailed(string platform) => _verificationFailures.Add(1, new KeyValuePair<string, object?>("platform", platform));
+
+    public void AnswerRejected(string platform) => _answersRejected.Add(1, new KeyValuePair<string, object?>("platform", platform));
 
     public void UpstreamCall(string method, StatusCode status, TimeSpan elapsed) =>
         _upstream.Record(elapsed.TotalSeconds, new TagList { { "rpc.method", method }, { "rpc.grpc.status_code", status.ToString() } });

@@ -22,6 +22,12 @@ public sealed class BuyerGrpcService(
     public const int MaxPageSize = 1000;
     public const int MaxSearchResults = 25;
 
+    /// <summary>
+    /// Most import items in one stream message (<c>interaction</c> plus <c>interactions</c>): enough that per-message
+    /// costs vanish (a typical item is 100-200 bytes), small enough that a chunk stays well inside the 4 MiB receive limit.
+    /// </summary>
+    public const int MaxImportItemsPerMessage = 1000;
+
     private static readonly Dictionary<string, BuyerFields> MaskPaths = new(StringComparer.Ordinal)
     {
         ["display_name"] = BuyerFields.DisplayName,
@@ -245,11 +251,32 @@ public sealed class BuyerGrpcService(
         }
     }
 
+    /// <summary>
+    /// The stream's items in order: each message's <c>interaction</c>, then its <c>interactions</c>; a message with
+    /// neither is one empty item (rejected like any incomplete item, as before chunks existed).
+    /// </summary>
     private static async IAsyncEnumerable<V1.Interaction> Read(IAsyncStreamReader<ImportInteractionsRequest> stream, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         while (await stream.MoveNext(cancellationToken))
         {
-            yield return stream.Current.Interaction ?? new V1.Interaction();
+            var message = stream.Current;
+            var chunk = message.Interactions;
+            if (chunk.Count + (message.Interaction is null ? 0 : 1) > MaxImportItemsPerMessage)
+            {
+                // The whole call fails rather than the items being rejected one by one: a client sending this is
+                // misconfigured, and every further message would be the same.
+                throw RequestValidationException.For("interactions", $"a message may carry at most {MaxImportItemsPerMessage} interactions (got {chunk.Count + (message.Interaction is null ? 0 : 1)})");
+            }
+
+            if (message.Interaction is not null || chunk.Count == 0)
+            {
+                yield return message.Interaction ?? new V1.Interaction();
+            }
+
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                yield return chunk[i];
+            }
         }
     }
 }

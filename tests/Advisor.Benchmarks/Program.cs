@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project tests/Advisor.Benchmarks -- --filter '*'
-// dotnet run -c Release --project tests/Advisor.Benchmarks -- registry [interactions] [buyers]   (measured run, see RegistryRun)
+// dotnet run -c Release --project tests/Advisor.Benchmarks -- registry [interactions] [buyers] [chunk]   (measured run, see RegistryRun)
 if (args.Length > 0 && args[0] == "registry")
 {
     return await Advisor.Benchmarks.RegistryRun.RunAsync(args[1..]);

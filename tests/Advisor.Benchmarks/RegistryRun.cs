@@ -17,10 +17,11 @@ namespace Advisor.Benchmarks;
 
 /// <summary>
 /// The buyer registry's measured run (figures for docs/benchmarks.md, "Registry"):
-/// <c>dotnet run -c Release --project tests/Advisor.Benchmarks -- registry [interactions] [buyers] [store [batch] | inprocess]</c>.
+/// <c>dotnet run -c Release --project tests/Advisor.Benchmarks -- registry [interactions] [buyers] [store [batch] | inprocess | chunk]</c>.
 /// 1. Starts the real server (server/bin/Release) as a child process on a fresh SQLite file, streams the
-///    interactions over one ImportInteractions call and reports items/s (the response comes after the last commit),
-///    the server's RSS, and SearchBuyers latency over gRPC at that many buyers.
+///    interactions over one ImportInteractions call in messages of <c>chunk</c> interactions (default 1,000; 1 sends
+///    one message per interaction) and reports items/s (the response comes after the last commit), CPU time per item
+///    of the server and of this client, the server's RSS, and SearchBuyers latency over gRPC at that many buyers.
 /// 2. In-process: ClassifyBuyer-by-id for a buyer with 1,000 interactions, and the name index at the same size.
 /// </summary>
 public static class RegistryRun
@@ -57,7 +58,8 @@ public static class RegistryRun
             return 0;
         }
 
-        await ServerProcessRunAsync(interactions, buyers);
+        var chunk = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1000;
+        await ServerProcessRunAsync(interactions, buyers, chunk);
         await InProcessRunAsync(buyers);
         return 0;
     }
@@ -73,7 +75,7 @@ public static class RegistryRun
         return $"{word} {Suffixes[n / (s * s * s) % Suffixes.Length]}{(n >= s * s * s * Suffixes.Length ? " " + n.ToString(CultureInfo.InvariantCulture) : "")}";
     }
 
-    private static async Task ServerProcessRunAsync(int interactions, int buyers)
+    private static async Task ServerProcessRunAsync(int interactions, int buyers, int chunk)
     {
         var dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../server/bin/Release/net10.0/Advisor.Server.dll"));
         var folder = Path.Combine(Path.GetTempPath(), "advisor-registry-run", Guid.NewGuid().ToString("N"));
@@ -100,8 +102,11 @@ public static class RegistryRun
             var random = new Random(42);
             var now = DateTimeOffset.UtcNow;
             var clock = Stopwatch.StartNew();
+            var serverCpu = ServerCpu(process);
+            var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
             using (var call = client.ImportInteractions(deadline: DateTime.UtcNow.AddMinutes(30)))
             {
+                var message = new ImportInteractionsRequest();
                 for (var i = 0; i < interactions; i++)
                 {
                     var buyer = random.Next(buyers);
@@ -126,14 +131,29 @@ public static class RegistryRun
                         item.Note = "asked about delivery times and the quarterly review";
                     }
 
-                    await call.RequestStream.WriteAsync(new ImportInteractionsRequest { Interaction = item });
+                    if (chunk <= 1)
+                    {
+                        await call.RequestStream.WriteAsync(new ImportInteractionsRequest { Interaction = item });
+                        continue;
+                    }
+
+                    message.Interactions.Add(item);
+                    if (message.Interactions.Count == chunk || i == interactions - 1)
+                    {
+                        await call.RequestStream.WriteAsync(message);
+                        message = new ImportInteractionsRequest();
+                    }
                 }
 
                 await call.RequestStream.CompleteAsync();
                 var response = await call.ResponseAsync;
                 clock.Stop();
-                Console.WriteLine($"Import: {response.Accepted:N0} accepted, {response.Duplicates:N0} duplicates, {response.Rejected:N0} rejected, {response.BuyersCreated:N0} buyers created " +
-                    $"in {clock.Elapsed.TotalSeconds:F2} s = {interactions / clock.Elapsed.TotalSeconds:N0} interactions/s (ack after commit)");
+                serverCpu = ServerCpu(process) - serverCpu;
+                clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpu;
+                Console.WriteLine($"Import ({(chunk <= 1 ? "one interaction per message" : $"{chunk:N0} interactions per message")}): " +
+                    $"{response.Accepted:N0} accepted, {response.Duplicates:N0} duplicates, {response.Rejected:N0} rejected, {response.BuyersCreated:N0} buyers created " +
+                    $"in {clock.Elapsed.TotalSeconds:F2} s = {interactions / clock.Elapsed.TotalSeconds:N0} interactions/s (ack after commit); " +
+                    $"CPU per interaction: server {serverCpu.TotalMicroseconds / interactions:F1} µs, client {clientCpu.TotalMicroseconds / interactions:F1} µs");
             }
 
             Console.WriteLine($"Server RSS right after the import: {Rss(process.Id)} MB (peak {Rss(process.Id, "VmHWM")} MB)");
@@ -343,6 +363,13 @@ public static class RegistryRun
         }
 
         return -1;
+    }
+
+    /// <summary>The server's CPU time so far (user and system), read again after the import for the per-item figure.</summary>
+    private static TimeSpan ServerCpu(Process server)
+    {
+        server.Refresh();
+        return server.TotalProcessorTime;
     }
 
     private static int FreePort()

@@ -28,6 +28,8 @@ public sealed record LoadOptions
           --duration S          measured seconds per scenario (default 10)
           --repeat N            run everything N times and report the median of each figure (default 1)
           --import-batch N      interactions per ImportInteractions stream (default 100)
+          --import-chunk N      interactions per stream message, 1 to 1,000 (default 1,000; 1 sends one message
+                                per interaction, as clients did before chunks)
           --startup-runs N      with --server-dll: start the server N extra times and report start-up (default 0)
           --soak MINUTES        mixed load for MINUTES instead of the scenarios; reports errors and server RSS
           --slack URL           Slack mode: signed slash commands to the bot at URL (e.g. http://127.0.0.1:5090)
@@ -59,6 +61,8 @@ public sealed record LoadOptions
     public int Repeat { get; init; } = 1;
 
     public int ImportBatch { get; init; } = 100;
+
+    public int ImportChunk { get; init; } = 1000;
 
     public int StartupRuns { get; init; }
 
@@ -110,6 +114,7 @@ public sealed record LoadOptions
                 "--duration" => options with { Duration = Seconds(0.1, 3600) },
                 "--repeat" => options with { Repeat = Int(1, 20) },
                 "--import-batch" => options with { ImportBatch = Int(1, 10_000) },
+                "--import-chunk" => options with { ImportChunk = Int(1, 1000) },
                 "--startup-runs" => options with { StartupRuns = Int(0, 50) },
                 "--soak" => options with { Soak = TimeSpan.FromMinutes(Seconds(0.01, 240).TotalSeconds) },
                 "--slack" => options with { Slack = LoopbackUri(Value(), name) },

@@ -49,7 +49,7 @@ try
         Progress($"server pid {server.Id} at {target} SERVING after {server.Startup.TotalSeconds:0.000} s");
     }
 
-    using var data = new SampleData(options.ImportBatch);
+    using var data = new SampleData(options.ImportBatch, options.ImportChunk);
     var results = new List<ScenarioResult>();
     if (options.Slack is { } slack)
     {

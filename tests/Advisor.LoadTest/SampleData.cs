@@ -23,9 +23,10 @@ public sealed class SampleData : IDisposable
     private readonly SemaphoreSlim _buyersOnce = new(1, 1);
     private long _nextImport;
 
-    public SampleData(int importBatch)
+    public SampleData(int importBatch, int importChunk)
     {
         ImportBatch = importBatch;
+        ImportChunk = importChunk;
         Descriptions = ReadLines("descriptions.txt");
         Questions = ReadLines("questions.txt");
     }
@@ -35,6 +36,9 @@ public sealed class SampleData : IDisposable
     public IReadOnlyList<string> Questions { get; }
 
     public int ImportBatch { get; }
+
+    /// <summary>Interactions per message of an import stream (1: one message each).</summary>
+    public int ImportChunk { get; }
 
     /// <summary>Keeps this run's imported rows and buyers apart from earlier runs against the same database.</summary>
     public string RunId { get; } = Guid.NewGuid().ToString("N")[..8];

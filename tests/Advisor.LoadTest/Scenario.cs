@@ -127,29 +127,42 @@ public sealed class Scenario
         return 1;
     }
 
-    /// <summary>One client stream of <see cref="SampleData.ImportBatch"/> new interactions (unique idempotency keys).</summary>
+    /// <summary>
+    /// One client stream of <see cref="SampleData.ImportBatch"/> new interactions (unique idempotency keys), sent in
+    /// messages of <see cref="SampleData.ImportChunk"/> interactions each.
+    /// </summary>
     private static async Task<int> Import(GrpcChannel channel, SampleData data, long i, CancellationToken ct)
     {
         using var call = new BuyerService.BuyerServiceClient(channel).ImportInteractions(Options(ct));
         var batch = data.NextImportBatch();
         var now = DateTime.UtcNow;
+        var message = new ImportInteractionsRequest();
         for (var n = 0; n < data.ImportBatch; n++)
         {
-            await call.RequestStream.WriteAsync(new ImportInteractionsRequest
+            var interaction = new Interaction
             {
-                Interaction = new Interaction
-                {
-                    BuyerExternalId = $"load-{data.RunId}-{(batch + n) % 500}",
-                    BuyerDisplayName = $"Load buyer {(batch + n) % 500}",
-                    Type = n % 3 == 0 ? InteractionType.RepeatPurchase : InteractionType.Purchase,
-                    OccurredAt = Timestamp.FromDateTime(now.AddMinutes(-n)),
-                    Amount = 10 + (n % 90),
-                    Currency = "EUR",
-                    Channel = "web",
-                    Note = "load test import",
-                    IdempotencyKey = $"load-{data.RunId}-{batch}-{n}",
-                },
-            }, ct);
+                BuyerExternalId = $"load-{data.RunId}-{(batch + n) % 500}",
+                BuyerDisplayName = $"Load buyer {(batch + n) % 500}",
+                Type = n % 3 == 0 ? InteractionType.RepeatPurchase : InteractionType.Purchase,
+                OccurredAt = Timestamp.FromDateTime(now.AddMinutes(-n)),
+                Amount = 10 + (n % 90),
+                Currency = "EUR",
+                Channel = "web",
+                Note = "load test import",
+                IdempotencyKey = $"load-{data.RunId}-{batch}-{n}",
+            };
+            if (data.ImportChunk == 1)
+            {
+                await call.RequestStream.WriteAsync(new ImportInteractionsRequest { Interaction = interaction }, ct);
+                continue;
+            }
+
+            message.Interactions.Add(interaction);
+            if (message.Interactions.Count == data.ImportChunk || n == data.ImportBatch - 1)
+            {
+                await call.RequestStream.WriteAsync(message, ct);
+                message = new ImportInteractionsRequest();
+            }
         }
 
         await call.RequestStream.CompleteAsync();
