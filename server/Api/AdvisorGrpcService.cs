@@ -8,7 +8,11 @@ using Grpc.Core;
 
 namespace Advisor.Server.Api;
 
-/// <summary>advisor.v1.AdvisorService: validates, maps, and hands over to the classifier and the answerer.</summary>
+/// <summary>
+/// advisor.v1.AdvisorService: validates, maps, and hands over to the classifier and the answerer. One instance serves
+/// every call (registered as a singleton, as all its dependencies are): it holds no per-call state, and gRPC would
+/// otherwise build it and resolve its eight dependencies on every call.
+/// </summary>
 public sealed class AdvisorGrpcService(
     SnapshotHolder snapshots,
     AskAnswerer answerer,
@@ -22,6 +26,9 @@ public sealed class AdvisorGrpcService(
     public const int MaxIndustryLength = 100;
     public const int MaxCommentLength = 2000;
     public const int MaxIdLength = 200;
+
+    /// <summary>Classification ids, drawn from a buffered secure source rather than a system call per id (see <see cref="SharedIdSource"/>).</summary>
+    private readonly SharedIdSource _classificationIds = new("c");
 
     public override async Task<ClassifyBuyerResponse> ClassifyBuyer(ClassifyBuyerRequest request, ServerCallContext context)
     {
@@ -200,9 +207,10 @@ public sealed class AdvisorGrpcService(
 
     private string Log(ClassifiedBuyer classified, string subject, string input, string? buyerId)
     {
-        var id = Ids.New("c");
+        var now = time.GetUtcNow();
+        var id = _classificationIds.Next(now);
         var r = classified.Result;
-        classificationLog.Append(new ClassificationLogEntry(id, time.GetUtcNow(), subject, input, buyerId, r.Kind, r.Confidence, r.Score, r.RuleSetVersion));
+        classificationLog.Append(new ClassificationLogEntry(id, now, subject, input, buyerId, r.Kind, r.Confidence, r.Score, r.RuleSetVersion));
         metrics.RecordClassification(r.Kind, r.RuleSetVersion, subject);
         return id;
     }

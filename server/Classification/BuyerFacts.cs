@@ -85,16 +85,31 @@ public static class FactSignals
             case OfferingKind.Mixed: yield return "offering_mixed"; break;
         }
 
-        foreach (var (value, name) in new[]
+        // Spelled out rather than built as name + "_true": every ClassifyBuyer(profile) call passes here, and the
+        // concatenations (and the array of pairs they came from) were allocations per call for constant text.
+        if (facts.Personalised is { } personalised)
         {
-            (facts.Personalised, "personalised"), (facts.TwoWayCommunication, "two_way"), (facts.PriceFocused, "price_focused"),
-            (facts.DedicatedContact, "dedicated_contact"), (facts.TrustBased, "trust"),
-        })
+            yield return personalised ? "personalised_true" : "personalised_false";
+        }
+
+        if (facts.TwoWayCommunication is { } twoWay)
         {
-            if (value is { } v)
-            {
-                yield return name + (v ? "_true" : "_false");
-            }
+            yield return twoWay ? "two_way_true" : "two_way_false";
+        }
+
+        if (facts.PriceFocused is { } priceFocused)
+        {
+            yield return priceFocused ? "price_focused_true" : "price_focused_false";
+        }
+
+        if (facts.DedicatedContact is { } dedicatedContact)
+        {
+            yield return dedicatedContact ? "dedicated_contact_true" : "dedicated_contact_false";
+        }
+
+        if (facts.TrustBased is { } trust)
+        {
+            yield return trust ? "trust_true" : "trust_false";
         }
 
         if (facts.PurchasesPerYear is { } perYear)
@@ -148,10 +163,18 @@ public static class FactSignals
         }
     }
 
-    public static List<SignalHit> From(BuyerFacts facts, ProfileMapping mapping) =>
-        Conditions(facts, mapping)
-            .Select(mapping.SignalFor)
-            .OfType<string>()
-            .Select(SignalHit.InProfile)
-            .ToList();
+    public static List<SignalHit> From(BuyerFacts facts, ProfileMapping mapping)
+    {
+        // A loop, not Select/OfType/Select/ToList: three iterators and two delegates per call for at most a dozen items.
+        var hits = new List<SignalHit>(12);
+        foreach (var condition in Conditions(facts, mapping))
+        {
+            if (mapping.SignalFor(condition) is { } signal)
+            {
+                hits.Add(SignalHit.InProfile(signal));
+            }
+        }
+
+        return hits;
+    }
 }

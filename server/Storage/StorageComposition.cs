@@ -1,5 +1,6 @@
 using Advisor.Server.Storage.Postgres;
 using Advisor.Server.Storage.Sqlite;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Advisor.Server.Storage;
 
@@ -25,7 +26,7 @@ public static class StorageComposition
         }
 
         // The stores whose SQL both providers share (SqlStores.cs).
-        builder.Services.AddSingleton<IClassificationLogWriter, SqlClassificationLogWriter>();
+        builder.Services.TryAddSingleton<IClassificationLogWriter, SqlClassificationLogWriter>();
         builder.Services.AddSingleton<IFeedbackStore, SqlFeedbackStore>();
         builder.Services.AddSingleton<IAuditLog, SqlAuditLog>();
         builder.Services.AddSingleton<IRuleSetStore, SqlRuleSetStore>();
@@ -44,6 +45,7 @@ public static class StorageComposition
         services.AddSingleton<ISqlDatabase>(sp => sp.GetRequiredService<SqliteDatabase>());
         services.AddSingleton<IStoreMigrator, SqliteMigrator>();
         services.AddSingleton<IBuyerStore, SqliteBuyerStore>();
+        services.AddSingleton<IClassificationLogWriter, SqliteClassificationLogWriter>();
     }
 
     private static void AddPostgres(IServiceCollection services)

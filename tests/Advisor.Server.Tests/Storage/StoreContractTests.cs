@@ -111,6 +111,33 @@ public abstract class StoreContractTests<TProvider>(TProvider provider)
     }
 
     [Fact]
+    public async Task A_log_batch_larger_than_one_write_keeps_every_field_of_every_entry()
+    {
+        // More entries than one batch write takes (512), every field distinct per entry, so a value bound to the wrong
+        // column or an entry lost between two batches shows.
+        var log = Provider.Get<IClassificationLog>();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        // In the past, so that the other log test still finds its own entry among the most recent ones.
+        var start = DateTimeOffset.UtcNow.AddDays(-1);
+        var written = Enumerable.Range(0, 600).Select(n => new ClassificationLogEntry(
+            $"c_{run}{n:D24}", start.AddMilliseconds(n), n % 2 == 0 ? "profile" : "buyer", $"input {run} {n} é✓", n % 2 == 0 ? null : $"b_{run}_{n}",
+            (Kind)(n % 4), Math.Round(n / 1000.0, 3), -n - 0.25, $"v{n % 7}")).ToList();
+        foreach (var entry in written)
+        {
+            log.Append(entry);
+        }
+
+        await log.FlushAsync(Ct);
+        var read = (await log.RecentAsync(100_000, Ct)).Where(e => e.Id.StartsWith($"c_{run}", StringComparison.Ordinal)).OrderBy(e => e.Id, StringComparer.Ordinal).ToList();
+        read.Count.ShouldBe(written.Count);
+        for (var n = 0; n < written.Count; n++)
+        {
+            read[n].ShouldBe(written[n] with { Time = read[n].Time });
+            read[n].Time.ShouldBe(written[n].Time, TimeSpan.FromTicks(1));
+        }
+    }
+
+    [Fact]
     public async Task A_garbled_page_token_is_a_format_error()
     {
         await Should.ThrowAsync<FormatException>(() => Provider.Get<IAuditLog>().ListAsync(10, "not-a-token", Ct));
