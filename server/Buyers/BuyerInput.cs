@@ -126,9 +126,9 @@ public static partial class BuyerInput
         }
 
         return violations
-            .OptionalText(interaction.Channel, prefix + "channel", MaxChannelLength)
-            .OptionalText(interaction.Note, prefix + "note", MaxInteractionNoteLength)
-            .OptionalText(interaction.IdempotencyKey, prefix + "idempotency_key", MaxIdLength);
+            .OptionalText(interaction.Channel, prefix, "channel", MaxChannelLength)
+            .OptionalText(interaction.Note, prefix, "note", MaxInteractionNoteLength)
+            .OptionalText(interaction.IdempotencyKey, prefix, "idempotency_key", MaxIdLength);
     }
 
     /// <summary>Checks how an import item names its buyer: an id, an external id, or a name.</summary>
@@ -145,12 +145,13 @@ public static partial class BuyerInput
         }
 
         return violations
-            .OptionalText(interaction.BuyerExternalId, prefix + "buyer_external_id", MaxIdLength)
-            .OptionalText(interaction.BuyerDisplayName, prefix + "buyer_display_name", MaxNameLength);
+            .OptionalText(interaction.BuyerExternalId, prefix, "buyer_external_id", MaxIdLength)
+            .OptionalText(interaction.BuyerDisplayName, prefix, "buyer_display_name", MaxNameLength);
     }
 
-    public static InteractionRecord ToRecord(V1.Interaction interaction, string buyerId, DateTimeOffset now) => new(
-        Ids.New("i"),
+    /// <param name="id">The interaction's id; a new one when null (an import draws its ids from an <see cref="IdSource"/>).</param>
+    public static InteractionRecord ToRecord(V1.Interaction interaction, string buyerId, DateTimeOffset now, string? id = null) => new(
+        id ?? Ids.New("i"),
         buyerId,
         (InteractionKind)(int)interaction.Type,
         interaction.OccurredAt.ToDateTimeOffset(),

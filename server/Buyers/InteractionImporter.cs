@@ -54,6 +54,7 @@ public sealed class InteractionImporter(IBuyerStore store, RegistryActivity acti
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var writer = WriteAsync(channel.Reader, batchSize, (index, field, reason) => Reject(index, field, reason), onCommitted, linked.Token);
+        var ids = new IdSource("i");
         long position = 0;
         try
         {
@@ -74,7 +75,7 @@ public sealed class InteractionImporter(IBuyerStore store, RegistryActivity acti
                     BuyerInput.Blank(interaction.BuyerId),
                     BuyerInput.Blank(interaction.BuyerExternalId)?.Trim(),
                     BuyerInput.Blank(interaction.BuyerDisplayName)?.Trim(),
-                    BuyerInput.ToRecord(interaction, "", now));
+                    BuyerInput.ToRecord(interaction, "", now, ids.Next(now)));
                 if (!channel.Writer.TryWrite(item))
                 {
                     await channel.Writer.WriteAsync(item, cancellationToken);

@@ -40,16 +40,17 @@ public sealed class Violations
 {
     public const int MaxTextLength = 8192;
 
-    private readonly List<FieldViolation> _items = [];
+    // Created at the first violation: an import checks every item with a fresh instance, and nearly all are valid.
+    private List<FieldViolation>? _items;
 
-    public bool Any => _items.Count > 0;
+    public bool Any => _items is { Count: > 0 };
 
     /// <summary>The violations so far (an import reports them per item instead of failing the call).</summary>
-    public IReadOnlyList<FieldViolation> Items => _items;
+    public IReadOnlyList<FieldViolation> Items => _items ?? [];
 
     public Violations Add(string field, string description)
     {
-        _items.Add(new FieldViolation(field, description));
+        (_items ??= []).Add(new FieldViolation(field, description));
         return this;
     }
 
@@ -82,6 +83,14 @@ public sealed class Violations
 
         return this;
     }
+
+    /// <summary>
+    /// <see cref="OptionalText(string?, string, int)"/> for the field <paramref name="prefix"/> + <paramref name="name"/>,
+    /// whose path is only built when the value is wrong: an import checks every field of every item, and nearly all are
+    /// fine, so building the paths up front cost an allocation per field per item.
+    /// </summary>
+    public Violations OptionalText(string? value, string prefix, string name, int max) =>
+        value is null || (value.Length <= max && !value.Contains('\0', StringComparison.Ordinal)) ? this : OptionalText(value, prefix + name, max);
 
     public Violations Enum<T>(T value, string field, bool allowUnspecified = true)
         where T : struct, System.Enum
@@ -120,7 +129,7 @@ public sealed class Violations
 
     public void ThrowIfAny()
     {
-        if (_items.Count > 0)
+        if (_items is { Count: > 0 })
         {
             throw new RequestValidationException(_items.ToList());
         }

@@ -6,7 +6,16 @@ public static class Ids
     /// <summary>The layout <see cref="Timestamp"/> writes (also how it was written before it was hand-formatted).</summary>
     public const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
 
-    public static string New(string prefix) => prefix + "_" + Guid.CreateVersion7().ToString("N");
+    public static string New(string prefix) => Format(prefix, Guid.CreateVersion7());
+
+    /// <summary><paramref name="prefix"/>, an underscore and the 32 hex digits of <paramref name="id"/>, in one allocation.</summary>
+    public static string Format(string prefix, Guid id) =>
+        string.Create(prefix.Length + 33, (prefix, id), static (text, state) =>
+        {
+            state.prefix.CopyTo(text);
+            text[state.prefix.Length] = '_';
+            _ = state.id.TryFormat(text[(state.prefix.Length + 1)..], out _, "N");
+        });
 
     /// <summary>
     /// UTC, 100 ns precision, fixed width, so the text sorts in time order. Written digit by digit: imports format two
@@ -44,3 +53,40 @@ public static class Ids
         }
     }
 }
+
+/// <summary>
+/// Draws ids of the same shape as <see cref="Ids.New"/> (a prefix and a UUIDv7) for one bulk operation, reading the
+/// random bits from the system's secure generator 1,024 ids at a time. Why: <see cref="Guid.CreateVersion7()"/> asks the
+/// system for 16 random bytes on every call (a read of /dev/urandom on Linux), which cost an import a few percent of its
+/// CPU when every interaction needs an id. One instance per import call, used by one thread at a time.
+/// </summary>
+public sealed class IdSource(string prefix)
+{
+    private const int IdsPerRefill = 1024;
+
+    private readonly byte[] _random = new byte[IdsPerRefill * 16];
+    private int _next = IdsPerRefill;
+
+    /// <summary>A new id whose time part is <paramref name="now"/> (milliseconds since the Unix epoch, as UUIDv7 has it).</summary>
+    public string Next(DateTimeOffset now)
+    {
+        if (_next == IdsPerRefill)
+        {
+            System.Security.Cryptography.RandomNumberGenerator.Fill(_random);
+            _next = 0;
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        _random.AsSpan(_next++ * 16, 16).CopyTo(bytes);
+        var ms = now.ToUnixTimeMilliseconds();
+        for (var n = 0; n < 6; n++)
+        {
+            bytes[n] = (byte)(ms >> (40 - (8 * n)));
+        }
+
+        bytes[6] = (byte)(0x70 | (bytes[6] & 0x0F)); // version 7
+        bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F)); // RFC 9562 variant
+        return Ids.Format(prefix, new Guid(bytes, bigEndian: true));
+    }
+}
+

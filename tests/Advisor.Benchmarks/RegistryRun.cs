@@ -17,7 +17,8 @@ namespace Advisor.Benchmarks;
 
 /// <summary>
 /// The buyer registry's measured run (figures for docs/benchmarks.md, "Registry"):
-/// <c>dotnet run -c Release --project tests/Advisor.Benchmarks -- registry [interactions] [buyers] [store [batch] | inprocess | chunk]</c>.
+/// <c>dotnet run -c Release --project tests/Advisor.Benchmarks -- registry [interactions] [buyers] [store [batch] | inprocess | chunk [import-only]]</c>
+/// (<c>import-only</c>: step 1's import and nothing else, for back-to-back comparisons).
 /// 1. Starts the real server (server/bin/Release) as a child process on a fresh SQLite file, streams the
 ///    interactions over one ImportInteractions call in messages of <c>chunk</c> interactions (default 1,000; 1 sends
 ///    one message per interaction) and reports items/s (the response comes after the last commit), CPU time per item
@@ -59,8 +60,13 @@ public static class RegistryRun
         }
 
         var chunk = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1000;
-        await ServerProcessRunAsync(interactions, buyers, chunk);
-        await InProcessRunAsync(buyers);
+        var importOnly = args.Length > 3 && args[3] == "import-only";
+        await ServerProcessRunAsync(interactions, buyers, chunk, importOnly);
+        if (!importOnly)
+        {
+            await InProcessRunAsync(buyers);
+        }
+
         return 0;
     }
 
@@ -75,7 +81,7 @@ public static class RegistryRun
         return $"{word} {Suffixes[n / (s * s * s) % Suffixes.Length]}{(n >= s * s * s * Suffixes.Length ? " " + n.ToString(CultureInfo.InvariantCulture) : "")}";
     }
 
-    private static async Task ServerProcessRunAsync(int interactions, int buyers, int chunk)
+    private static async Task ServerProcessRunAsync(int interactions, int buyers, int chunk, bool importOnly)
     {
         var dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../server/bin/Release/net10.0/Advisor.Server.dll"));
         var folder = Path.Combine(Path.GetTempPath(), "advisor-registry-run", Guid.NewGuid().ToString("N"));
@@ -157,6 +163,10 @@ public static class RegistryRun
             }
 
             Console.WriteLine($"Server RSS right after the import: {Rss(process.Id)} MB (peak {Rss(process.Id, "VmHWM")} MB)");
+            if (importOnly)
+            {
+                return;
+            }
 
             // SearchBuyers over gRPC at this many buyers: prefixes and typos of existing names.
             var latencies = new List<double>();
@@ -227,20 +237,23 @@ public static class RegistryRun
             var store = app.Services.GetRequiredService<IBuyerStore>();
             var random = new Random(42);
             var now = DateTimeOffset.UtcNow;
-            var clock = Stopwatch.StartNew();
-            var batch = new List<ImportItem>(batchSize);
-            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            // Items are made before the clock starts, so that the CPU per item is the store's alone.
+            var items = new List<ImportItem>(interactions);
             for (var i = 0; i < interactions; i++)
             {
                 var buyer = random.Next(buyers);
-                batch.Add(new ImportItem(i, null, "ext-" + buyer.ToString(CultureInfo.InvariantCulture), Name(buyer), new InteractionRecord(
-                    Ids.New("i"), "", (InteractionKind)(int)Types[random.Next(Types.Length)], now.AddMinutes(-random.Next(3 * 365 * 24 * 60)),
-                    null, null, "web", null, "k" + i.ToString(CultureInfo.InvariantCulture), now)));
-                if (batch.Count == batchSize || i == interactions - 1)
-                {
-                    await store.ImportBatchAsync(batch, CancellationToken.None);
-                    batch.Clear();
-                }
+                var type = (InteractionKind)(int)Types[random.Next(Types.Length)];
+                var amount = type is InteractionKind.Purchase or InteractionKind.RepeatPurchase or InteractionKind.Refund ? random.Next(10, 5000) : (double?)null;
+                items.Add(new ImportItem(i, null, "ext-" + buyer.ToString(CultureInfo.InvariantCulture), Name(buyer), new InteractionRecord(
+                    Ids.New("i"), "", type, now.AddMinutes(-random.Next(3 * 365 * 24 * 60)),
+                    amount, amount is null ? null : "EUR", "web", i % 10 == 0 ? "asked about delivery times and the quarterly review" : null, "k" + i.ToString(CultureInfo.InvariantCulture), now)));
+            }
+
+            var clock = Stopwatch.StartNew();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            for (var start = 0; start < interactions; start += batchSize)
+            {
+                await store.ImportBatchAsync(items.GetRange(start, Math.Min(batchSize, interactions - start)), CancellationToken.None);
             }
 
             cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;

@@ -261,7 +261,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                 return new InteractionWriteResult(InteractionWriteStatus.BuyerNotFound, null);
             }
 
-            using var writer = new InteractionWriter(connection, transaction);
+            using var writer = new InteractionWriter(connection);
             var stored = writer.TryInsert(interaction, key);
             if (stored is null)
             {
@@ -297,8 +297,8 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                 pragma.ExecuteNonQuery();
             }
 
-            using var writer = new InteractionWriter(connection, transaction);
-            using var resolver = new BuyerResolver(connection, transaction, _keys);
+            using var writer = new InteractionWriter(connection);
+            using var resolver = new BuyerResolver(connection, _keys);
             var results = new ImportItemResult[items.Count];
             for (var i = 0; i < items.Count; i++)
             {
@@ -507,34 +507,23 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
     /// </summary>
     private sealed class InteractionWriter : IDisposable
     {
-        private readonly SqliteCommand _insert;
-        private readonly SqliteParameter[] _p;
+        private readonly RawStatement _insert;
         private readonly SqliteConnection _connection;
-        private readonly SqliteTransaction _transaction;
         private readonly Dictionary<(long Buyer, int Type), InteractionTypeTotals<long, TicksOrder>> _stats = [];
         private readonly HashSet<long> _buyers = [];
         private long _nextSeq;
 
-        public InteractionWriter(SqliteConnection connection, SqliteTransaction transaction)
+        public InteractionWriter(SqliteConnection connection)
         {
             _connection = connection;
-            _transaction = transaction;
-            using (var max = connection.CreateCommand())
+            using (var max = new RawStatement(connection, "SELECT COALESCE(MAX(seq), 0) FROM interactions"))
             {
-                max.Transaction = transaction;
-                max.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM interactions";
-                _nextSeq = (long)max.ExecuteScalar()! + 1;
+                _nextSeq = max.ScalarInt64()!.Value + 1;
             }
 
-            _insert = connection.CreateCommand();
-            _insert.Transaction = transaction;
-            _insert.CommandText =
+            _insert = new RawStatement(connection,
                 "INSERT INTO interactions (seq, id, buyer_key, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time) " +
-                "VALUES ($seq, $id, $buyer, $type, $at, $amount, $currency, $channel, $note, $key, $created) ON CONFLICT DO NOTHING";
-            _p = new[] { "$seq", "$id", "$buyer", "$type", "$at", "$amount", "$currency", "$channel", "$note", "$key", "$created" }
-                .Select(name => _insert.Parameters.Add(new SqliteParameter { ParameterName = name }))
-                .ToArray();
-            _insert.Prepare();
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING");
         }
 
         /// <summary>Inserts the interaction for the buyer with key <paramref name="buyerKey"/> (its BuyerId is not read); its sequence, or null when the buyer already has its idempotency key.</summary>
@@ -542,18 +531,18 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         {
             var seq = _nextSeq;
             var at = interaction.OccurredAt.UtcTicks;
-            _p[0].Value = seq;
-            _p[1].Value = interaction.Id;
-            _p[2].Value = buyerKey;
-            _p[3].Value = (int)interaction.Type;
-            _p[4].Value = at;
-            _p[5].Value = (object?)interaction.Amount ?? DBNull.Value;
-            _p[6].Value = (object?)interaction.Currency ?? DBNull.Value;
-            _p[7].Value = (object?)interaction.Channel ?? DBNull.Value;
-            _p[8].Value = (object?)interaction.Note ?? DBNull.Value;
-            _p[9].Value = (object?)interaction.IdempotencyKey ?? DBNull.Value;
-            _p[10].Value = interaction.CreateTime.UtcTicks;
-            if (_insert.ExecuteNonQuery() == 0)
+            _insert.Bind(1, seq);
+            _insert.Bind(2, interaction.Id);
+            _insert.Bind(3, buyerKey);
+            _insert.Bind(4, (int)interaction.Type);
+            _insert.Bind(5, at);
+            _insert.Bind(6, interaction.Amount);
+            _insert.Bind(7, interaction.Currency);
+            _insert.Bind(8, interaction.Channel);
+            _insert.Bind(9, interaction.Note);
+            _insert.Bind(10, interaction.IdempotencyKey);
+            _insert.Bind(11, interaction.CreateTime.UtcTicks);
+            if (_insert.Execute() == 0)
             {
                 return null;
             }
@@ -576,12 +565,10 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         {
             if (_stats.Count > 0)
             {
-                using var upsert = _connection.CreateCommand();
-                upsert.Transaction = _transaction;
-                upsert.CommandText =
+                using var upsert = new RawStatement(_connection,
                     """
                     INSERT INTO buyer_interaction_stats (buyer_key, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq)
-                    VALUES ($buyer, $type, $count, $amount, $amountCount, $firstAt, $firstId, $lastAt, $lastId)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                     ON CONFLICT (buyer_key, type) DO UPDATE SET
                         count = count + excluded.count,
                         amount_total = amount_total + excluded.amount_total,
@@ -590,23 +577,19 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                         first_at = MIN(first_at, excluded.first_at),
                         last_seq = CASE WHEN excluded.last_at >= last_at THEN excluded.last_seq ELSE last_seq END,
                         last_at = MAX(last_at, excluded.last_at)
-                    """;
-                var p = new[] { "$buyer", "$type", "$count", "$amount", "$amountCount", "$firstAt", "$firstId", "$lastAt", "$lastId" }
-                    .Select(name => upsert.Parameters.Add(new SqliteParameter { ParameterName = name }))
-                    .ToArray();
-                upsert.Prepare();
+                    """);
                 foreach (var ((buyer, type), s) in _stats)
                 {
-                    p[0].Value = buyer;
-                    p[1].Value = type;
-                    p[2].Value = s.Count;
-                    p[3].Value = s.AmountTotal;
-                    p[4].Value = s.AmountCount;
-                    p[5].Value = s.FirstAt;
-                    p[6].Value = s.FirstSeq;
-                    p[7].Value = s.LastAt;
-                    p[8].Value = s.LastSeq;
-                    upsert.ExecuteNonQuery();
+                    upsert.Bind(1, buyer);
+                    upsert.Bind(2, type);
+                    upsert.Bind(3, s.Count);
+                    upsert.Bind(4, s.AmountTotal);
+                    upsert.Bind(5, s.AmountCount);
+                    upsert.Bind(6, s.FirstAt);
+                    upsert.Bind(7, s.FirstSeq);
+                    upsert.Bind(8, s.LastAt);
+                    upsert.Bind(9, s.LastSeq);
+                    upsert.Execute();
                 }
 
                 _stats.Clear();
@@ -616,15 +599,11 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             {
                 // The mark only: the count and last sequence are read from the totals (migration 005), so the wide
                 // buyer row is not rewritten for every buyer a batch touches.
-                using var mark = _connection.CreateCommand();
-                mark.Transaction = _transaction;
-                mark.CommandText = "INSERT OR IGNORE INTO private_reclassify (buyer_key) VALUES ($buyer)";
-                var buyer = mark.Parameters.Add(new SqliteParameter { ParameterName = "$buyer" });
-                mark.Prepare();
-                foreach (var id in _buyers)
+                using var mark = new RawStatement(_connection, "INSERT OR IGNORE INTO private_reclassify (buyer_key) VALUES (?1)");
+                foreach (var buyer in _buyers)
                 {
-                    buyer.Value = id;
-                    mark.ExecuteNonQuery();
+                    mark.Bind(1, buyer);
+                    mark.Execute();
                 }
 
                 _buyers.Clear();
@@ -640,41 +619,27 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
     /// </summary>
     private sealed class BuyerResolver : IDisposable
     {
-        private readonly SqliteCommand _byId;
-        private readonly SqliteCommand _byExternalId;
-        private readonly SqliteCommand _byName;
-        private readonly SqliteCommand _insertBuyer;
-        private readonly SqliteCommand _insertName;
-        private readonly SqliteCommand _insertChange;
+        private readonly RawStatement _byId;
+        private readonly RawStatement _byExternalId;
+        private readonly RawStatement _byName;
+        private readonly RawStatement _insertBuyer;
+        private readonly RawStatement _insertName;
+        private readonly RawStatement _insertChange;
         private readonly Dictionary<string, long?> _ids = new(StringComparer.Ordinal);
         private readonly Dictionary<string, long> _externalIds = new(StringComparer.Ordinal);
         private readonly Dictionary<string, long> _names = new(StringComparer.Ordinal);
         private readonly ImportKeyCache _shared;
 
-        public BuyerResolver(SqliteConnection connection, SqliteTransaction transaction, ImportKeyCache shared)
+        public BuyerResolver(SqliteConnection connection, ImportKeyCache shared)
         {
             _shared = shared;
-            SqliteCommand Command(string sql, params string[] parameters)
-            {
-                var command = connection.CreateCommand();
-                command.Transaction = transaction;
-                command.CommandText = sql;
-                foreach (var name in parameters)
-                {
-                    command.Parameters.Add(new SqliteParameter { ParameterName = name });
-                }
-
-                return command;
-            }
-
-            _byId = Command("SELECT key FROM buyers WHERE id = $v", "$v");
-            _byExternalId = Command("SELECT key FROM buyers WHERE external_id = $v", "$v");
-            _byName = Command("SELECT b.key FROM buyer_names n JOIN buyers b ON b.id = n.buyer_id WHERE n.name_key = $v ORDER BY b.create_time, b.id LIMIT 1", "$v");
-            _insertBuyer = Command(
-                "INSERT INTO buyers (id, display_name, name_key, external_id, create_time, update_time, etag) VALUES ($id, $name, $key, $external, $time, $time, $etag) RETURNING key",
-                "$id", "$name", "$key", "$external", "$time", "$etag");
-            _insertName = Command("INSERT OR IGNORE INTO buyer_names (name_key, buyer_id) VALUES ($key, $id)", "$key", "$id");
-            _insertChange = Command("INSERT INTO buyer_changes (buyer_id) VALUES ($id)", "$id");
+            _byId = new RawStatement(connection, "SELECT key FROM buyers WHERE id = ?1");
+            _byExternalId = new RawStatement(connection, "SELECT key FROM buyers WHERE external_id = ?1");
+            _byName = new RawStatement(connection, "SELECT b.key FROM buyer_names n JOIN buyers b ON b.id = n.buyer_id WHERE n.name_key = ?1 ORDER BY b.create_time, b.id LIMIT 1");
+            _insertBuyer = new RawStatement(connection,
+                "INSERT INTO buyers (id, display_name, name_key, external_id, create_time, update_time, etag) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) RETURNING key");
+            _insertName = new RawStatement(connection, "INSERT OR IGNORE INTO buyer_names (name_key, buyer_id) VALUES (?1, ?2)");
+            _insertChange = new RawStatement(connection, "INSERT INTO buyer_changes (buyer_id) VALUES (?1)");
         }
 
         public int Created { get; private set; }
@@ -731,28 +696,28 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             var name = displayName.Trim();
             var key = BuyerNames.Key(name);
             var time = Ids.Timestamp(now);
-            _insertBuyer.Parameters[0].Value = id;
-            _insertBuyer.Parameters[1].Value = name;
-            _insertBuyer.Parameters[2].Value = key;
-            _insertBuyer.Parameters[3].Value = (object?)externalId ?? DBNull.Value;
-            _insertBuyer.Parameters[4].Value = time;
-            _insertBuyer.Parameters[5].Value = NewEtag();
-            var buyerKey = (long)_insertBuyer.ExecuteScalar()!;
-            _insertName.Parameters[0].Value = key;
-            _insertName.Parameters[1].Value = id;
-            _insertName.ExecuteNonQuery();
-            _insertChange.Parameters[0].Value = id;
-            _insertChange.ExecuteNonQuery();
+            _insertBuyer.Bind(1, id);
+            _insertBuyer.Bind(2, name);
+            _insertBuyer.Bind(3, key);
+            _insertBuyer.Bind(4, externalId);
+            _insertBuyer.Bind(5, time);
+            _insertBuyer.Bind(6, NewEtag());
+            var buyerKey = _insertBuyer.ScalarInt64()!.Value;
+            _insertName.Bind(1, key);
+            _insertName.Bind(2, id);
+            _insertName.Execute();
+            _insertChange.Bind(1, id);
+            _insertChange.Execute();
             // Not cached under its name as well: the caller caches it under the key it was looked up by, and a later
             // lookup by name finds the buyer_names row this transaction wrote. One entry per buyer keeps the cache small.
             Created++;
             return buyerKey;
         }
 
-        private static long? Scalar(SqliteCommand command, string value)
+        private static long? Scalar(RawStatement statement, string value)
         {
-            command.Parameters[0].Value = value;
-            return command.ExecuteScalar() as long?;
+            statement.Bind(1, value);
+            return statement.ScalarInt64();
         }
 
         public void Dispose()

@@ -3,7 +3,10 @@ using CsCheck;
 
 namespace Advisor.Server.Tests.Storage;
 
-/// <summary>Stored times: the hand-written formatter writes what the format string wrote, and reads back exactly.</summary>
+/// <summary>
+/// Stored times: the hand-written formatter writes what the format string wrote, and reads back exactly. Ids: an
+/// import's <see cref="IdSource"/> draws the same UUIDv7 shape as <see cref="Ids.New"/>.
+/// </summary>
 public sealed class IdsTests
 {
     private static readonly Gen<DateTimeOffset> Times =
@@ -22,4 +25,25 @@ public sealed class IdsTests
             text.ShouldBe(time.UtcDateTime.ToString(Ids.TimestampFormat, System.Globalization.CultureInfo.InvariantCulture));
             Ids.ParseTimestamp(text).ShouldBe(time);
         });
+
+    [Fact]
+    public void An_id_source_draws_distinct_version_7_ids_that_carry_their_time_like_Ids_New()
+    {
+        var source = new IdSource("i");
+        var start = new DateTimeOffset(2026, 11, 28, 14, 0, 0, TimeSpan.Zero);
+        var ids = Enumerable.Range(0, 5000).Select(n => (Time: start.AddMilliseconds(n / 3), Id: source.Next(start.AddMilliseconds(n / 3)))).ToList();
+
+        ids.Select(i => i.Id).Distinct(StringComparer.Ordinal).Count().ShouldBe(ids.Count, "more than one refill of random bits, none repeated");
+        foreach (var (time, id) in ids)
+        {
+            id.ShouldMatch("^i_[0-9a-f]{12}7[0-9a-f]{3}[89ab][0-9a-f]{15}$");
+            var guid = Guid.ParseExact(id[2..], "N");
+            guid.Version.ShouldBe(7);
+            Convert.ToInt64(id[2..14], 16).ShouldBe(time.ToUnixTimeMilliseconds());
+        }
+
+        var usual = Ids.New("i");
+        usual.ShouldMatch("^i_[0-9a-f]{12}7[0-9a-f]{3}[89ab][0-9a-f]{15}$");
+        ids.Select(i => i.Id[..14]).ShouldBeInOrder(SortDirection.Ascending, StringComparer.Ordinal, "ids sort by their time");
+    }
 }

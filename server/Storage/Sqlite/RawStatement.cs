@@ -1,0 +1,99 @@
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace Advisor.Server.Storage.Sqlite;
+
+/// <summary>
+/// A statement prepared directly on a connection's SQLite handle, bound and stepped without Microsoft.Data.Sqlite's
+/// command machinery. Why: the import path runs three statements per interaction, and a <see cref="SqliteCommand"/>
+/// execution costs several microseconds on its own (a data reader per call, parameter type dispatch, the SQL split into
+/// statements, text copied to a new UTF-8 array per value), which profiled at about half of the import's CPU per item
+/// (docs/benchmarks.md, "Registry"). Statements run inside whatever transaction the connection has open; errors
+/// surface as <see cref="SqliteException"/> like any other call, so busy and constraint handling are unchanged.
+/// Parameters are positional (<c>?1</c>, <c>?2</c>, ...). Not thread-safe, like the connection it belongs to.
+/// </summary>
+internal sealed class RawStatement : IDisposable
+{
+    private const int Row = 100;
+    private const int Done = 101;
+
+    private readonly sqlite3 _db;
+    private readonly sqlite3_stmt _statement;
+
+    public RawStatement(SqliteConnection connection, string sql)
+    {
+        _db = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
+        var rc = raw.sqlite3_prepare_v2(_db, sql, out _statement);
+        SqliteException.ThrowExceptionForRC(rc, _db);
+    }
+
+    public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
+
+    public void Bind(int index, double? value) =>
+        Check(value is { } v ? raw.sqlite3_bind_double(_statement, index, v) : raw.sqlite3_bind_null(_statement, index));
+
+    /// <summary>Binds text as UTF-16; SQLite converts it to the file's UTF-8 itself, so no managed copy is made.</summary>
+    public void Bind(int index, string? value) =>
+        Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text16(_statement, index, value.AsSpan()));
+
+    /// <summary>Runs the statement to completion and resets it for the next binding; the number of rows it changed.</summary>
+    public int Execute()
+    {
+        var rc = raw.sqlite3_step(_statement);
+        while (rc == Row)
+        {
+            rc = raw.sqlite3_step(_statement);
+        }
+
+        if (rc != Done)
+        {
+            Fail(rc);
+        }
+
+        var changed = raw.sqlite3_changes(_db);
+        raw.sqlite3_reset(_statement);
+        return changed;
+    }
+
+    /// <summary>The first column of the first row as an integer, or null when there is no row or it is NULL; resets the statement.</summary>
+    public long? ScalarInt64()
+    {
+        var rc = raw.sqlite3_step(_statement);
+        long? value = null;
+        if (rc == Row)
+        {
+            value = raw.sqlite3_column_type(_statement, 0) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(_statement, 0);
+        }
+        else if (rc != Done)
+        {
+            Fail(rc);
+        }
+
+        raw.sqlite3_reset(_statement);
+        return value;
+    }
+
+    public void Dispose() => _statement.Dispose();
+
+    /// <summary>Throws for a failed step, after resetting the statement so that it could be used again.</summary>
+    private void Fail(int rc)
+    {
+        try
+        {
+            // The message is read here, before the reset.
+            SqliteException.ThrowExceptionForRC(rc, _db);
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
+        }
+    }
+
+    private void Check(int rc)
+    {
+        if (rc != raw.SQLITE_OK)
+        {
+            SqliteException.ThrowExceptionForRC(rc, _db);
+        }
+    }
+}
