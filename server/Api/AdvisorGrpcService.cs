@@ -27,7 +27,8 @@ public sealed class AdvisorGrpcService(
     {
         var violations = new Violations()
             .OptionalText(request.Industry, "industry", MaxIndustryLength)
-            .Enum(request.Stage, "stage");
+            .Enum(request.Stage, "stage")
+            .Enum(request.View, "view");
         switch (request.SubjectCase)
         {
             case ClassifyBuyerRequest.SubjectOneofCase.Description:
@@ -50,17 +51,18 @@ public sealed class AdvisorGrpcService(
         RequestTags.SetRuleSetVersion(context, snapshot.Rules.Version);
         var industry = string.IsNullOrWhiteSpace(request.Industry) ? null : request.Industry;
         var stage = request.Stage.ToDomain();
+        var full = request.View != ClassificationView.Basic;
         ClassifiedBuyer classified;
         string subject;
         string input;
         switch (request.SubjectCase)
         {
             case ClassifyBuyerRequest.SubjectOneofCase.Description:
-                classified = BuyerClassifier.ClassifyText(snapshot, request.Description, industry, stage);
+                classified = BuyerClassifier.ClassifyText(snapshot, request.Description, industry, stage, withStrategies: full);
                 (subject, input) = ("description", request.Description);
                 break;
             case ClassifyBuyerRequest.SubjectOneofCase.Profile:
-                classified = BuyerClassifier.ClassifyFacts(snapshot, request.Profile.ToDomain(), industry, stage);
+                classified = BuyerClassifier.ClassifyFacts(snapshot, request.Profile.ToDomain(), industry, stage, withStrategies: full);
                 (subject, input) = ("profile", ProfileLogText.Format(request.Profile));
                 break;
             default:
@@ -71,7 +73,7 @@ public sealed class AdvisorGrpcService(
         }
 
         var id = Log(classified, subject, input, request.SubjectCase == ClassifyBuyerRequest.SubjectOneofCase.BuyerId ? request.BuyerId : null);
-        return new ClassifyBuyerResponse { Classification = classified.ToProto(id, strategyMessages) };
+        return new ClassifyBuyerResponse { Classification = full ? classified.ToProto(id, strategyMessages) : classified.Result.ToBasicProto(id) };
     }
 
     public override Task<SuggestStrategiesResponse> SuggestStrategies(SuggestStrategiesRequest request, ServerCallContext context)

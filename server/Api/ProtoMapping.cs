@@ -95,6 +95,34 @@ public static class ProtoMapping
         return proto;
     }
 
+    /// <summary>
+    /// The basic view of a classification (<see cref="ClassificationView.Basic"/>): the decision, its identifiers and the
+    /// evidence's signal, rule, weight and source; no explanation text, spans, interaction ids, open questions or
+    /// strategies. A bulk caller stores the outcome, and the left-out text was most of the answer's bytes, which both
+    /// ends pay to write and read on every call.
+    /// </summary>
+    public static V1.Classification ToBasicProto(this ClassificationResult r, string classificationId)
+    {
+        var proto = new V1.Classification
+        {
+            Kind = r.Kind.ToProto(),
+            Confidence = r.Confidence,
+            Score = r.Score,
+            RuleSetVersion = r.RuleSetVersion,
+            Summary = r.Summary,
+            ClientWeight = r.ClientWeight,
+            CustomerWeight = r.CustomerWeight,
+            Industry = r.Industry?.Title ?? "",
+            ClassificationId = classificationId,
+        };
+        foreach (var e in r.Evidence)
+        {
+            proto.Evidence.Add(new Evidence { Signal = e.Signal, RuleId = e.RuleId, Weight = e.Weight, Source = e.Source });
+        }
+
+        return proto;
+    }
+
     public static Evidence ToProto(this EvidenceItem e)
     {
         var proto = new Evidence

@@ -13,18 +13,20 @@ public static class BuyerClassifier
 {
     public const int StrategiesPerClassification = 3;
 
-    public static ClassifiedBuyer ClassifyText(AdvisorSnapshot snapshot, string text, string? industryHint = null, StrategyStage stage = StrategyStage.Any)
+    /// <param name="withStrategies">False when the caller will not show strategies (ClassifyBuyer's basic view): they are not looked up.</param>
+    public static ClassifiedBuyer ClassifyText(AdvisorSnapshot snapshot, string text, string? industryHint = null, StrategyStage stage = StrategyStage.Any, bool withStrategies = true)
     {
         var hits = snapshot.Rules.Extractor.Extract(text);
         var industry = snapshot.Knowledge.FindIndustry(industryHint) ?? FindIndustryInText(snapshot.Knowledge, text);
-        return Finish(snapshot, snapshot.Rules.Classify(hits, industry, stage));
+        return Finish(snapshot, snapshot.Rules.Classify(hits, industry, stage), withStrategies);
     }
 
-    public static ClassifiedBuyer ClassifyFacts(AdvisorSnapshot snapshot, BuyerFacts facts, string? industryHint = null, StrategyStage stage = StrategyStage.Any)
+    /// <param name="withStrategies">False when the caller will not show strategies (ClassifyBuyer's basic view): they are not looked up.</param>
+    public static ClassifiedBuyer ClassifyFacts(AdvisorSnapshot snapshot, BuyerFacts facts, string? industryHint = null, StrategyStage stage = StrategyStage.Any, bool withStrategies = true)
     {
         var hits = FactSignals.From(facts, snapshot.Rules.Profile);
         var industry = snapshot.Knowledge.FindIndustry(industryHint) ?? snapshot.Knowledge.FindIndustry(facts.Industry);
-        return Finish(snapshot, snapshot.Rules.Classify(hits, industry, stage));
+        return Finish(snapshot, snapshot.Rules.Classify(hits, industry, stage), withStrategies);
     }
 
     public static ClassifiedBuyer ClassifyHits(AdvisorSnapshot snapshot, IReadOnlyList<SignalHit> hits, KnowledgeTopic? industry, StrategyStage stage = StrategyStage.Any) =>
@@ -33,9 +35,9 @@ public static class BuyerClassifier
     /// <summary>The first industry named in the text, e.g. "our law firm" → law.</summary>
     public static KnowledgeTopic? FindIndustryInText(KnowledgeBase knowledge, string text) => knowledge.FirstIndustryIn(text);
 
-    private static ClassifiedBuyer Finish(AdvisorSnapshot snapshot, ClassificationResult result)
+    private static ClassifiedBuyer Finish(AdvisorSnapshot snapshot, ClassificationResult result, bool withStrategies = true)
     {
-        var strategies = result.Kind == Kind.Undetermined
+        var strategies = result.Kind == Kind.Undetermined || !withStrategies
             ? []
             : snapshot.Knowledge.SuggestStrategies(result.Kind, result.Industry?.Id, result.Stage, StrategiesPerClassification);
         return new ClassifiedBuyer(result, strategies);

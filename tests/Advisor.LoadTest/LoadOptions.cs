@@ -18,8 +18,10 @@ public sealed record LoadOptions
           --server-env NAME=V   with --server-dll: an environment variable for the server (repeatable), e.g.
                                 DOTNET_gcServer=1
           --server-pid N        the pid of a server (or bot) started elsewhere, to report its CPU per call
-          --scenarios LIST      comma-separated, default all: health, classify-description, classify-profile, ask,
-                                search-buyers, get-buyer, import
+          --scenarios LIST      comma-separated, default all: health, classify-description,
+                                classify-description-basic, classify-profile, classify-profile-basic, ask,
+                                search-buyers, get-buyer, import (classify-*: ClassifyBuyer's full view, what callers
+                                that set no view get; classify-*-basic: CLASSIFICATION_VIEW_BASIC)
           --connections N       HTTP/2 connections (default 4); Slack mode opens one HTTP/1.1 connection per
                                 concurrent request instead
           --concurrency N       calls in flight at once (default 64)

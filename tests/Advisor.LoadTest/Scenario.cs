@@ -13,7 +13,7 @@ namespace Advisor.LoadTest;
 public sealed class Scenario
 {
     public static readonly IReadOnlyList<string> AllNames =
-        ["health", "classify-description", "classify-profile", "ask", "search-buyers", "get-buyer", "import"];
+        ["health", "classify-description", "classify-description-basic", "classify-profile", "classify-profile-basic", "ask", "search-buyers", "get-buyer", "import"];
 
     /// <summary>How long one call may take before the tool gives up on it (every call has a deadline).</summary>
     public static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(30);
@@ -47,8 +47,12 @@ public sealed class Scenario
     public static Scenario Create(string name) => name switch
     {
         "health" => new(name, "grpc.health.v1.Health/Check", "calls", Probe(Health), Health),
-        "classify-description" => new(name, "AdvisorService/ClassifyBuyer (description)", "calls", Probe(ClassifyDescription), ClassifyDescription),
-        "classify-profile" => new(name, "AdvisorService/ClassifyBuyer (profile)", "calls", Probe(ClassifyProfile), ClassifyProfile),
+        // The full view is what the bot and every caller that sets no view get; the basic view (AIP-157) is the bulk
+        // callers' choice. Both are measured: the basic figures never stand in for the full ones.
+        "classify-description" => new(name, "AdvisorService/ClassifyBuyer (description, full view)", "calls", Probe(ClassifyDescription(ClassificationView.Unspecified)), ClassifyDescription(ClassificationView.Unspecified)),
+        "classify-description-basic" => new(name, "AdvisorService/ClassifyBuyer (description, basic view)", "calls", Probe(ClassifyDescription(ClassificationView.Basic)), ClassifyDescription(ClassificationView.Basic)),
+        "classify-profile" => new(name, "AdvisorService/ClassifyBuyer (profile, full view)", "calls", Probe(ClassifyProfile(ClassificationView.Unspecified)), ClassifyProfile(ClassificationView.Unspecified)),
+        "classify-profile-basic" => new(name, "AdvisorService/ClassifyBuyer (profile, basic view)", "calls", Probe(ClassifyProfile(ClassificationView.Basic)), ClassifyProfile(ClassificationView.Basic)),
         "ask" => new(name, "AdvisorService/Ask", "calls", Probe(Ask), Ask),
         "search-buyers" => new(name, "BuyerService/SearchBuyers", "calls", PrepareBuyers, SearchBuyers),
         "get-buyer" => new(name, "BuyerService/GetBuyer", "calls", PrepareBuyers, GetBuyer),
@@ -78,19 +82,23 @@ public sealed class Scenario
             : throw new RpcException(new Status(StatusCode.Unavailable, "health answered " + response.Status));
     }
 
-    private static async Task<int> ClassifyDescription(GrpcChannel channel, SampleData data, long i, CancellationToken ct)
-    {
-        var request = new ClassifyBuyerRequest { Description = data.Descriptions[(int)(i % data.Descriptions.Count)] };
-        _ = await new AdvisorService.AdvisorServiceClient(channel).ClassifyBuyerAsync(request, Options(ct));
-        return 1;
-    }
+    /// <param name="view">Unspecified for the full view: what a caller that never heard of views sends.</param>
+    private static Func<GrpcChannel, SampleData, long, CancellationToken, Task<int>> ClassifyDescription(ClassificationView view) =>
+        async (channel, data, i, ct) =>
+        {
+            var request = new ClassifyBuyerRequest { Description = data.Descriptions[(int)(i % data.Descriptions.Count)], View = view };
+            _ = await new AdvisorService.AdvisorServiceClient(channel).ClassifyBuyerAsync(request, Options(ct));
+            return 1;
+        };
 
-    private static async Task<int> ClassifyProfile(GrpcChannel channel, SampleData data, long i, CancellationToken ct)
-    {
-        var request = new ClassifyBuyerRequest { Profile = SampleData.Profiles[(int)(i % SampleData.Profiles.Length)] };
-        _ = await new AdvisorService.AdvisorServiceClient(channel).ClassifyBuyerAsync(request, Options(ct));
-        return 1;
-    }
+    /// <param name="view">Unspecified for the full view: what a caller that never heard of views sends.</param>
+    private static Func<GrpcChannel, SampleData, long, CancellationToken, Task<int>> ClassifyProfile(ClassificationView view) =>
+        async (channel, data, i, ct) =>
+        {
+            var request = new ClassifyBuyerRequest { Profile = SampleData.Profiles[(int)(i % SampleData.Profiles.Length)], View = view };
+            _ = await new AdvisorService.AdvisorServiceClient(channel).ClassifyBuyerAsync(request, Options(ct));
+            return 1;
+        };
 
     private static async Task<int> Ask(GrpcChannel channel, SampleData data, long i, CancellationToken ct)
     {
