@@ -71,22 +71,30 @@ fi
 
 if wants slack; then
   # The bot with its in-process advisory server (its own data folder), signed /slack/commands at 100 and
-  # 16 concurrent requests; the secret is made up for the run and never printed.
+  # 16 concurrent requests; the secret is made up for the run and never printed. Run twice: as configured (slash
+  # commands take turns at the answer gate, Slack:ConcurrentAnswers 16) and with the gate wide open (1,000 at once,
+  # i.e. every request runs as soon as it arrives, as before the gate), so the A/B is taken on the same machine.
   secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  XDG_DATA_HOME="$scratch/bot-data" dotnet bot/bin/Release/net10.0/Advisor.Bot.dll --urls http://127.0.0.1:5190 \
-    --Slack:SigningSecret "$secret" --Logging:LogLevel:Default Warning > "$out/bot.log" 2>&1 &
-  pids+=($!)
-  wait_for http://127.0.0.1:5190/healthz
-  for concurrency in 100 16; do
-    ADVISOR_LOADTEST_SLACK_SECRET="$secret" dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
-      --slack http://127.0.0.1:5190 --server-pid "${pids[-1]}" --concurrency "$concurrency" "${slack[@]}" --markdown | tee "$out/slack-$concurrency.md"
-  done
-  # 100 concurrent again, once the bot has served the two runs above and the tool has warmed up for longer:
-  # right after start both processes are still compiling (a fresh tool spent ~500 µs of CPU per request in its
-  # first seconds, ~90 µs after 20 s), and a Slack bot serves for days. Both rows go in docs/benchmarks.md.
-  ADVISOR_LOADTEST_SLACK_SECRET="$secret" dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
-    --slack http://127.0.0.1:5190 --server-pid "${pids[-1]}" --concurrency 100 "${slack_warm[@]}" --markdown | tee "$out/slack-100-warm.md"
-  kill "${pids[-1]}" 2>/dev/null || true
+  slack_runs() {
+    local suffix=$1; shift
+    XDG_DATA_HOME="$scratch/bot-data$suffix" dotnet bot/bin/Release/net10.0/Advisor.Bot.dll --urls http://127.0.0.1:5190 \
+      --Slack:SigningSecret "$secret" --Logging:LogLevel:Default Warning "$@" > "$out/bot$suffix.log" 2>&1 &
+    pids+=($!)
+    wait_for http://127.0.0.1:5190/healthz
+    for concurrency in 100 16; do
+      { uptime; ADVISOR_LOADTEST_SLACK_SECRET="$secret" dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
+        --slack http://127.0.0.1:5190 --server-pid "${pids[-1]}" --concurrency "$concurrency" "${slack[@]}" --markdown; } | tee "$out/slack-$concurrency$suffix.md"
+    done
+    # 100 concurrent again, once the bot has served the two runs above and the tool has warmed up for longer:
+    # right after start both processes are still compiling (a fresh tool spent ~500 µs of CPU per request in its
+    # first seconds, ~90 µs after 20 s), and a Slack bot serves for days. Both rows go in docs/benchmarks.md.
+    { uptime; ADVISOR_LOADTEST_SLACK_SECRET="$secret" dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
+      --slack http://127.0.0.1:5190 --server-pid "${pids[-1]}" --concurrency 100 "${slack_warm[@]}" --markdown; } | tee "$out/slack-100-warm$suffix.md"
+    kill "${pids[-1]}" 2>/dev/null || true
+    wait "${pids[-1]}" 2>/dev/null || true
+  }
+  slack_runs ""
+  slack_runs "-nogate" --Slack:ConcurrentAnswers 1000
 fi
 
 if wants registry; then
@@ -94,7 +102,12 @@ if wants registry; then
   # (see "Registry"); then the store alone with 4,096- and 16,384-item batches (the batch-size A/B).
   {
     uptime
+    # Streams chunks of 1,000 interactions per message (the default), then the chunk A/B: the same import sent one
+    # interaction per message (as clients did before chunks) and chunked, import only, with server and client CPU per item.
     dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry "${registry[@]}"
+    for chunk in 1 1000; do
+      dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry 200000 20000 "$chunk" import-only
+    done
     for batch in 4096 16384; do
       dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry 200000 20000 store "$batch"
     done
@@ -132,13 +145,15 @@ if wants postgres && [[ -n "$pgbin" && -x "$pgbin/initdb" ]]; then
     --Logging:LogLevel:Default Warning > "$out/postgres-server.log" 2>&1 &
   server=$!
   for _ in $(seq 120); do (exec 3<> /dev/tcp/127.0.0.1/5481) 2> /dev/null && break; sleep 0.5; done
-  dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll --target http://127.0.0.1:5481 \
-    --scenarios import --import-batch 10000 --connections 2 --concurrency 4 "${load[@]}" --markdown \
-    | tee "$out/postgres-grpc-import.md"
+  # Chunks of 1,000 interactions per message (what bulk clients send), then one interaction per message for comparison.
+  for chunk in 1000 1; do
+    dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll --target http://127.0.0.1:5481 --server-pid "$server" \
+      --scenarios import --import-batch 10000 --import-chunk "$chunk" --connections 2 --concurrency 4 "${load[@]}" --markdown
+  done | tee "$out/postgres-grpc-import.md"
   kill "$server"
   wait "$server" || true
   stop_pg
   trap cleanup EXIT
 fi
 
-echo "Results in $out/ (load.md, bdn/results/*.md, slack-*.md (slack-100-warm.md: the warmed bot), registry.txt, postgres-import.txt, postgres-grpc-import.md)."
+echo "Results in $out/ (load.md, bdn/results/*.md, slack-*.md (slack-100-warm.md: the warmed bot; *-nogate.md: the answer gate wide open), registry.txt, postgres-import.txt, postgres-grpc-import.md)."

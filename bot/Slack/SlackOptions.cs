@@ -20,9 +20,11 @@ public sealed class SlackOptions
 
     /// <summary>
     /// Slash commands answered at once; the rest wait their turn, oldest first (see <see cref="Hosting.AnswerGate"/>).
-    /// A few per core: enough to keep the cores busy while answers wait on the advisory service.
+    /// 16 on two cores: with 4 the cores idled between the hops of an answer (webhook, gRPC client, in-process
+    /// server) and throughput fell in busy-machine A/B runs; with 16 it matched no limit while 84 of 100 requests in
+    /// flight still queue in arrival order (docs/benchmarks.md, "Slack answer gate").
     /// </summary>
-    public int ConcurrentAnswers { get; set; } = 4;
+    public int ConcurrentAnswers { get; set; } = 16;
 
     /// <summary>Slash commands that may wait for a turn; beyond that the asker is told at once that the advisor is busy.</summary>
     public int QueuedAnswers { get; set; } = 1000;
