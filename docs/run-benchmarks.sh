@@ -102,7 +102,12 @@ if wants registry; then
   # (see "Registry"); then the store alone with 4,096- and 16,384-item batches (the batch-size A/B).
   {
     uptime
+    # Streams chunks of 1,000 interactions per message (the default), then the chunk A/B: the same import sent one
+    # interaction per message (as clients did before chunks) and chunked, import only, with server and client CPU per item.
     dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry "${registry[@]}"
+    for chunk in 1 1000; do
+      dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry 200000 20000 "$chunk" import-only
+    done
     for batch in 4096 16384; do
       dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry 200000 20000 store "$batch"
     done
@@ -140,9 +145,11 @@ if wants postgres && [[ -n "$pgbin" && -x "$pgbin/initdb" ]]; then
     --Logging:LogLevel:Default Warning > "$out/postgres-server.log" 2>&1 &
   server=$!
   for _ in $(seq 120); do (exec 3<> /dev/tcp/127.0.0.1/5481) 2> /dev/null && break; sleep 0.5; done
-  dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll --target http://127.0.0.1:5481 \
-    --scenarios import --import-batch 10000 --connections 2 --concurrency 4 "${load[@]}" --markdown \
-    | tee "$out/postgres-grpc-import.md"
+  # Chunks of 1,000 interactions per message (what bulk clients send), then one interaction per message for comparison.
+  for chunk in 1000 1; do
+    dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll --target http://127.0.0.1:5481 --server-pid "$server" \
+      --scenarios import --import-batch 10000 --import-chunk "$chunk" --connections 2 --concurrency 4 "${load[@]}" --markdown
+  done | tee "$out/postgres-grpc-import.md"
   kill "$server"
   wait "$server" || true
   stop_pg

@@ -308,6 +308,16 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             // 1. What exists now (no locks yet), then the same resolution SQLite makes item by item.
             var known = await KnownBuyersAsync(connection, transaction, items, cancellationToken);
             var plan = ImportPlan.Resolve(items, known);
+            if (plan.NewBuyers.Count > 0)
+            {
+                // Claim the external ids and names of the buyers to create, then look again: a concurrent batch about to
+                // create one of them holds its claim until it commits, so this one waits and then finds the buyer
+                // instead of creating it too and having to start again after its COPY (consecutive batches of one
+                // import share the buyer that straddles them, so two writers redid about every other batch).
+                await ClaimNewBuyersAsync(connection, transaction, plan.NewBuyers, cancellationToken);
+                known = await KnownBuyersAsync(connection, transaction, items, cancellationToken);
+                plan = ImportPlan.Resolve(items, known);
+            }
 
             // 2. Lock the existing buyers the batch touches, in id order; one deleted meanwhile means start again.
             var existing = plan.ExistingBuyers();
@@ -542,6 +552,30 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
 
     private static Task LockChangeFeedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key = ChangeFeedLockKey }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>
+    /// Transaction-scoped advisory locks on the external ids and names of buyers an import batch means to create, in
+    /// hash order. Taken before any other lock of the batch (rows, change feed), and only by import batches, so they
+    /// cannot close a circle of waits; a hash collision only makes an unrelated batch wait. Other writers (CreateBuyer)
+    /// do not take them: the check under the change-feed lock still catches those, and the batch starts again.
+    /// </summary>
+    private static Task ClaimNewBuyersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewBuyer> buyers, CancellationToken cancellationToken)
+    {
+        var claims = new List<string>(buyers.Count * 2);
+        foreach (var buyer in buyers)
+        {
+            if (buyer.ExternalId is not null)
+            {
+                claims.Add("import-ext\n" + buyer.ExternalId);
+            }
+
+            claims.Add("import-name\n" + BuyerNames.Key(buyer.DisplayName));
+        }
+
+        return connection.ExecuteAsync(new CommandDefinition(
+            "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(@claims::text[]) AS u (k) ORDER BY h) AS ordered",
+            new { claims = claims.ToArray() }, transaction, cancellationToken: cancellationToken));
+    }
 
     /// <summary>
     /// Locks the rows of the given buyers in id order (so two lockers never wait on each other in a circle); returns

@@ -206,6 +206,29 @@ public abstract class BuyerStoreContractTests<TProvider>(TProvider provider)
     }
 
     [Fact]
+    public async Task Concurrent_import_batches_naming_the_same_new_buyers_create_each_buyer_once_and_keep_every_item()
+    {
+        // Four writers, each batch naming the same 30 new buyers (by external id, or by name only): however the
+        // batches interleave, one of them creates each buyer and the others add to it.
+        var run = Unique();
+        var batches = Enumerable.Range(0, 4).Select(w => Enumerable.Range(0, 60).Select(n => n % 2 == 0
+                ? Item(n, null, $"claim-{run}-{n % 30}", $"Claimed {run} {n % 30}", InteractionKind.Purchase, T0.AddMinutes(n), $"w{w}-{n}")
+                : Item(n, null, null, $"Named {run} {n % 30}", InteractionKind.Meeting, T0.AddMinutes(n), $"w{w}-{n}"))
+            .ToList()).ToList();
+
+        var results = await Task.WhenAll(batches.Select(b => Task.Run(() => Store.ImportBatchAsync(b, Ct), Ct)));
+
+        results.SelectMany(r => r.Items).ShouldAllBe(i => i.Status == ImportItemStatus.Accepted);
+        results.Sum(r => r.BuyersCreated).ShouldBe(30);
+        for (var k = 0; k < 30; k++)
+        {
+            var found = await Store.FindBuyersByNameAsync(k % 2 == 0 ? $"Claimed {run} {k}" : $"Named {run} {k}", 5, Ct);
+            found.Count.ShouldBe(1);
+            found[0].InteractionCount.ShouldBe(8, "each buyer: 2 items in each of 4 batches");
+        }
+    }
+
+    [Fact]
     public async Task An_import_batch_stores_every_value_exactly_long_non_ascii_and_empty_text_included()
     {
         // Enough rows to be sent in several pieces, and a note larger than a piece (PostgreSQL encodes the COPY itself).
