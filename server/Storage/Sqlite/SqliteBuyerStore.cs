@@ -15,6 +15,12 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
     private const string OpCreateBuyer = "buyers.create";
 
+    /// <summary>
+    /// Page cache of an import transaction (KiB): a batch dirties pages all over the per-buyer indexes, and a cache
+    /// that holds them avoids spilling them to the WAL mid-transaction. Freed after each batch (see SqliteDatabase.WriteAsync).
+    /// </summary>
+    private const int ImportCacheKibibytes = 32768;
+
     /// <summary>WAL size above which an import batch checkpoints: four times SQLite's automatic 1,000-page threshold.</summary>
     private const long WalCheckpointBytes = 16 * 1024 * 1024;
 
@@ -289,14 +295,6 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         {
             // Read inside the write lock: an update or delete that committed before this batch has already cleared the cache.
             var generation = _keys.Generation;
-            // A batch dirties pages all over the indexes; a cache that holds them avoids spilling mid-transaction.
-            using (var pragma = connection.CreateCommand())
-            {
-                pragma.Transaction = transaction;
-                pragma.CommandText = "PRAGMA cache_size = -32768";
-                pragma.ExecuteNonQuery();
-            }
-
             using var writer = new InteractionWriter(connection);
             using var resolver = new BuyerResolver(connection, _keys);
             var results = new ImportItemResult[items.Count];
@@ -317,7 +315,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
             writer.Flush();
             return Task.FromResult((new ImportBatchResult(results, resolver.Created), resolver.Learned, generation));
-        }, cancellationToken);
+        }, ImportCacheKibibytes, cancellationToken);
 
         // Only committed buyers enter the shared cache: a rolled-back batch must not leave ids behind.
         _keys.Learn(learned, generation);

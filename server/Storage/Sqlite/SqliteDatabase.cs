@@ -58,18 +58,45 @@ public sealed class SqliteDatabase : ISqlDatabase, IDisposable
     /// reclassification worker, single writes) a writer could lose every poll for the whole busy timeout and fail with
     /// "database is locked" (the 10-minute soak saw 383 of them), while the gate hands the lock over in arrival order.
     /// </summary>
-    public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        WriteAsync(work, cacheKibibytes: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="WriteAsync{T}(Func{SqliteConnection, SqliteTransaction, Task{T}}, CancellationToken)"/> with a page cache
+    /// of <paramref name="cacheKibibytes"/> for this one transaction (when given): a large write needs its dirty pages in
+    /// memory until the commit, or SQLite spills them to the WAL and writes them again. After the commit the connection's
+    /// cache goes back to SQLite's default and its pages are freed (<c>PRAGMA shrink_memory</c>). Why: the connection
+    /// returns to the pool, and a pooled connection would otherwise keep the large cache (32 MB per connection an import
+    /// ever used) for the life of the process.
+    /// </summary>
+    public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, int? cacheKibibytes, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await _writeGate.WaitAsync(cancellationToken);
         try
         {
-            // Microsoft.Data.Sqlite issues BEGIN IMMEDIATE for a non-deferred transaction: the write lock is taken up front.
-            // The busy timeout still covers other processes on the same file (the command-line import, a backup).
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
-            var result = await work(connection, transaction);
-            await transaction.CommitAsync(cancellationToken);
-            return result;
+            if (cacheKibibytes is { } kib)
+            {
+                Pragma(connection, $"PRAGMA cache_size = -{kib}");
+            }
+
+            try
+            {
+                // Microsoft.Data.Sqlite issues BEGIN IMMEDIATE for a non-deferred transaction: the write lock is taken up front.
+                // The busy timeout still covers other processes on the same file (the command-line import, a backup).
+                await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+                var result = await work(connection, transaction);
+                await transaction.CommitAsync(cancellationToken);
+                return result;
+            }
+            finally
+            {
+                if (cacheKibibytes is not null)
+                {
+                    Pragma(connection, $"PRAGMA cache_size = {DefaultCacheSize}");
+                    Pragma(connection, "PRAGMA shrink_memory");
+                }
+            }
         }
         catch (SqliteException ex) when (IsBusy(ex))
         {
@@ -132,6 +159,16 @@ public sealed class SqliteDatabase : ISqlDatabase, IDisposable
     }
 
     public void Dispose() => _writeGate.Dispose();
+
+    /// <summary>SQLite's default <c>cache_size</c> (2,000 KiB per connection).</summary>
+    private const int DefaultCacheSize = -2000;
+
+    private static void Pragma(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
 
     public SqlDialect Dialect { get; } = new(RuleSetRow.SqliteColumns, ForUpdate: "");
 
