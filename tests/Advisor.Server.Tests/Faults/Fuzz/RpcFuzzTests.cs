@@ -300,9 +300,22 @@ public sealed class RpcFuzzTests(FuzzServerFixture server) : IClassFixture<FuzzS
         select FuzzCall.Unary("BuyerService/ListClassificationChanges", new ListClassificationChangesRequest { BuyerId = buyerId, PageSize = size, PageToken = token },
             (i, o, r) => new BuyerService.BuyerServiceClient(i).ListClassificationChangesAsync(r, o).ResponseAsync);
 
+    // Messages with a single interaction, a chunk of them, both, or neither (chunks within the 1,000-item limit).
     private Gen<FuzzCall> Import() =>
-        from rows in Maybe(InteractionMessage()).Select(interaction => new ImportInteractionsRequest { Interaction = interaction }).Array[0, 6]
+        from rows in ImportMessage().Array[0, 6]
         select new FuzzCall("BuyerService/ImportInteractions", rows, (i, o) => ImportAsync(new BuyerService.BuyerServiceClient(i), o, rows));
+
+    private Gen<ImportInteractionsRequest> ImportMessage() =>
+        from single in Maybe(InteractionMessage())
+        from chunk in InteractionMessage().Array[0, 4]
+        select Message(single, chunk);
+
+    private static ImportInteractionsRequest Message(Interaction? single, Interaction[] chunk)
+    {
+        var message = new ImportInteractionsRequest { Interaction = single };
+        message.Interactions.AddRange(chunk);
+        return message;
+    }
 
     private static async Task ImportAsync(BuyerService.BuyerServiceClient client, CallOptions options, ImportInteractionsRequest[] rows)
     {
