@@ -56,7 +56,8 @@ wait_for() {
 { uptime; nproc; } > "$out/machine.txt"
 
 if wants load; then
-# gRPC load: every scenario against one server, start-up measured 5 extra times.
+# gRPC load: every scenario against one server, start-up measured 5 extra times. ClassifyBuyer runs in both views:
+# classify-description/-profile send no view (the full answer), classify-*-basic ask for CLASSIFICATION_VIEW_BASIC.
 dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
   --server-dll server/bin/Release/net10.0/Advisor.Server.dll --startup-runs 5 \
   --connections 4 --concurrency 64 "${load[@]}" --markdown | tee "$out/load.md"
