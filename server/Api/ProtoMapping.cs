@@ -69,18 +69,7 @@ public static class ProtoMapping
     public static V1.Classification ToProto(this ClassifiedBuyer classified, string? classificationId = null, StrategyMessages? strategies = null)
     {
         var r = classified.Result;
-        var proto = new V1.Classification
-        {
-            Kind = r.Kind.ToProto(),
-            Confidence = r.Confidence,
-            Score = r.Score,
-            RuleSetVersion = r.RuleSetVersion,
-            Summary = r.Summary,
-            ClientWeight = r.ClientWeight,
-            CustomerWeight = r.CustomerWeight,
-            Industry = r.Industry?.Title ?? "",
-            ClassificationId = classificationId ?? "",
-        };
+        var proto = r.Decision(classificationId ?? "");
         foreach (var item in r.Evidence)
         {
             proto.Evidence.Add(item.ToProto());
@@ -103,18 +92,7 @@ public static class ProtoMapping
     /// </summary>
     public static V1.Classification ToBasicProto(this ClassificationResult r, string classificationId)
     {
-        var proto = new V1.Classification
-        {
-            Kind = r.Kind.ToProto(),
-            Confidence = r.Confidence,
-            Score = r.Score,
-            RuleSetVersion = r.RuleSetVersion,
-            Summary = r.Summary,
-            ClientWeight = r.ClientWeight,
-            CustomerWeight = r.CustomerWeight,
-            Industry = r.Industry?.Title ?? "",
-            ClassificationId = classificationId,
-        };
+        var proto = r.Decision(classificationId);
         foreach (var e in r.Evidence)
         {
             proto.Evidence.Add(new Evidence { Signal = e.Signal, RuleId = e.RuleId, Weight = e.Weight, Source = e.Source });
@@ -122,6 +100,20 @@ public static class ProtoMapping
 
         return proto;
     }
+
+    /// <summary>The decision's scalar fields, which both views carry.</summary>
+    private static V1.Classification Decision(this ClassificationResult r, string classificationId) => new()
+    {
+        Kind = r.Kind.ToProto(),
+        Confidence = r.Confidence,
+        Score = r.Score,
+        RuleSetVersion = r.RuleSetVersion,
+        Summary = r.Summary,
+        ClientWeight = r.ClientWeight,
+        CustomerWeight = r.CustomerWeight,
+        Industry = r.Industry?.Title ?? "",
+        ClassificationId = classificationId,
+    };
 
     public static Evidence ToProto(this EvidenceItem e)
     {
