@@ -261,11 +261,12 @@ public sealed class BuyerGrpcService(
         {
             var message = stream.Current;
             var chunk = message.Interactions;
-            if (chunk.Count + (message.Interaction is null ? 0 : 1) > MaxImportItemsPerMessage)
+            var items = chunk.Count + (message.Interaction is null ? 0 : 1);
+            if (items > MaxImportItemsPerMessage)
             {
                 // The whole call fails rather than the items being rejected one by one: a client sending this is
                 // misconfigured, and every further message would be the same.
-                throw RequestValidationException.For("interactions", $"a message may carry at most {MaxImportItemsPerMessage} interactions (got {chunk.Count + (message.Interaction is null ? 0 : 1)})");
+                throw RequestValidationException.For("interactions", $"a message may carry at most {MaxImportItemsPerMessage} interactions (got {items})");
             }
 
             if (message.Interaction is not null || chunk.Count == 0)

@@ -65,24 +65,8 @@ public sealed class Violations
         return OptionalText(value, field, max);
     }
 
-    public Violations OptionalText(string? value, string field, int max)
-    {
-        if (value is null)
-        {
-            return this;
-        }
-
-        if (value.Length > max)
-        {
-            Add(field, $"must be at most {max} characters (got {value.Length})");
-        }
-        else if (value.Contains('\0', StringComparison.Ordinal))
-        {
-            Add(field, "must not contain NUL characters");
-        }
-
-        return this;
-    }
+    public Violations OptionalText(string? value, string field, int max) =>
+        value is not null && TextProblem(value, max) is { } problem ? Add(field, problem) : this;
 
     /// <summary>
     /// <see cref="OptionalText(string?, string, int)"/> for the field <paramref name="prefix"/> + <paramref name="name"/>,
@@ -90,7 +74,13 @@ public sealed class Violations
     /// fine, so building the paths up front cost an allocation per field per item.
     /// </summary>
     public Violations OptionalText(string? value, string prefix, string name, int max) =>
-        value is null || (value.Length <= max && !value.Contains('\0', StringComparison.Ordinal)) ? this : OptionalText(value, prefix + name, max);
+        value is not null && TextProblem(value, max) is { } problem ? Add(prefix + name, problem) : this;
+
+    /// <summary>What is wrong with an optional text field's value (one rule set for both overloads), or null.</summary>
+    private static string? TextProblem(string value, int max) =>
+        value.Length > max ? $"must be at most {max} characters (got {value.Length})"
+        : value.Contains('\0', StringComparison.Ordinal) ? "must not contain NUL characters"
+        : null;
 
     public Violations Enum<T>(T value, string field, bool allowUnspecified = true)
         where T : struct, System.Enum

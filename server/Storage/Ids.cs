@@ -90,7 +90,6 @@ public sealed class IdSource(string prefix)
     }
 }
 
-
 /// <summary>
 /// An <see cref="IdSource"/> that any number of threads may share: one per kind of id a server mints on every call
 /// (classification ids, one per ClassifyBuyer or classifying Ask). Why: <see cref="Ids.New"/> costs a system call per
