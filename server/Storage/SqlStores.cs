@@ -11,6 +11,14 @@ namespace Advisor.Server.Storage;
 
 public sealed class SqlClassificationLogWriter(ISqlDatabase database) : IClassificationLogWriter
 {
+    /// <summary>
+    /// The log row's insert, also used by SQLite's own writer (<see cref="Sqlite.SqliteClassificationLogWriter"/>), which
+    /// binds the parameters by position: SQLite numbers named parameters 1, 2, ... in order of first appearance.
+    /// </summary>
+    internal const string Insert =
+        "INSERT INTO classification_log (id, time, subject, input, buyer_id, kind, confidence, score, rule_set_version) " +
+        "VALUES (@id, @time, @subject, @input, @buyer_id, @kind, @confidence, @score, @rule_set_version) ON CONFLICT (id) DO NOTHING";
+
     public async Task<IReadOnlyList<ClassificationLogEntry>> RecentAsync(int count, CancellationToken cancellationToken)
     {
         var rows = await database.ReadAsync(connection => connection.QueryAsync<ClassificationLogRow>(new CommandDefinition(
@@ -29,7 +37,7 @@ public sealed class SqlClassificationLogWriter(ISqlDatabase database) : IClassif
         {
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = "INSERT INTO classification_log (id, time, subject, input, buyer_id, kind, confidence, score, rule_set_version) VALUES (@id, @time, @subject, @input, @buyer_id, @kind, @confidence, @score, @rule_set_version) ON CONFLICT (id) DO NOTHING";
+            command.CommandText = Insert;
             var id = Add(command, "id", DbType.String);
             var time = Add(command, "time", DbType.String);
             var subject = Add(command, "subject", DbType.String);

@@ -10,7 +10,7 @@ namespace Advisor.Server.Storage.Sqlite;
 /// statements, text copied to a new UTF-8 array per value), which profiled at about half of the import's CPU per item
 /// (docs/benchmarks.md, "Registry"). Statements run inside whatever transaction the connection has open; errors
 /// surface as <see cref="SqliteException"/> like any other call, so busy and constraint handling are unchanged.
-/// Parameters are positional (<c>?1</c>, <c>?2</c>, ...). Not thread-safe, like the connection it belongs to.
+/// Parameters are bound by position (<c>?1</c>, <c>?2</c>, ...; named ones are numbered in order of first appearance). Not thread-safe, like the connection it belongs to.
 /// </summary>
 internal sealed class RawStatement : IDisposable
 {

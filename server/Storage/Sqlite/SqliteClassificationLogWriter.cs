@@ -12,11 +12,6 @@ namespace Advisor.Server.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteClassificationLogWriter(SqliteDatabase database) : IClassificationLogWriter
 {
-    /// <summary>The shared writer's insert with positional parameters, which <see cref="RawStatement"/> binds.</summary>
-    private const string Insert =
-        "INSERT INTO classification_log (id, time, subject, input, buyer_id, kind, confidence, score, rule_set_version) " +
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING";
-
     private readonly SqlClassificationLogWriter _shared = new(database);
 
     public Task<IReadOnlyList<ClassificationLogEntry>> RecentAsync(int count, CancellationToken cancellationToken) =>
@@ -25,7 +20,8 @@ public sealed class SqliteClassificationLogWriter(SqliteDatabase database) : ICl
     public Task WriteAsync(IReadOnlyList<ClassificationLogEntry> batch, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, _) =>
         {
-            using var insert = new RawStatement(connection, Insert);
+            // The shared insert; its named parameters are numbered in the order they appear, which is the order bound below.
+            using var insert = new RawStatement(connection, SqlClassificationLogWriter.Insert);
             foreach (var e in batch)
             {
                 insert.Bind(1, e.Id);
