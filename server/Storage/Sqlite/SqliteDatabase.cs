@@ -67,7 +67,8 @@ public sealed class SqliteDatabase : ISqlDatabase, IDisposable
     /// memory until the commit, or SQLite spills them to the WAL and writes them again. After the commit the connection's
     /// cache goes back to SQLite's default and its pages are freed (<c>PRAGMA shrink_memory</c>). Why: the connection
     /// returns to the pool, and a pooled connection would otherwise keep the large cache (32 MB per connection an import
-    /// ever used) for the life of the process.
+    /// ever used) for the life of the process. Such a write also commits without SQLite's automatic checkpoint: the caller
+    /// checkpoints (<see cref="CheckpointAsync"/>) when the WAL has grown past its own threshold.
     /// </summary>
     public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, int? cacheKibibytes, CancellationToken cancellationToken)
     {
@@ -78,6 +79,9 @@ public sealed class SqliteDatabase : ISqlDatabase, IDisposable
             if (cacheKibibytes is { } kib)
             {
                 Pragma(connection, $"PRAGMA cache_size = -{kib}");
+                // No automatic checkpoint at this commit: past 1,000 WAL pages SQLite would copy the whole batch into the
+                // database file on the writer's time after every commit; large writes checkpoint themselves, less often.
+                Pragma(connection, "PRAGMA wal_autocheckpoint = 0");
             }
 
             try
@@ -93,6 +97,7 @@ public sealed class SqliteDatabase : ISqlDatabase, IDisposable
             {
                 if (cacheKibibytes is not null)
                 {
+                    Pragma(connection, $"PRAGMA wal_autocheckpoint = {DefaultAutoCheckpointPages}");
                     Pragma(connection, $"PRAGMA cache_size = {DefaultCacheSize}");
                     Pragma(connection, "PRAGMA shrink_memory");
                 }
@@ -159,6 +164,9 @@ public sealed class SqliteDatabase : ISqlDatabase, IDisposable
     }
 
     public void Dispose() => _writeGate.Dispose();
+
+    /// <summary>SQLite's default <c>wal_autocheckpoint</c> (pages), restored after a large write turned it off.</summary>
+    private const int DefaultAutoCheckpointPages = 1000;
 
     /// <summary>SQLite's default <c>cache_size</c> (2,000 KiB per connection).</summary>
     private const int DefaultCacheSize = -2000;
