@@ -206,6 +206,40 @@ public abstract class BuyerStoreContractTests<TProvider>(TProvider provider)
     }
 
     [Fact]
+    public async Task An_import_batch_with_interleaved_buyers_keeps_each_buyers_stream_order_and_answers_in_input_order()
+    {
+        // A store may write a batch in another order than it arrived (SQLite writes it in buyer order); what a caller
+        // sees must not change: results in input order, the first of two items with one idempotency key is the one
+        // kept, and a buyer's interactions at the same time are listed newest-stored first, i.e. by arrival.
+        var older = await NewBuyerAsync();
+        var newer = await NewBuyerAsync();
+        var items = new List<ImportItem>
+        {
+            Item(0, newer, null, null, InteractionKind.Meeting, T0, "same"),
+            Item(1, older, null, null, InteractionKind.Meeting, T0, "x"),
+            Item(2, newer, null, null, InteractionKind.Purchase, T0.AddDays(1), "same", amount: 5),
+            Item(3, Ids.New("b"), null, null, InteractionKind.Meeting, T0, null),
+            Item(4, older, null, null, InteractionKind.Meeting, T0, "y"),
+            Item(5, newer, null, null, InteractionKind.Meeting, T0, null),
+            Item(6, older, null, null, InteractionKind.Meeting, T0, "x"),
+        };
+
+        var result = await Store.ImportBatchAsync(items, Ct);
+
+        result.Items.Select(i => i.Index).ShouldBe([0, 1, 2, 3, 4, 5, 6]);
+        result.Items.Select(i => i.Status).ShouldBe([
+            ImportItemStatus.Accepted, ImportItemStatus.Accepted, ImportItemStatus.Duplicate, ImportItemStatus.Rejected,
+            ImportItemStatus.Accepted, ImportItemStatus.Accepted, ImportItemStatus.Duplicate]);
+        (await Store.ListInteractionsAsync(newer, 10, null, Ct))!.Items.Select(i => i.Id)
+            .ShouldBe([items[5].Interaction.Id, items[0].Interaction.Id]);
+        (await Store.ListInteractionsAsync(older, 10, null, Ct))!.Items.Select(i => i.Id)
+            .ShouldBe([items[4].Interaction.Id, items[1].Interaction.Id]);
+        var meetings = (await Store.GetProfileAsync(newer, 5, Ct))!.Stats.Single();
+        meetings.Type.ShouldBe(InteractionKind.Meeting);
+        meetings.Count.ShouldBe(2);
+    }
+
+    [Fact]
     public async Task Concurrent_import_batches_naming_the_same_new_buyers_create_each_buyer_once_and_keep_every_item()
     {
         // Four writers, each batch naming the same 30 new buyers (by external id, or by name only): however the
