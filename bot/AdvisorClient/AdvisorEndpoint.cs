@@ -29,7 +29,11 @@ public sealed class AdvisorEndpoint(IOptions<AdvisorClientOptions> options, ICon
             ? ["--urls", "http://127.0.0.1:0", "--Storage:Path", storage]
             : ["--urls", "http://127.0.0.1:0"];
         args = [.. args, "--Demo:Seed", configuration["Demo:Seed"] is { Length: > 0 } seed ? seed : "true"];
-        var embedded = AdvisorServerHost.Build(args, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
+        var embedded = AdvisorServerHost.Build(args, builder =>
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            Hosting.BotHost.SkipRequestActivities(builder.Logging);
+        });
         await embedded.StartAsync(cancellationToken);
         _embedded = embedded;
         _address = embedded.GetListeningAddress();

@@ -37,7 +37,12 @@ public static class TextChunks
             rest = rest[cut..].TrimStart();
         }
 
-        if (rest.Length > 0 || pieces.Count == 0)
+        // Text that fits is the usual case: keep the caller's string rather than a copy of it.
+        if (pieces.Count == 0)
+        {
+            pieces.Add(text);
+        }
+        else if (rest.Length > 0)
         {
             pieces.Add(rest.ToString());
         }

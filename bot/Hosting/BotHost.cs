@@ -29,6 +29,7 @@ public static class BotHost
 
         // Per-request framework logs add nothing here; our own logs say what matters (never secrets).
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        SkipRequestActivities(builder.Logging);
         builder.Services.AddAdvisorBotCore(builder.Configuration);
         builder.Services.AddSlackAdapter(builder.Configuration);
         builder.Services.AddDiscordAdapter(builder.Configuration);
@@ -42,6 +43,18 @@ public static class BotHost
         app.MapDiscordEndpoints();
         return app;
     }
+
+    /// <summary>
+    /// ASP.NET Core starts an <see cref="System.Diagnostics.Activity"/> and a log scope for every request whenever its
+    /// hosting log category is enabled at any level, Critical included, so that log lines can carry a trace id; with
+    /// traces on, it starts them for the trace listeners anyway. Here nothing reads them without traces: the bot's
+    /// webhook then sends a traceparent to the advisory service, whose host starts a second activity from it, and the
+    /// gRPC client starts a third. About 3 per cent of a slash command's CPU (docs/benchmarks.md, "Slack slash command:
+    /// CPU per request"). The category only logs request start and end (Information, filtered out already) and start-up
+    /// failures, which still fail the start and reach the console through the exception.
+    /// </summary>
+    public static void SkipRequestActivities(ILoggingBuilder logging) =>
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
 
     public static async Task<int> RunWebAsync(string[] args, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using Advisor.Bot.Conversation;
 
@@ -113,8 +114,15 @@ public static class SlackRenderer
 
         foreach (var section in reply.Sections)
         {
-            var text = $"*{Escape(section.Heading)}*\n" + string.Join('\n', section.Items.Select(i => "\u2022 " + Escape(i)));
-            foreach (var chunk in TextChunks.Split(text, MaxSectionText))
+            // One builder for the whole list: a string per bullet and then their join was a large share of what a
+            // reply's rendering allocated.
+            var text = new StringBuilder().Append('*').Append(Escape(section.Heading)).Append("*\n");
+            for (var i = 0; i < section.Items.Count; i++)
+            {
+                (i == 0 ? text : text.Append('\n')).Append("\u2022 ").Append(Escape(section.Items[i]));
+            }
+
+            foreach (var chunk in TextChunks.Split(text.ToString(), MaxSectionText))
             {
                 blocks.Add(Section(chunk));
             }

@@ -177,17 +177,31 @@ public static class IntentDetector
                 i++;
             }
 
-            output.Append(Correct(lower[start..i], vocabulary));
+            var word = lower.AsSpan(start, i - start);
+            output.Append(Correct(word, vocabulary) ?? word);
         }
 
         return output.ToString();
     }
 
-    private static string Correct(string word, IReadOnlyList<string> vocabulary)
+    /// <summary>
+    /// The vocabulary word a misspelt word stands for, or null to keep the word. Works on the question's own
+    /// characters: every Ask reads every word of its question here, and the copy of each word and a distance matrix
+    /// per candidate were most of what intent detection allocated.
+    /// </summary>
+    private static string? Correct(ReadOnlySpan<char> word, IReadOnlyList<string> vocabulary)
     {
-        if (word.Length < 5 || vocabulary.Contains(word))
+        if (word.Length < 5)
         {
-            return word;
+            return null;
+        }
+
+        foreach (var candidate in vocabulary)
+        {
+            if (word.SequenceEqual(candidate))
+            {
+                return null;
+            }
         }
 
         var allowed = word.Length >= 8 ? 2 : 1;
@@ -199,36 +213,48 @@ public static class IntentDetector
             }
         }
 
-        return word;
+        return null;
     }
 
     /// <summary>Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours.</summary>
-    public static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++)
-        {
-            d[i, 0] = i;
-        }
+    public static int Distance(string a, string b) => Distance(a.AsSpan(), b.AsSpan());
 
-        for (var j = 0; j <= b.Length; j++)
+    /// <summary>
+    /// The same distance, keeping only the three rows of the matrix the recurrence reads (this row, the one above and
+    /// the one above that, for swaps), on the stack for words of ordinary length.
+    /// </summary>
+    public static int Distance(ReadOnlySpan<char> a, ReadOnlySpan<char> b)
+    {
+        var width = b.Length + 1;
+        var rows = width <= 128 ? stackalloc int[3 * width] : new int[3 * width];
+        var twoUp = rows[..width];
+        var up = rows.Slice(width, width);
+        var current = rows.Slice(2 * width, width);
+        for (var j = 0; j < width; j++)
         {
-            d[0, j] = j;
+            up[j] = j;
         }
 
         for (var i = 1; i <= a.Length; i++)
         {
+            current[0] = i;
             for (var j = 1; j <= b.Length; j++)
             {
                 var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                current[j] = Math.Min(Math.Min(up[j] + 1, current[j - 1] + 1), up[j - 1] + cost);
                 if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
                 {
-                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                    current[j] = Math.Min(current[j], twoUp[j - 2] + 1);
                 }
             }
+
+            // Rotate: this row becomes the one above, the one above moves up, and the oldest is reused.
+            var oldest = twoUp;
+            twoUp = up;
+            up = current;
+            current = oldest;
         }
 
-        return d[a.Length, b.Length];
+        return up[b.Length];
     }
 }

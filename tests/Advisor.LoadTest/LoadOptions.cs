@@ -25,6 +25,9 @@ public sealed record LoadOptions
           --connections N       HTTP/2 connections (default 4); Slack mode opens one HTTP/1.1 connection per
                                 concurrent request instead
           --concurrency N       calls in flight at once (default 64)
+          --rate N              open loop: N calls/s due on a fixed schedule, at most --concurrency in flight;
+                                latency counts from when each call was due (default: closed loop, each worker
+                                calls again as soon as its call returns, which measures the saturation point)
           --warmup S            seconds of unmeasured warm-up per scenario, all scenarios warmed before any is
                                 measured (default 3)
           --duration S          measured seconds per scenario (default 10)
@@ -55,6 +58,9 @@ public sealed record LoadOptions
     public int Connections { get; init; } = 4;
 
     public int Concurrency { get; init; } = 64;
+
+    /// <summary>Calls per second offered in open loop; null for closed loop.</summary>
+    public double? Rate { get; init; }
 
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
 
@@ -112,6 +118,7 @@ public sealed record LoadOptions
                 "--scenarios" => options with { Scenarios = ParseScenarios(Value()) },
                 "--connections" => options with { Connections = Int(1, 64) },
                 "--concurrency" => options with { Concurrency = Int(1, 4096) },
+                "--rate" => options with { Rate = Int(1, 1_000_000) },
                 "--warmup" => options with { Warmup = Seconds(0, 600) },
                 "--duration" => options with { Duration = Seconds(0.1, 3600) },
                 "--repeat" => options with { Repeat = Int(1, 20) },
@@ -130,6 +137,11 @@ public sealed record LoadOptions
         if (options.Slack is not null && string.IsNullOrEmpty(options.SlackSecret))
         {
             throw new ArgumentException("--slack needs the bot's signing secret (--slack-secret or ADVISOR_LOADTEST_SLACK_SECRET)");
+        }
+
+        if (options.Slack is not null && options.Rate is not null)
+        {
+            throw new ArgumentException("--rate is for the gRPC scenarios; Slack mode runs closed loop");
         }
 
         if (options.Connections > options.Concurrency)

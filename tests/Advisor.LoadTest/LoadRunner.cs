@@ -32,21 +32,27 @@ public sealed record ScenarioResult(
 }
 
 /// <summary>
-/// Closed-loop load: <c>concurrency</c> workers spread over <c>connections</c> HTTP/2 connections, each
-/// issuing its next call as soon as the previous one returns, for a fixed time. Latency is measured per
-/// call from the send to the response; errors are counted by gRPC status code.
+/// Closed-loop load by default: <c>concurrency</c> workers spread over <c>connections</c> HTTP/2 connections,
+/// each issuing its next call as soon as the previous one returns, for a fixed time; latency is measured from
+/// the send to the response. With a <c>rate</c> the load is open-loop instead: calls are due on a fixed
+/// schedule (rate per second in all), a free worker takes the next due call, and latency is measured from
+/// when the call was due, so a call that waited for a free worker counts its wait (no coordinated omission).
+/// Errors are counted by gRPC status code.
 /// </summary>
 public sealed class LoadRunner : IDisposable
 {
     private readonly GrpcChannel[] _channels;
     private readonly int _concurrency;
     private readonly int? _serverPid;
+    private readonly double? _rate;
 
     /// <param name="serverPid">The server's process id, to report its CPU per call; null when it is not known.</param>
-    public LoadRunner(Uri target, int connections, int concurrency, int? serverPid = null)
+    /// <param name="rate">Calls per second offered in all (open loop); null for closed loop.</param>
+    public LoadRunner(Uri target, int connections, int concurrency, int? serverPid = null, double? rate = null)
     {
         _concurrency = concurrency;
         _serverPid = serverPid;
+        _rate = rate;
         _channels = Enumerable.Range(0, connections).Select(_ => GrpcChannel.ForAddress(target, new GrpcChannelOptions
         {
             // One handler per channel and no extra connections: exactly `connections` HTTP/2 connections.
@@ -91,6 +97,9 @@ public sealed class LoadRunner : IDisposable
         var started = Stopwatch.GetTimestamp();
         var stopAt = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         long sequence = 0;
+
+        // Stopwatch ticks between two due calls; 0 in closed loop.
+        var interval = _rate is { } rate ? Stopwatch.Frequency / rate : 0;
         for (var w = 0; w < workers.Length; w++)
         {
             workers[w] = new Worker();
@@ -104,6 +113,28 @@ public sealed class LoadRunner : IDisposable
                 var i = Interlocked.Increment(ref sequence);
                 var scenario = scenarios[(int)(i % scenarios.Count)];
                 var begin = Stopwatch.GetTimestamp();
+                if (interval > 0)
+                {
+                    var due = started + (long)((i - 1) * interval);
+                    if (due >= stopAt)
+                    {
+                        break;
+                    }
+
+                    if (due > begin)
+                    {
+                        // Early: wait for the call's time, and measure from the actual send (a late timer wake-up
+                        // is the tool's, not the server's).
+                        await Task.Delay(TimeSpan.FromSeconds((due - begin) / (double)Stopwatch.Frequency), cancellationToken);
+                        begin = Stopwatch.GetTimestamp();
+                    }
+                    else
+                    {
+                        // Late: every worker was busy when this call fell due; its wait is part of its latency.
+                        begin = due;
+                    }
+                }
+
                 try
                 {
                     worker.Items += await scenario.CallAsync(channel, data, i, cancellationToken);

@@ -93,8 +93,7 @@ public sealed class SqliteDatabase : ISqlDatabase, IDisposable
             {
                 if (cacheKibibytes is not null)
                 {
-                    Pragma(connection, $"PRAGMA cache_size = {DefaultCacheSize}");
-                    Pragma(connection, "PRAGMA shrink_memory");
+                    RestoreCache(connection);
                 }
             }
         }
@@ -105,6 +104,25 @@ public sealed class SqliteDatabase : ISqlDatabase, IDisposable
         finally
         {
             _writeGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Puts a connection's page cache back to the default after a large write. It runs in a <c>finally</c>, so it must not
+    /// throw: when the work failed, its exception is the one the caller needs, and when it committed, the data is safe
+    /// whatever happens here. A connection that cannot take the pragmas is broken, so the pool is cleared rather than
+    /// let it be reused with the large cache.
+    /// </summary>
+    private static void RestoreCache(SqliteConnection connection)
+    {
+        try
+        {
+            Pragma(connection, $"PRAGMA cache_size = {DefaultCacheSize}");
+            Pragma(connection, "PRAGMA shrink_memory");
+        }
+        catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
+        {
+            SqliteConnection.ClearPool(connection);
         }
     }
 

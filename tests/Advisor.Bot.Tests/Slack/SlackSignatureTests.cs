@@ -64,4 +64,26 @@ public sealed class SlackSignatureTests
         SlackSignature.Verify("another-secret", timestamp, signature, body, now, Window).ShouldBeTrue();
         SlackSignature.Verify("", timestamp, signature, body, now, Window).ShouldBeFalse();
     }
+
+    /// <summary>
+    /// The signature is assembled on the stack for ordinary bodies and in a pooled array past a few kilobytes: both
+    /// agree with HMAC-SHA256 computed over the whole "v0:{timestamp}:{body}" text, and an uppercase hex header passes.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(300)]
+    [InlineData(4040)]
+    [InlineData(4096)]
+    [InlineData(70_000)]
+    public void Signs_bodies_of_any_size_as_hmac_over_the_whole_text(int length)
+    {
+        var body = Encoding.UTF8.GetBytes(new string('é', length / 2) + new string('a', length % 2));
+        var expected = "v0=" + Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(
+            Encoding.UTF8.GetBytes("sëcret"), (byte[])[.. Encoding.UTF8.GetBytes("v0:1531420618:"), .. body]));
+
+        SlackSignature.Sign("sëcret", PublishedTimestamp, body).ShouldBe(expected);
+        SlackSignature.Verify("sëcret", PublishedTimestamp, expected, body, PublishedTime, Window).ShouldBeTrue();
+        SlackSignature.Verify("sëcret", PublishedTimestamp, "v0=" + expected[3..].ToUpperInvariant(), body, PublishedTime, Window).ShouldBeTrue();
+        SlackSignature.Verify("sëcret", PublishedTimestamp, expected, (byte[])[.. body, (byte)'x'], PublishedTime, Window).ShouldBeFalse();
+    }
 }

@@ -1,5 +1,6 @@
 using Advisor.Server.Classification;
 using Advisor.Server.Conversation;
+using CsCheck;
 
 namespace Advisor.Server.Tests.Conversation;
 
@@ -72,5 +73,54 @@ public sealed class IntentDetectorTests
     public void Unrelated_requests_are_unknown(string question)
     {
         Read(question).Intent.ShouldBe(QuestionIntent.Unknown);
+    }
+
+    [Theory]
+    [InlineData("is this buyer a clinet?", "is this buyer a client?")]
+    [InlineData("  Is   Acme  a CUSTMER?? ", "is acme a customer??")]
+    [InlineData("client vs customer?", "client vs customer?")]
+    public void Normalising_lower_cases_collapses_spaces_and_corrects_vocabulary(string question, string expected)
+    {
+        IntentDetector.Normalise(question, Snapshot.Intents.Vocabulary).ShouldBe(expected);
+    }
+
+    /// <summary>The three-row distance agrees with the full matrix it replaced, on short and long words.</summary>
+    [Fact]
+    public void Distance_matches_the_full_matrix()
+    {
+        var word = Gen.String[Gen.Char['a', 'e'], 0, 12];
+        Gen.Select(word, word).Sample((a, b) => IntentDetector.Distance(a, b) == FullMatrixDistance(a, b), iter: 20_000);
+        var longWord = new string('a', 150) + "bc";
+        IntentDetector.Distance(longWord, new string('a', 150) + "cb").ShouldBe(1);
+        IntentDetector.Distance(longWord, "").ShouldBe(152);
+    }
+
+    private static int FullMatrixDistance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+
+        for (var j = 0; j <= b.Length; j++)
+        {
+            d[0, j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                }
+            }
+        }
+
+        return d[a.Length, b.Length];
     }
 }
