@@ -37,6 +37,9 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     /// <summary>The step of the interactions' seq sequence (migration 004_interaction_seq_blocks): values one nextval reserves.</summary>
     private const int SequenceBlock = 4096;
 
+    /// <summary>From this many keyed interactions on, a batch writes first and looks keys up only if the unique index objects.</summary>
+    private const int OptimisticKeys = 64;
+
     /// <summary>
     /// <see cref="InteractionRow"/>'s columns from <see cref="InteractionFrom"/>: interactions keep the buyer's integer
     /// key (migration 005), so the text id comes from the buyer row.
@@ -51,6 +54,8 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     private const string KeyOf = "(SELECT key FROM buyers WHERE id = @buyerId)";
 
     private static readonly IReadOnlySet<string> NoBuyers = new HashSet<string>();
+
+    private readonly ImportGroupCommit _importGroups = new();
 
     public Task<BuyerWriteResult> CreateBuyerAsync(string id, BuyerValues values, string? requestId, DateTimeOffset now, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
@@ -302,7 +307,14 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             return new InteractionWriteResult(InteractionWriteStatus.Created, interaction);
         }, cancellationToken);
 
+    /// <summary>
+    /// Batches that this server's import streams submit while another is being written are committed together, in
+    /// arrival order (see <see cref="ImportGroupCommit"/>); each caller gets its own items' results after the commit.
+    /// </summary>
     public Task<ImportBatchResult> ImportBatchAsync(IReadOnlyList<ImportItem> items, CancellationToken cancellationToken) =>
+        _importGroups.ImportAsync(items, ImportGroupAsync, cancellationToken);
+
+    private Task<ImportGroupCommit.GroupResult> ImportGroupAsync(IReadOnlyList<ImportItem> items, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
             // 1. What exists now (no locks yet), then the same resolution SQLite makes item by item.
@@ -387,7 +399,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                 results[i] = new ImportItemResult(items[i].Index, stored.ContainsKey(items[i].Interaction.Id) ? ImportItemStatus.Accepted : ImportItemStatus.Duplicate, null, null);
             }
 
-            return new ImportBatchResult(results, plan.NewBuyers.Count);
+            return new ImportGroupCommit.GroupResult(results, plan.NewBuyers.Select(b => b.Item).ToList());
         }, cancellationToken);
 
     public async Task<InteractionPage?> ListInteractionsAsync(string buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken)
@@ -709,59 +721,52 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
 
         // Nobody else can add an interaction for these buyers until we commit (locked, or not yet visible), so keys
         // found absent now stay absent and the rows can go in with a plain binary COPY. Only existing buyers can have
-        // keys already. LATERAL ... LIMIT 1 keeps this an index probe per key: as a join, the planner may hash the whole
-        // table instead, and then every batch reads every interaction ever stored.
+        // keys already.
         var keyed = interactions.Where(i => i.IdempotencyKey is not null && !created.Contains(i.BuyerId)).ToList();
-        var taken = keyed.Count == 0
-            ? []
-            : (await connection.QueryAsync<long>(new CommandDefinition(
-                """
-                SELECT u.n FROM unnest(@buyers::bigint[], @keys::text[]) WITH ORDINALITY AS u (buyer_key, idempotency_key, n)
-                CROSS JOIN LATERAL (SELECT 1 FROM interactions i WHERE i.buyer_key = u.buyer_key AND i.idempotency_key = u.idempotency_key LIMIT 1) AS found
-                """,
-                new { buyers = keyed.Select(i => buyerKeys[i.BuyerId]).ToArray(), keys = keyed.Select(i => i.IdempotencyKey).ToArray() },
-                transaction, cancellationToken: cancellationToken))).Select(n => (keyed[(int)n - 1].BuyerId, keyed[(int)n - 1].IdempotencyKey!)).ToHashSet();
-        var fresh = new List<InteractionRecord>(interactions.Count);
-        foreach (var interaction in interactions)
+        List<InteractionRecord> fresh;
+        long[] seqs;
+        string[] ats;
+        if (keyed.Count < OptimisticKeys)
         {
-            if (interaction.IdempotencyKey is not { } key || taken.Add((interaction.BuyerId, key)))
+            fresh = Fresh(interactions, await TakenKeysAsync(connection, transaction, keyed, buyerKeys, cancellationToken));
+            if (fresh.Count == 0)
             {
-                fresh.Add(interaction);
+                return ([], []);
+            }
+
+            seqs = await DrawSequencesAsync(connection, transaction, fresh.Count, cancellationToken);
+            ats = await CopyInteractionsAsync(connection, fresh, seqs, buyerKeys, cancellationToken);
+        }
+        else
+        {
+            // A bulk import's keys are almost always new, and looking each one up cost about a sixth of the COPY's own
+            // time. So the rows go in at once, behind a savepoint, and the unique index finds a key the buyer already
+            // has: then (a client sending a stream again, say) the COPY is undone, the keys are looked up, and the new
+            // rows go in again with the sequences already drawn.
+            fresh = Fresh(interactions, []);
+            seqs = await DrawSequencesAsync(connection, transaction, fresh.Count, cancellationToken);
+            await connection.ExecuteAsync(new CommandDefinition("SAVEPOINT import_copy", transaction: transaction, cancellationToken: cancellationToken));
+            try
+            {
+                ats = await CopyInteractionsAsync(connection, fresh, seqs, buyerKeys, cancellationToken);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "interactions_idempotency")
+            {
+                await connection.ExecuteAsync(new CommandDefinition("ROLLBACK TO SAVEPOINT import_copy", transaction: transaction, cancellationToken: cancellationToken));
+                fresh = Fresh(interactions, await TakenKeysAsync(connection, transaction, keyed, buyerKeys, cancellationToken));
+                if (fresh.Count == 0)
+                {
+                    return ([], []);
+                }
+
+                ats = await CopyInteractionsAsync(connection, fresh, seqs, buyerKeys, cancellationToken);
             }
         }
 
-        if (fresh.Count == 0)
-        {
-            return ([], []);
-        }
-
-        var seqs = await DrawSequencesAsync(connection, transaction, fresh.Count, cancellationToken);
         var stored = new Dictionary<string, long>(fresh.Count, StringComparer.Ordinal);
-        var ats = new string[fresh.Count];
-        await using (var copy = await BinaryCopy.BeginAsync(
-            connection,
-            "COPY interactions (seq, id, buyer_key, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        for (var n = 0; n < fresh.Count; n++)
         {
-            for (var n = 0; n < fresh.Count; n++)
-            {
-                var i = fresh[n];
-                ats[n] = Ids.Timestamp(i.OccurredAt);
-                await copy.StartRowAsync(11, cancellationToken);
-                copy.Int64(seqs[n]);
-                copy.Text(i.Id);
-                copy.Int64(buyerKeys[i.BuyerId]);
-                copy.Int64((long)i.Type);
-                copy.Text(ats[n]);
-                copy.Double(i.Amount);
-                copy.Text(i.Currency);
-                copy.Text(i.Channel);
-                copy.Text(i.Note);
-                copy.Text(i.IdempotencyKey);
-                copy.Text(Ids.Timestamp(i.CreateTime));
-                stored[i.Id] = seqs[n];
-            }
-
-            await copy.CompleteAsync(cancellationToken);
+            stored[fresh[n].Id] = seqs[n];
         }
 
         var stats = new Dictionary<(string Buyer, long Type), InteractionTypeTotals<string, OrdinalTextOrder>>();
@@ -820,6 +825,68 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         }
 
         return seqs;
+    }
+
+    /// <summary>
+    /// The (buyer, key) pairs among <paramref name="keyed"/> that are stored already. LATERAL ... LIMIT 1 keeps this an
+    /// index probe per key: as a join, the planner may hash the whole table instead, and then every batch reads every
+    /// interaction ever stored.
+    /// </summary>
+    private static async Task<HashSet<(string, string)>> TakenKeysAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<InteractionRecord> keyed, IReadOnlyDictionary<string, long> buyerKeys, CancellationToken cancellationToken) =>
+        keyed.Count == 0
+            ? []
+            : (await connection.QueryAsync<long>(new CommandDefinition(
+                """
+                SELECT u.n FROM unnest(@buyers::bigint[], @keys::text[]) WITH ORDINALITY AS u (buyer_key, idempotency_key, n)
+                CROSS JOIN LATERAL (SELECT 1 FROM interactions i WHERE i.buyer_key = u.buyer_key AND i.idempotency_key = u.idempotency_key LIMIT 1) AS found
+                """,
+                new { buyers = keyed.Select(i => buyerKeys[i.BuyerId]).ToArray(), keys = keyed.Select(i => i.IdempotencyKey).ToArray() },
+                transaction, cancellationToken: cancellationToken))).Select(n => (keyed[(int)n - 1].BuyerId, keyed[(int)n - 1].IdempotencyKey!)).ToHashSet();
+
+    /// <summary>The interactions to write, in order: each (buyer, key) pair once, none of those in <paramref name="taken"/> (which this fills).</summary>
+    private static List<InteractionRecord> Fresh(IReadOnlyList<InteractionRecord> interactions, HashSet<(string, string)> taken)
+    {
+        var fresh = new List<InteractionRecord>(interactions.Count);
+        foreach (var interaction in interactions)
+        {
+            if (interaction.IdempotencyKey is not { } key || taken.Add((interaction.BuyerId, key)))
+            {
+                fresh.Add(interaction);
+            }
+        }
+
+        return fresh;
+    }
+
+    /// <summary>Writes <paramref name="fresh"/> with the first of <paramref name="seqs"/> by binary COPY; returns their stored occurred_at texts.</summary>
+    private static async Task<string[]> CopyInteractionsAsync(
+        NpgsqlConnection connection, List<InteractionRecord> fresh, long[] seqs, IReadOnlyDictionary<string, long> buyerKeys, CancellationToken cancellationToken)
+    {
+        var ats = new string[fresh.Count];
+        await using var copy = await BinaryCopy.BeginAsync(
+            connection,
+            "COPY interactions (seq, id, buyer_key, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        for (var n = 0; n < fresh.Count; n++)
+        {
+            var i = fresh[n];
+            ats[n] = Ids.Timestamp(i.OccurredAt);
+            await copy.StartRowAsync(11, cancellationToken);
+            copy.Int64(seqs[n]);
+            copy.Text(i.Id);
+            copy.Int64(buyerKeys[i.BuyerId]);
+            copy.Int64((long)i.Type);
+            copy.Text(ats[n]);
+            copy.Double(i.Amount);
+            copy.Text(i.Currency);
+            copy.Text(i.Channel);
+            copy.Text(i.Note);
+            copy.Text(i.IdempotencyKey);
+            copy.Text(Ids.Timestamp(i.CreateTime));
+        }
+
+        await copy.CompleteAsync(cancellationToken);
+        return ats;
     }
 
     /// <summary>Totals of buyers this transaction creates: nobody else can have rows for them, so a plain COPY.</summary>
@@ -901,8 +968,8 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     /// <summary>What a batch adds to one buyer's row: its interactions and the highest seq among them.</summary>
     private readonly record struct BuyerTotals(long Count, long LastSeq);
 
-    /// <summary>A buyer an import batch creates.</summary>
-    private sealed record NewBuyer(string Id, string DisplayName, string? ExternalId, DateTimeOffset CreateTime);
+    /// <summary>A buyer an import batch creates, for the item at position <paramref name="Item"/> of the batch.</summary>
+    private sealed record NewBuyer(string Id, string DisplayName, string? ExternalId, DateTimeOffset CreateTime, int Item);
 
     /// <summary>The buyers of an import batch that exist: by id, by external id, and the oldest by each name.</summary>
     private sealed record KnownBuyers(HashSet<string> Ids, Dictionary<string, string> ByExternalId, Dictionary<string, string> ByName)
@@ -936,9 +1003,9 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             var created = new List<NewBuyer>();
             var externalIds = new Dictionary<string, string>(StringComparer.Ordinal);
             var names = new Dictionary<string, string>(StringComparer.Ordinal);
-            string Create(string displayName, string? externalId, DateTimeOffset now)
+            string Create(string displayName, string? externalId, DateTimeOffset now, int item)
             {
-                var buyer = new NewBuyer(Storage.Ids.New("b"), displayName.Trim(), externalId, now);
+                var buyer = new NewBuyer(Storage.Ids.New("b"), displayName.Trim(), externalId, now, item);
                 created.Add(buyer);
                 names.TryAdd(BuyerNames.Key(buyer.DisplayName), buyer.Id);
                 return buyer.Id;
@@ -957,7 +1024,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                     if (!externalIds.TryGetValue(item.BuyerExternalId, out var id))
                     {
                         id = known.ByExternalId.GetValueOrDefault(item.BuyerExternalId)
-                            ?? Create(string.IsNullOrWhiteSpace(item.BuyerDisplayName) ? item.BuyerExternalId : item.BuyerDisplayName, item.BuyerExternalId, now);
+                            ?? Create(string.IsNullOrWhiteSpace(item.BuyerDisplayName) ? item.BuyerExternalId : item.BuyerDisplayName, item.BuyerExternalId, now, i);
                         externalIds[item.BuyerExternalId] = id;
                     }
 
@@ -968,7 +1035,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                     var key = BuyerNames.Key(item.BuyerDisplayName);
                     if (!names.TryGetValue(key, out var id))
                     {
-                        id = known.ByName.GetValueOrDefault(key) ?? Create(item.BuyerDisplayName, null, now);
+                        id = known.ByName.GetValueOrDefault(key) ?? Create(item.BuyerDisplayName, null, now, i);
                         names[key] = id;
                     }
 

@@ -263,6 +263,65 @@ public abstract class BuyerStoreContractTests<TProvider>(TProvider provider)
     }
 
     [Fact]
+    public async Task A_large_batch_sent_again_with_new_items_among_the_old_stores_only_the_new_ones()
+    {
+        // Large enough for PostgreSQL to write first and look the keys up only when the unique index objects.
+        var buyers = new[] { await NewBuyerAsync(), await NewBuyerAsync() };
+        List<ImportItem> Batch(int from, int count) => Enumerable.Range(from, count)
+            .Select(n => Item(n - from, buyers[n % 2], null, null, (InteractionKind)(1 + (n % 5)), T0.AddMinutes(n), $"key-{n}", amount: n)).ToList();
+
+        (await Store.ImportBatchAsync(Batch(0, 300), Ct)).Items.ShouldAllBe(i => i.Status == ImportItemStatus.Accepted);
+        // Old keys first, then new ones; then new keys first and an old one last.
+        var again = await Store.ImportBatchAsync(Batch(200, 200), Ct);
+        var last = await Store.ImportBatchAsync([.. Batch(400, 150), .. Batch(10, 1).Select(i => i with { Index = 150 })], Ct);
+
+        again.Items.Select(i => i.Index).ShouldBe(Enumerable.Range(0, 200).Select(n => (long)n));
+        again.Items.Take(100).ShouldAllBe(i => i.Status == ImportItemStatus.Duplicate);
+        again.Items.Skip(100).ShouldAllBe(i => i.Status == ImportItemStatus.Accepted);
+        last.Items.Take(150).ShouldAllBe(i => i.Status == ImportItemStatus.Accepted);
+        last.Items[150].Status.ShouldBe(ImportItemStatus.Duplicate);
+        foreach (var buyer in buyers)
+        {
+            var profile = (await Store.GetProfileAsync(buyer, 1, Ct))!;
+            profile.Buyer.InteractionCount.ShouldBe(275);
+            profile.Stats.Sum(s => s.Count).ShouldBe(275);
+            profile.Stats.Sum(s => s.AmountTotal).ShouldBe(Enumerable.Range(0, 550).Where(n => buyers[n % 2] == buyer).Sum(n => (double)n));
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_import_batches_with_the_same_keys_store_each_key_once_and_answer_each_batch_for_its_own_items()
+    {
+        // Eight writers over the same two buyers, every key sent by two of them: whatever runs together, each key is
+        // stored once, and each writer's answer lists its own items, in its order, with its own indexes.
+        var buyers = new[] { await NewBuyerAsync(), await NewBuyerAsync() };
+        var batches = Enumerable.Range(0, 8).Select(w => Enumerable.Range(0, 100)
+            .Select(n => Item(1000 * w + n, buyers[n % 2], null, null, InteractionKind.Purchase, T0.AddMinutes(n), $"k-{w / 2}-{n}")).ToList()).ToList();
+
+        var results = await Task.WhenAll(batches.Select(b => Task.Run(() => Store.ImportBatchAsync(b, Ct), Ct)));
+
+        for (var w = 0; w < batches.Count; w++)
+        {
+            results[w].Items.Select(i => i.Index).ShouldBe(batches[w].Select(i => i.Index));
+            results[w].BuyersCreated.ShouldBe(0);
+        }
+
+        for (var pair = 0; pair < 4; pair++)
+        {
+            for (var n = 0; n < 100; n++)
+            {
+                new[] { results[2 * pair].Items[n].Status, results[(2 * pair) + 1].Items[n].Status }.Order().ToArray()
+                    .ShouldBe([ImportItemStatus.Accepted, ImportItemStatus.Duplicate], $"key k-{pair}-{n}");
+            }
+        }
+
+        foreach (var buyer in buyers)
+        {
+            (await Store.GetBuyerAsync(buyer, Ct))!.InteractionCount.ShouldBe(200);
+        }
+    }
+
+    [Fact]
     public async Task An_import_batch_stores_every_value_exactly_long_non_ascii_and_empty_text_included()
     {
         // Enough rows to be sent in several pieces, and a note larger than a piece (PostgreSQL encodes the COPY itself).
