@@ -355,7 +355,9 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             //    Buyers the batch creates get their rows in step 4; nothing refers to them before this transaction commits.
             var results = new ImportItemResult[items.Count];
             var toInsert = new List<InteractionRecord>(items.Count);
-            var keysInBatch = new HashSet<(string, string)>();
+            // Keys by buyer: string sets hash without the randomised (Marvin) hash that a set of (buyer, key) tuples
+            // pays for both strings of every item.
+            var keysInBatch = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
             var candidates = new List<int>(items.Count);
             for (var i = 0; i < items.Count; i++)
             {
@@ -367,7 +369,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                 }
 
                 var interaction = items[i].Interaction with { BuyerId = buyerId };
-                if (interaction.IdempotencyKey is { } key && !keysInBatch.Add((buyerId, key)))
+                if (interaction.IdempotencyKey is { } key && !KeysOf(keysInBatch, buyerId).Add(key))
                 {
                     results[i] = new ImportItemResult(items[i].Index, ImportItemStatus.Duplicate, null, null);
                     continue;
@@ -743,7 +745,8 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             // time. So the rows go in at once, behind a savepoint, and the unique index finds a key the buyer already
             // has: then (a client sending a stream again, say) the COPY is undone, the keys are looked up, and the new
             // rows go in again with the sequences already drawn.
-            fresh = Fresh(interactions, []);
+            // The caller leaves out keys repeated within the list; one it missed also ends in the unique index's objection.
+            fresh = interactions as List<InteractionRecord> ?? [.. interactions];
             seqs = await DrawSequencesAsync(connection, transaction, fresh.Count, cancellationToken);
             await connection.ExecuteAsync(new CommandDefinition("SAVEPOINT import_copy", transaction: transaction, cancellationToken: cancellationToken));
             try
@@ -769,13 +772,13 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             stored[fresh[n].Id] = seqs[n];
         }
 
-        var stats = new Dictionary<(string Buyer, long Type), InteractionTypeTotals<string, OrdinalTextOrder>>();
+        var stats = new Dictionary<(long BuyerKey, long Type), InteractionTypeTotals<string, OrdinalTextOrder>>();
         var buyers = new Dictionary<string, BuyerTotals>(StringComparer.Ordinal);
         for (var n = 0; n < fresh.Count; n++)
         {
             var interaction = fresh[n];
             var seq = seqs[n];
-            var key = (interaction.BuyerId, (long)interaction.Type);
+            var key = (buyerKeys[interaction.BuyerId], (long)interaction.Type);
             if (!stats.TryGetValue(key, out var totals))
             {
                 totals = new InteractionTypeTotals<string, OrdinalTextOrder>(ats[n], seq);
@@ -788,8 +791,9 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         }
 
         // New buyers' totals are plain inserts; only existing buyers can already have a row for a type.
-        await CopyNewStatsAsync(connection, stats.Where(s => created.Contains(s.Key.Buyer)).ToList(), buyerKeys, cancellationToken);
-        await UpsertStatsAsync(connection, transaction, stats.Where(s => !created.Contains(s.Key.Buyer)).ToList(), buyerKeys, cancellationToken);
+        var createdKeys = created.Select(id => buyerKeys[id]).ToHashSet();
+        await CopyNewStatsAsync(connection, stats.Where(s => createdKeys.Contains(s.Key.BuyerKey)).ToList(), cancellationToken);
+        await UpsertStatsAsync(connection, transaction, stats.Where(s => !createdKeys.Contains(s.Key.BuyerKey)).ToList(), cancellationToken);
         var existing = buyers.Where(b => !created.Contains(b.Key)).ToList();
         if (existing.Count > 0)
         {
@@ -825,6 +829,17 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         }
 
         return seqs;
+    }
+
+    private static HashSet<string> KeysOf(Dictionary<string, HashSet<string>> keys, string buyerId)
+    {
+        if (!keys.TryGetValue(buyerId, out var set))
+        {
+            set = new HashSet<string>(StringComparer.Ordinal);
+            keys[buyerId] = set;
+        }
+
+        return set;
     }
 
     /// <summary>
@@ -891,7 +906,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
 
     /// <summary>Totals of buyers this transaction creates: nobody else can have rows for them, so a plain COPY.</summary>
     private static async Task CopyNewStatsAsync(
-        NpgsqlConnection connection, IReadOnlyList<KeyValuePair<(string Buyer, long Type), InteractionTypeTotals<string, OrdinalTextOrder>>> stats, IReadOnlyDictionary<string, long> buyerKeys, CancellationToken cancellationToken)
+        NpgsqlConnection connection, IReadOnlyList<KeyValuePair<(long BuyerKey, long Type), InteractionTypeTotals<string, OrdinalTextOrder>>> stats, CancellationToken cancellationToken)
     {
         if (stats.Count == 0)
         {
@@ -901,10 +916,10 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         await using var copy = await BinaryCopy.BeginAsync(
             connection,
             "COPY buyer_interaction_stats (buyer_key, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq) FROM STDIN (FORMAT BINARY)", cancellationToken);
-        foreach (var ((buyer, type), t) in stats)
+        foreach (var ((buyerKey, type), t) in stats)
         {
             await copy.StartRowAsync(9, cancellationToken);
-            copy.Int64(buyerKeys[buyer]);
+            copy.Int64(buyerKey);
             copy.Int64(type);
             copy.Int64(t.Count);
             copy.Double(t.AmountTotal);
@@ -922,8 +937,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     private static Task UpsertStatsAsync(
         NpgsqlConnection connection,
         NpgsqlTransaction transaction,
-        IReadOnlyList<KeyValuePair<(string Buyer, long Type), InteractionTypeTotals<string, OrdinalTextOrder>>> stats,
-        IReadOnlyDictionary<string, long> buyerKeys,
+        IReadOnlyList<KeyValuePair<(long BuyerKey, long Type), InteractionTypeTotals<string, OrdinalTextOrder>>> stats,
         CancellationToken cancellationToken) =>
         stats.Count == 0
             ? Task.CompletedTask
@@ -942,7 +956,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
                 """,
                 new
                 {
-                    buyers = stats.Select(s => buyerKeys[s.Key.Buyer]).ToArray(),
+                    buyers = stats.Select(s => s.Key.BuyerKey).ToArray(),
                     types = stats.Select(s => s.Key.Type).ToArray(),
                     counts = stats.Select(s => s.Value.Count).ToArray(),
                     totals = stats.Select(s => s.Value.AmountTotal).ToArray(),
