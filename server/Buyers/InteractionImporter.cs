@@ -117,8 +117,17 @@ public sealed class InteractionImporter(IBuyerStore store, RegistryActivity acti
                 batch.Add(item);
             }
 
-            var result = await store.ImportBatchAsync(batch, cancellationToken);
-            activity.ImportCommitted();
+            ImportBatchResult result;
+            activity.ImportBatchStarted();
+            try
+            {
+                result = await store.ImportBatchAsync(batch, cancellationToken);
+            }
+            finally
+            {
+                activity.ImportBatchEnded();
+            }
+
             Hosting.MallocArenas.Trim();
             created += result.BuyersCreated;
             foreach (var r in result.Items)

@@ -12,12 +12,27 @@ public sealed class RegistryActivity(TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
     private long _lastImportTicks;
+    private int _importBatchesWriting;
 
+    /// <summary>When the last import batch ended (committed or failed).</summary>
     public DateTimeOffset LastImport => new(Interlocked.Read(ref _lastImportTicks), TimeSpan.Zero);
 
-    public void ImportCommitted()
+    /// <summary>
+    /// True while an import batch is being written. Why the worker needs this besides <see cref="LastImport"/>: a batch
+    /// of thousands of rows takes longer than the worker's quiet time, so "no commit for a while" was true in the middle
+    /// of every batch of a running import, and the worker's reads and one-buyer saves were let in between the batches
+    /// (each save waiting for the write gate, then checkpointing the batch's WAL while the importer waited for it).
+    /// </summary>
+    public bool ImportWriting => Volatile.Read(ref _importBatchesWriting) > 0;
+
+    /// <summary>An import batch starts writing; pair with <see cref="ImportBatchEnded"/> in a finally.</summary>
+    public void ImportBatchStarted() => Interlocked.Increment(ref _importBatchesWriting);
+
+    /// <summary>An import batch committed or failed: the worker may follow once the import has been quiet long enough.</summary>
+    public void ImportBatchEnded()
     {
         Interlocked.Exchange(ref _lastImportTicks, time.GetUtcNow().UtcTicks);
+        Interlocked.Decrement(ref _importBatchesWriting);
         Changed();
     }
 
@@ -76,9 +91,10 @@ public sealed partial class ReclassificationWorker(
             {
                 await activity.WaitAsync(TimeSpan.FromMilliseconds(o.ReclassifyIntervalMs), stoppingToken);
                 var quietFor = time.GetUtcNow() - activity.LastImport;
-                if (quietFor < TimeSpan.FromMilliseconds(o.ReclassifyQuietMs))
+                if (activity.ImportWriting || quietFor < TimeSpan.FromMilliseconds(o.ReclassifyQuietMs))
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(o.ReclassifyQuietMs) - quietFor, stoppingToken);
+                    var wait = TimeSpan.FromMilliseconds(o.ReclassifyQuietMs) - quietFor;
+                    await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(o.ReclassifyQuietMs), stoppingToken);
                     activity.Changed();
                     continue;
                 }
