@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Microsoft.Extensions.Caching.Memory;
 
 namespace Advisor.Bot.Conversation;
 
@@ -20,30 +19,81 @@ public sealed record RememberedReply(Reply Reply, ReplySubject Subject);
 /// <summary>
 /// Recent replies by id, bounded in count and age so memory cannot grow without limit. Buttons carry only the id
 /// (Discord's custom_id is 100 characters); a button on a forgotten reply gets a polite "ask again".
+/// When full, remembering a reply forgets the one used longest ago, so the newest replies always keep working
+/// buttons. (It used a size-limited <c>MemoryCache</c>, which instead refuses new entries once full until a
+/// background compaction has run: under a burst of questions the newest answers' buttons said "expired" at once.)
 /// </summary>
-public sealed class ReplyMemory : IDisposable
+public sealed class ReplyMemory
 {
     private const string Alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
-    private readonly MemoryCache _cache;
+    private readonly int _capacity;
     private readonly TimeSpan _lifetime;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
 
-    public ReplyMemory(int capacity = 10_000, TimeSpan? lifetime = null)
+    // Most recently used first; the map finds an entry's node in O(1).
+    private readonly LinkedList<Entry> _order = new();
+    private readonly Dictionary<string, LinkedListNode<Entry>> _byId = new(StringComparer.Ordinal);
+
+    /// <param name="capacity">Replies kept at most.</param>
+    /// <param name="lifetime">How long a reply is kept after it was last remembered or recalled.</param>
+    public ReplyMemory(int capacity = 10_000, TimeSpan? lifetime = null, TimeProvider? time = null)
     {
-        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = capacity });
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _capacity = capacity;
         _lifetime = lifetime ?? TimeSpan.FromHours(6);
+        _time = time ?? TimeProvider.System;
     }
 
     public Reply Remember(Reply reply, ReplySubject subject)
     {
         var id = string.IsNullOrEmpty(reply.Id) ? NewId() : reply.Id;
         var stored = reply with { Id = id };
-        _cache.Set(id, new RememberedReply(stored, subject), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = _lifetime });
+        var entry = new Entry(id, new RememberedReply(stored, subject), _time.GetUtcNow());
+        lock (_gate)
+        {
+            if (_byId.Remove(id, out var existing))
+            {
+                _order.Remove(existing);
+            }
+            else if (_byId.Count >= _capacity && _order.Last is { } oldest)
+            {
+                _order.RemoveLast();
+                _byId.Remove(oldest.Value.Id);
+            }
+
+            _byId[id] = _order.AddFirst(entry);
+        }
+
         return stored;
     }
 
-    public RememberedReply? Recall(string id) => _cache.TryGetValue(id, out RememberedReply? remembered) ? remembered : null;
+    public RememberedReply? Recall(string id)
+    {
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            if (!_byId.TryGetValue(id, out var node))
+            {
+                return null;
+            }
 
-    public void Dispose() => _cache.Dispose();
+            if (now - node.Value.Touched >= _lifetime)
+            {
+                _order.Remove(node);
+                _byId.Remove(id);
+                return null;
+            }
+
+            // Sliding: a reply people still click on stays.
+            node.Value = node.Value with { Touched = now };
+            _order.Remove(node);
+            _order.AddFirst(node);
+            return node.Value.Remembered;
+        }
+    }
 
     public static string NewId() => RandomNumberGenerator.GetString(Alphabet, 12);
+
+    private sealed record Entry(string Id, RememberedReply Remembered, DateTimeOffset Touched);
 }

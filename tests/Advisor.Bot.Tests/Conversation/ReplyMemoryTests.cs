@@ -1,0 +1,82 @@
+using Advisor.Bot.Conversation;
+
+namespace Advisor.Bot.Tests.Conversation;
+
+/// <summary>Buttons act on remembered replies: the newest must always be there, the memory must stay bounded.</summary>
+public sealed class ReplyMemoryTests
+{
+    [Fact]
+    public void A_full_memory_forgets_the_reply_used_longest_ago_and_keeps_every_new_one()
+    {
+        var memory = new ReplyMemory(capacity: 3);
+        var ids = Enumerable.Range(1, 5).Select(i => memory.Remember(new Reply { Title = $"answer {i}" }, new ReplySubject { Question = $"q{i}" }).Id).ToList();
+
+        memory.Recall(ids[0]).ShouldBeNull();
+        memory.Recall(ids[1]).ShouldBeNull();
+        ids.Skip(2).Select(id => memory.Recall(id)?.Subject.Question).ShouldBe(["q3", "q4", "q5"]);
+    }
+
+    [Fact]
+    public void Recalling_a_reply_keeps_it_over_replies_nobody_clicked()
+    {
+        var memory = new ReplyMemory(capacity: 2);
+        var first = memory.Remember(new Reply { Title = "first" }, new ReplySubject()).Id;
+        var second = memory.Remember(new Reply { Title = "second" }, new ReplySubject()).Id;
+        memory.Recall(first).ShouldNotBeNull();
+
+        var third = memory.Remember(new Reply { Title = "third" }, new ReplySubject()).Id;
+
+        memory.Recall(second).ShouldBeNull();
+        memory.Recall(first)!.Reply.Title.ShouldBe("first");
+        memory.Recall(third)!.Reply.Title.ShouldBe("third");
+    }
+
+    [Fact]
+    public void A_reply_is_forgotten_a_lifetime_after_it_was_last_used_and_each_use_extends_it()
+    {
+        var clock = new ManualClock();
+        var memory = new ReplyMemory(capacity: 10, lifetime: TimeSpan.FromMinutes(10), time: clock);
+        var used = memory.Remember(new Reply { Title = "used" }, new ReplySubject()).Id;
+        var idle = memory.Remember(new Reply { Title = "idle" }, new ReplySubject()).Id;
+
+        clock.Advance(TimeSpan.FromMinutes(9));
+        memory.Recall(used).ShouldNotBeNull();
+        clock.Advance(TimeSpan.FromMinutes(9));
+
+        memory.Recall(idle).ShouldBeNull();
+        memory.Recall(used).ShouldNotBeNull();
+    }
+
+    [Fact]
+    public void Remembering_under_an_existing_id_replaces_it_without_taking_a_second_place()
+    {
+        var memory = new ReplyMemory(capacity: 2);
+        var kept = memory.Remember(new Reply { Title = "kept" }, new ReplySubject()).Id;
+        var id = memory.Remember(new Reply { Title = "old" }, new ReplySubject()).Id;
+        memory.Remember(new Reply { Id = id, Title = "new" }, new ReplySubject());
+
+        memory.Recall(id)!.Reply.Title.ShouldBe("new");
+        memory.Recall(kept)!.Reply.Title.ShouldBe("kept");
+    }
+
+    [Fact]
+    public async Task Many_threads_remembering_at_once_leave_exactly_the_capacity_remembered()
+    {
+        var memory = new ReplyMemory(capacity: 1_000);
+        var ct = TestContext.Current.CancellationToken;
+        var ids = await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
+            Enumerable.Range(0, 5_000).Select(i => memory.Remember(new Reply { Title = $"{t}/{i}" }, new ReplySubject()).Id).ToList(), ct)));
+
+        // The index and the use order stayed in step: neither more (unbounded) nor fewer (lost entries) than the capacity.
+        ids.SelectMany(i => i).Count(id => memory.Recall(id) is not null).ShouldBe(1_000);
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private DateTimeOffset _now = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}
