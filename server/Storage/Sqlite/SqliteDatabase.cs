@@ -112,10 +112,10 @@ public sealed class SqliteDatabase : ISqlDatabase, IDisposable
     }
 
     /// <summary>
-    /// Puts a connection's page cache (and automatic checkpoint) back to the default after a large write. It runs in a <c>finally</c>, so it must not
-    /// throw: when the work failed, its exception is the one the caller needs, and when it committed, the data is safe
-    /// whatever happens here. A connection that cannot take the pragmas is broken, so the pool is cleared rather than
-    /// let it be reused with the large cache.
+    /// Puts a connection's page cache and automatic checkpoint back to the defaults after a large write. It runs in a
+    /// <c>finally</c>, so it must not throw: when the work failed, its exception is the one the caller needs, and when it
+    /// committed, the data is safe whatever happens here. A connection that cannot take the pragmas is broken, so the
+    /// pool is cleared rather than let it be reused with the large cache or without automatic checkpoints.
     /// </summary>
     private static void RestoreCache(SqliteConnection connection)
     {
