@@ -31,6 +31,13 @@ public sealed class BuyerOptions
     [Range(0, 60_000)]
     public int ReclassifyQuietMs { get; set; } = 300;
 
+    /// <summary>
+    /// The longest the worker defers to imports before it reclassifies one round anyway, in milliseconds: a steady import
+    /// feed is never quiet, and its buyers' classifications must not wait for it to stop.
+    /// </summary>
+    [Range(0, 3_600_000)]
+    public int ReclassifyMaxWaitMs { get; set; } = 10_000;
+
     /// <summary>How often the name index reads the store's change feed (changes made by other servers), in milliseconds.</summary>
     [Range(10, 600_000)]
     public int NameIndexPollMs { get; set; } = 1000;

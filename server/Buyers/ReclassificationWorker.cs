@@ -36,6 +36,33 @@ public sealed class RegistryActivity(TimeProvider time) : IDisposable
         Changed();
     }
 
+    /// <summary>
+    /// How long the reclassification worker should still wait before its next round; zero means go now. It waits while
+    /// an import batch is writing and until imports have been quiet for <paramref name="quiet"/>, so it never slows an
+    /// import, but not for more than <paramref name="maxWait"/> since it began waiting (<paramref name="waitingSince"/>).
+    /// Why the bound: a steady feed of imports (a CRM syncing all day) is never quiet, and without it the buyers it
+    /// changed would keep their old classification, and their changes of kind would go unrecorded, until the feed stopped.
+    /// </summary>
+    public TimeSpan ReclassificationDelay(TimeSpan quiet, TimeSpan maxWait, DateTimeOffset waitingSince)
+    {
+        var now = time.GetUtcNow();
+        var left = maxWait - (now - waitingSince);
+        if (left <= TimeSpan.Zero)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var writing = ImportWriting;
+        var quietFor = now - LastImport;
+        if (!writing && quietFor >= quiet)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var wait = writing ? quiet : quiet - quietFor;
+        return wait < left ? wait : left;
+    }
+
     public void Changed()
     {
         try
@@ -85,20 +112,23 @@ public sealed partial class ReclassificationWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var o = options.Value;
+        DateTimeOffset? waitingSince = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await activity.WaitAsync(TimeSpan.FromMilliseconds(o.ReclassifyIntervalMs), stoppingToken);
-                var quietFor = time.GetUtcNow() - activity.LastImport;
-                if (activity.ImportWriting || quietFor < TimeSpan.FromMilliseconds(o.ReclassifyQuietMs))
+                waitingSince ??= time.GetUtcNow();
+                var delay = activity.ReclassificationDelay(
+                    TimeSpan.FromMilliseconds(o.ReclassifyQuietMs), TimeSpan.FromMilliseconds(o.ReclassifyMaxWaitMs), waitingSince.Value);
+                if (delay > TimeSpan.Zero)
                 {
-                    var wait = TimeSpan.FromMilliseconds(o.ReclassifyQuietMs) - quietFor;
-                    await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(o.ReclassifyQuietMs), stoppingToken);
+                    await Task.Delay(delay, time, stoppingToken);
                     activity.Changed();
                     continue;
                 }
 
+                waitingSince = null;
                 if (await RunRoundAsync(stoppingToken) >= o.ReclassifyBatch)
                 {
                     activity.Changed();
