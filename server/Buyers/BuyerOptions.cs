@@ -15,6 +15,16 @@ public sealed class BuyerOptions
     [Range(1, 100_000)]
     public int ImportBatchSize { get; set; } = 16_384;
 
+    /// <summary>
+    /// After an import of at least this many items, the server compacts its heap and hands the freed memory back to the
+    /// system before it answers (0: never). Why: a large import churns batches and per-batch totals, and the garbage
+    /// collector keeps that memory committed for the next burst; for a one-off bulk load that is memory a long-running
+    /// server holds for nothing. The full collection pauses the process for tens of milliseconds, which is why small
+    /// imports (a CRM's steady trickle) do not trigger it.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int ImportCompactAfterItems { get; set; } = 100_000;
+
     /// <summary>How many of a buyer's latest interaction notes classification reads.</summary>
     [Range(0, 100)]
     public int RecentNotes { get; set; } = 5;

@@ -18,7 +18,8 @@ public sealed record ImportSummary(long Accepted, long Duplicates, long Rejected
 /// load batches grow and commits amortise; a trickle is committed at once. Reclassification is not done here:
 /// the store marks the buyers and <see cref="ReclassificationWorker"/> follows.
 /// </summary>
-public sealed class InteractionImporter(IBuyerStore store, RegistryActivity activity, IOptions<BuyerOptions> options, TimeProvider time)
+public sealed partial class InteractionImporter(
+    IBuyerStore store, RegistryActivity activity, IOptions<BuyerOptions> options, TimeProvider time, ILogger<InteractionImporter> logger)
 {
     public const int MaxReportedRejections = 1000;
 
@@ -99,6 +100,15 @@ public sealed class InteractionImporter(IBuyerStore store, RegistryActivity acti
 
         channel.Writer.Complete();
         var (accepted, duplicates, created) = await writer;
+        var compactAfter = options.Value.ImportCompactAfterItems;
+        if (compactAfter > 0 && position >= compactAfter)
+        {
+            var started = time.GetTimestamp();
+            var before = GC.GetGCMemoryInfo().TotalCommittedBytes;
+            Hosting.MemoryRelease.AfterBulkWork();
+            LogCompacted(logger, position, time.GetElapsedTime(started).TotalMilliseconds, before >> 20, GC.GetGCMemoryInfo().TotalCommittedBytes >> 20);
+        }
+
         lock (rejections)
         {
             return new ImportSummary(accepted, duplicates, rejected, created, rejections.OrderBy(r => r.Index).ToList());
@@ -152,4 +162,7 @@ public sealed class InteractionImporter(IBuyerStore store, RegistryActivity acti
 
         return (accepted, duplicates, created);
     }
+
+    [LoggerMessage(EventId = 44, Level = LogLevel.Debug, Message = "Import of {Items} items done; heap compacted in {Milliseconds:F0} ms, {BeforeMb} MB committed before, {AfterMb} MB after")]
+    private static partial void LogCompacted(ILogger logger, long items, double milliseconds, long beforeMb, long afterMb);
 }
