@@ -173,29 +173,13 @@ internal sealed class PatternIndex
     private bool TryMatchAt(string text, int position, ReadOnlySpan<int> always, out int owner, out int length)
     {
         // The candidates are the always-members plus the members of every prefix-tree node on the
-        // path the text spells from here: a handful of short sorted lists, gathered and run in order.
-        const int StackCandidates = 32;
-        Span<int> buffer = stackalloc int[StackCandidates];
-        var count = 0;
-
-        void Append(ReadOnlySpan<int> members, ref Span<int> buffer)
-        {
-            if (count + members.Length > buffer.Length)
-            {
-                var larger = new int[Math.Max(buffer.Length * 2, count + members.Length)];
-                buffer[..count].CopyTo(larger);
-                buffer = larger;
-            }
-
-            members.CopyTo(buffer[count..]);
-            count += members.Length;
-        }
-
-        Append(always, ref buffer);
+        // path the text spells from here. Each node keeps its path's members merged and sorted, so the
+        // walk only remembers the deepest node it reached, and the two sorted lists are merged as they run.
+        ReadOnlySpan<int> path = [];
         var first = char.ToLowerInvariant(text[position]);
         if ((first < 128 ? _rootAscii[first] : _root.Find(first)) is { } node)
         {
-            Append(node.Members, ref buffer);
+            path = node.Path;
             for (var i = position + 1; i < text.Length; i++)
             {
                 var c = text[i];
@@ -203,7 +187,7 @@ internal sealed class PatternIndex
                 {
                     // The regex's case-insensitive comparison knows non-ASCII equivalents (the Kelvin
                     // sign is a k); rather than reproduce them, everything below here stays a candidate.
-                    Append(node.Subtree, ref buffer);
+                    path = node.PathAndSubtree;
                     break;
                 }
 
@@ -213,25 +197,28 @@ internal sealed class PatternIndex
                     break;
                 }
 
-                Append(node.Members, ref buffer);
+                path = node.Path;
             }
         }
 
-        var candidates = buffer[..count];
-        if (count > 1)
+        var a = 0;
+        var b = 0;
+        while (a < always.Length || b < path.Length)
         {
-            candidates.Sort();
-        }
-
-        var previous = -1;
-        foreach (var index in candidates)
-        {
-            if (index == previous)
+            int index;
+            if (b == path.Length || (a < always.Length && always[a] < path[b]))
             {
-                continue;
+                index = always[a++];
+            }
+            else
+            {
+                index = path[b++];
+                if (a < always.Length && always[a] == index)
+                {
+                    a++;
+                }
             }
 
-            previous = index;
             var member = _members[index];
             if (member.TryMatch(text, position, out length))
             {
@@ -1011,41 +998,58 @@ internal sealed class PatternIndex
 
         public void Add(int member) => _adding.Add(member);
 
-        /// <summary>Freezes the children and member lists into arrays and computes each subtree's members.</summary>
-        public int[] Seal()
+        /// <summary>
+        /// The members of every node from the root's child down to this one, in priority order: the candidates
+        /// when the text spells this node's prefix and goes no further down the tree.
+        /// </summary>
+        public int[] Path { get; private set; } = [];
+
+        /// <summary><see cref="Path"/> and <see cref="Subtree"/> together: the candidates when the text leaves ASCII after this node.</summary>
+        public int[] PathAndSubtree { get; private set; } = [];
+
+        /// <summary>
+        /// Freezes the children and member lists into arrays and computes each subtree's members and each
+        /// node's path members (call on the root).
+        /// </summary>
+        public void Seal()
         {
-            // Sorted, so a node with many children is searched by halves.
+            SealSubtree();
+            foreach (var child in _nodes)
+            {
+                child.SealPath([]);
+            }
+        }
+
+        private int[] SealSubtree()
+        {
+            // Sorted, so a node's keys are searched in one vectorised scan of a short array.
             _keys = [.. _children.Keys.Order()];
             _nodes = [.. _keys.Select(k => _children[k])];
             Members = [.. _adding];
             var subtree = new SortedSet<int>(_adding);
             foreach (var child in _nodes)
             {
-                subtree.UnionWith(child.Seal());
+                subtree.UnionWith(child.SealSubtree());
             }
 
             Subtree = [.. subtree];
             return Subtree;
         }
 
+        private void SealPath(int[] above)
+        {
+            Path = [.. new SortedSet<int>(above.Concat(Members))];
+            PathAndSubtree = [.. new SortedSet<int>(Path.Concat(Subtree))];
+            foreach (var child in _nodes)
+            {
+                child.SealPath(Path);
+            }
+        }
+
         public Node? Find(char key)
         {
-            var keys = _keys;
-            if (keys.Length > 8)
-            {
-                var at = Array.BinarySearch(keys, key);
-                return at >= 0 ? _nodes[at] : null;
-            }
-
-            for (var i = 0; i < keys.Length; i++)
-            {
-                if (keys[i] == key)
-                {
-                    return _nodes[i];
-                }
-            }
-
-            return null;
+            var at = _keys.AsSpan().IndexOf(key);
+            return at >= 0 ? _nodes[at] : null;
         }
     }
 }
