@@ -124,8 +124,9 @@ if wants registry; then
 fi
 
 # PostgreSQL import (issue #9): a throwaway PostgreSQL (Debian's package; default durability, fsync and
-# synchronous_commit on) on loopback; the store-level run with one and with two writers, then the same path through
-# gRPC with a server on it. Skipped when the PostgreSQL server binaries are not installed.
+# synchronous_commit on; the import settings of docs/deployment.md) on loopback; the store-level run with one and
+# with two writers, then the same path through gRPC with a server on it. Skipped when the PostgreSQL server
+# binaries are not installed.
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 if wants postgres && [[ -n "$pgbin" && -x "$pgbin/initdb" ]]; then
   pgroot=$(mktemp -d /tmp/advisor-bench-pg.XXXXXX)
@@ -133,8 +134,11 @@ if wants postgres && [[ -n "$pgbin" && -x "$pgbin/initdb" ]]; then
   as_pg=()
   if [[ $(id -u) == 0 ]]; then chown postgres:postgres "$pgroot"; as_pg=(runuser -u postgres --); fi
   "${as_pg[@]}" "$pgbin/initdb" -D "$pgroot/data" -U postgres --auth=trust -E UTF8 > /dev/null
+  # docs/deployment.md's "PostgreSQL settings for heavy imports" (durability untouched: fsync, synchronous_commit and
+  # full_page_writes stay on); PGSETTINGS replaces them, e.g. PGSETTINGS="-c shared_buffers=256MB" for the defaults.
+  read -r -a pgsettings <<< "${PGSETTINGS:--c shared_buffers=256MB -c max_wal_size=8GB -c checkpoint_timeout=30min -c wal_buffers=64MB}"
   "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgroot/data" -l "$pgroot/log.txt" -w \
-    -o "-p $pgport -k $pgroot -c listen_addresses=127.0.0.1 -c shared_buffers=256MB" start > /dev/null
+    -o "-p $pgport -k $pgroot -c listen_addresses=127.0.0.1 ${pgsettings[*]}" start > /dev/null
   stop_pg() { "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgroot/data" -m fast -w stop > /dev/null || true; rm -rf "$pgroot"; }
   trap 'stop_pg; cleanup' EXIT
   pg="Host=127.0.0.1;Port=$pgport;Username=postgres"

@@ -7,10 +7,15 @@ namespace Advisor.Bot.Hosting;
 /// <summary>
 /// A webhook's JSON answer (Slack's and Discord's alike), written in one piece with a Content-Length. Results.Json took the general serializer
 /// path (type lookup, async serialization, a chunked body) for a body that is already a finished JSON tree of a
-/// few kilobytes.
+/// few kilobytes. A body can also be written straight to the writer (a slash command's Block Kit answer), without a tree.
 /// </summary>
-public sealed class JsonBody(JsonNode body) : IResult
+public sealed class JsonBody(Action<Utf8JsonWriter> write) : IResult
 {
+    public JsonBody(JsonNode body)
+        : this(writer => body.WriteTo(writer))
+    {
+    }
+
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         // Written into pooled memory: a new 4 KB buffer, grown by copying for a longer Block Kit answer, was the
@@ -18,7 +23,7 @@ public sealed class JsonBody(JsonNode body) : IResult
         using var buffer = new PooledBufferWriter(4096);
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            body.WriteTo(writer);
+            write(writer);
         }
 
         var response = httpContext.Response;

@@ -61,7 +61,7 @@ public sealed partial class SlackAdapter(
             var (reply, turn) = await answer;
             // The turn ends once the answer is written, so that writing it is queued in order too.
             request.HttpContext.Response.RegisterForDispose(turn);
-            return new JsonBody(SlackRenderer.CommandResponse(reply));
+            return new JsonBody(writer => SlackRenderer.WriteCommandResponse(writer, reply));
         }
 
         background.Run("slack command answer", async stopping =>

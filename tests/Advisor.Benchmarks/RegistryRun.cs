@@ -17,7 +17,7 @@ namespace Advisor.Benchmarks;
 
 /// <summary>
 /// The buyer registry's measured run (figures for docs/benchmarks.md, "Registry"):
-/// <c>dotnet run -c Release --project tests/Advisor.Benchmarks -- registry [interactions] [buyers] [store [batch] | inprocess | chunk [import-only]]</c>
+/// <c>dotnet run -c Release --project tests/Advisor.Benchmarks -- registry [interactions] [buyers] [store [batch] | inprocess | names | chunk [import-only]]</c>
 /// (<c>import-only</c>: step 1's import and nothing else, for back-to-back comparisons).
 /// 1. Starts the real server (server/bin/Release) as a child process on a fresh SQLite file, streams the
 ///    interactions over one ImportInteractions call in messages of <c>chunk</c> interactions (default 1,000; 1 sends
@@ -56,6 +56,12 @@ public static class RegistryRun
         if (args.Length > 2 && args[2] == "inprocess")
         {
             await InProcessRunAsync(buyers);
+            return 0;
+        }
+
+        if (args.Length > 2 && args[2] == "names")
+        {
+            NameIndexRun(buyers);
             return 0;
         }
 
@@ -311,6 +317,12 @@ public static class RegistryRun
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(folder, recursive: true);
 
+        NameIndexRun(buyers);
+    }
+
+    /// <summary>The name index alone at <paramref name="buyers"/> buyers: build time, memory, and search latency and CPU.</summary>
+    private static void NameIndexRun(int buyers)
+    {
         var changes = Enumerable.Range(0, buyers).Select(n => new BuyerNameChange(n + 1, "b_" + n.ToString("x32", CultureInfo.InvariantCulture), false, Name(n), [])).ToList();
         var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         using var index = new BuyerNameIndex();
@@ -323,6 +335,7 @@ public static class RegistryRun
         Console.WriteLine($"Name index: {buyers:N0} buyers indexed in {build.Elapsed.TotalMilliseconds:F0} ms; it holds {indexBytes / 1048576.0:F1} MB of managed heap beyond the ids and names");
         var searchRandom = new Random(3);
         var searches = new List<double>();
+        TimeSpan cpu = default;
         for (var i = 0; i < 11_000; i++)
         {
             var name = Name(searchRandom.Next(buyers));
@@ -333,6 +346,11 @@ public static class RegistryRun
                 2 => name[..4] + name[5] + name[4] + name[6..],
                 _ => name.ToLowerInvariant(),
             };
+            if (i == 1000)
+            {
+                cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            }
+
             var t = Stopwatch.GetTimestamp();
             index.Search(query, 10);
             if (i >= 1000)
@@ -341,7 +359,8 @@ public static class RegistryRun
             }
         }
 
-        Console.WriteLine($"Name index search in-process at {buyers:N0} buyers (prefixes, typos, full names): {Percentiles(searches)}");
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        Console.WriteLine($"Name index search in-process at {buyers:N0} buyers (prefixes, typos, full names): {Percentiles(searches)}; CPU {cpu.TotalMicroseconds / searches.Count:F0} µs per search");
     }
 
     private static string Percentiles(List<double> ms)

@@ -53,6 +53,13 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     /// <summary>A buyer's integer key, looked up once per statement (an InitPlan) from its text id.</summary>
     private const string KeyOf = "(SELECT key FROM buyers WHERE id = @buyerId)";
 
+    /// <summary>
+    /// The second column of the interactions_buyer_time index (migration 006): 1 for an interaction with a note, else 0.
+    /// Written exactly as in the index so the planner matches it; an integer because PostgreSQL rewrites a boolean
+    /// "= false" into "note IS NULL", which no longer matches the index.
+    /// </summary>
+    private const string HasNote = "(note IS NOT NULL)::int";
+
     private static readonly IReadOnlySet<string> NoBuyers = new HashSet<string>();
 
     private readonly ImportGroupCommit _importGroups = new();
@@ -404,6 +411,14 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             return new ImportGroupCommit.GroupResult(results, plan.NewBuyers.Select(b => b.Item).ToList());
         }, cancellationToken);
 
+    /// <summary>
+    /// One of ListInteractionsAsync's two ranges of the buyer's interactions (without, with a note), newest first: one
+    /// index holds both (migration 006), so the page is a merge of two ordered index scans.
+    /// </summary>
+    private static string PageOf(bool hasNote) =>
+        $"(SELECT * FROM interactions WHERE buyer_key = {KeyOf} AND {HasNote} = {(hasNote ? "1" : "0")} " +
+        "AND (@afterTime::text IS NULL OR (occurred_at, seq) < (@afterTime::text COLLATE \"C\", @afterSeq)) ORDER BY occurred_at DESC, seq DESC LIMIT @limit)";
+
     public async Task<InteractionPage?> ListInteractionsAsync(string buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
         var after = PageToken.Decode(pageToken, 2);
@@ -417,7 +432,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
             }
 
             var rows = (await connection.QueryAsync<InteractionRow>(new CommandDefinition(
-                $"SELECT {InteractionColumns} FROM {InteractionFrom} WHERE i.buyer_key = {KeyOf} AND (@afterTime::text IS NULL OR (i.occurred_at, i.seq) < (@afterTime::text COLLATE \"C\", @afterSeq)) ORDER BY i.occurred_at DESC, i.seq DESC LIMIT @limit",
+                $"SELECT {InteractionColumns} FROM ({PageOf(false)} UNION ALL {PageOf(true)}) i JOIN buyers b ON b.key = i.buyer_key ORDER BY i.occurred_at DESC, i.seq DESC LIMIT @limit",
                 new { buyerId, afterTime = after?[0], afterSeq = after is null ? 0 : PageToken.Number(after[1]), limit = pageSize + 1 },
                 cancellationToken: cancellationToken))).ToList();
             var items = rows.Take(pageSize).ToList();
@@ -445,7 +460,7 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         var notes = recentNotes <= 0
             ? []
             : await connection.QueryAsync<(string Id, string OccurredAt, string Note)>(new CommandDefinition(
-                $"SELECT id, occurred_at, note FROM interactions WHERE buyer_key = {KeyOf} AND note IS NOT NULL ORDER BY occurred_at DESC, seq DESC LIMIT @recentNotes",
+                $"SELECT id, occurred_at, note FROM interactions WHERE buyer_key = {KeyOf} AND {HasNote} = 1 ORDER BY occurred_at DESC, seq DESC LIMIT @recentNotes",
                 new { buyerId, recentNotes }, transaction, cancellationToken: cancellationToken));
         var profile = new BuyerProfileData(
             row.ToRecord(),

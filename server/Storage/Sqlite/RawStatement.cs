@@ -73,6 +73,38 @@ internal sealed class RawStatement : IDisposable
         return value;
     }
 
+    /// <summary>
+    /// Steps to the next row of a query: true when there is one (read it with the column methods), false when the
+    /// query is done. The caller resets the statement (<see cref="Reset"/>) when it has read what it needs.
+    /// </summary>
+    public bool Read()
+    {
+        var rc = raw.sqlite3_step(_statement);
+        if (rc == Row)
+        {
+            return true;
+        }
+
+        if (rc != Done)
+        {
+            Fail(rc);
+        }
+
+        return false;
+    }
+
+    /// <summary>Ends the current run (a query's read lock goes with it) and keeps the bindings for the next one.</summary>
+    public void Reset() => raw.sqlite3_reset(_statement);
+
+    public bool IsNull(int column) => raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL;
+
+    public long Int64(int column) => raw.sqlite3_column_int64(_statement, column);
+
+    public double Double(int column) => raw.sqlite3_column_double(_statement, column);
+
+    /// <summary>The column as text (SQLite's conversion for a number), or null for NULL.</summary>
+    public string? Text(int column) => IsNull(column) ? null : raw.sqlite3_column_text(_statement, column).utf8_to_string();
+
     public void Dispose() => _statement.Dispose();
 
     /// <summary>Throws for a failed step, after resetting the statement so that it could be used again.</summary>

@@ -380,33 +380,108 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// The buyer, its per-type totals and its latest notes, read in one transaction through statements kept prepared on
+    /// the pooled connection (<see cref="SqliteDatabase.Prepared"/>): every question that names a buyer reads its profile,
+    /// and preparing these three queries again each time was most of that read's cost.
+    /// </summary>
     public Task<BuyerProfileData?> GetProfileAsync(string buyerId, int recentNotes, CancellationToken cancellationToken) =>
-        database.ReadAsync(async connection =>
+        database.ReadAsync(connection =>
         {
+            cancellationToken.ThrowIfCancellationRequested();
             // One read transaction, so the row, the totals and the notes are one consistent view.
             using var transaction = connection.BeginTransaction(deferred: true);
-            var row = await connection.QuerySingleOrDefaultAsync<SqliteBuyerRow>(new CommandDefinition(
-                $"SELECT {BuyerColumns} FROM buyers WHERE id = @buyerId", new { buyerId }, transaction, cancellationToken: cancellationToken));
-            if (row is null)
+            var buyer = database.Prepared(connection, ProfileBuyerSql);
+            SqliteBuyerRow row;
+            try
             {
-                return null;
+                buyer.Bind(1, buyerId);
+                if (!buyer.Read())
+                {
+                    return Task.FromResult<BuyerProfileData?>(null);
+                }
+
+                row = ReadBuyerRow(buyer);
+            }
+            finally
+            {
+                buyer.Reset();
             }
 
-            var stats = await connection.QueryAsync<SqliteStatsRow>(new CommandDefinition(
-                "SELECT s.type, s.count, s.amount_total AS AmountTotal, s.amount_count AS AmountCount, s.first_at AS FirstAt, f.id AS FirstId, s.last_at AS LastAt, l.id AS LastId " +
-                "FROM buyer_interaction_stats s JOIN interactions f ON f.seq = s.first_seq JOIN interactions l ON l.seq = s.last_seq WHERE s.buyer_key = (SELECT key FROM buyers WHERE id = @buyerId) ORDER BY s.type",
-                new { buyerId }, transaction, cancellationToken: cancellationToken));
-            var notes = recentNotes <= 0
-                ? []
-                : await connection.QueryAsync<(string Id, long OccurredAt, string Note)>(new CommandDefinition(
-                    "SELECT id, occurred_at, note FROM interactions WHERE buyer_key = (SELECT key FROM buyers WHERE id = @buyerId) AND note IS NOT NULL ORDER BY occurred_at DESC, seq DESC LIMIT @recentNotes",
-                    new { buyerId, recentNotes }, transaction, cancellationToken: cancellationToken));
-            return new BuyerProfileData(
-                row.ToRecord(),
-                stats.Select(s => s.ToRecord()).ToList(),
-                notes.Select(n => new InteractionNote(n.Id, FromTicks(n.OccurredAt), n.Note)).ToList(),
-                row.LastSeq);
+            var stats = new List<InteractionTypeStats>();
+            var statsQuery = database.Prepared(connection, ProfileStatsSql);
+            try
+            {
+                statsQuery.Bind(1, buyerId);
+                while (statsQuery.Read())
+                {
+                    stats.Add(new SqliteStatsRow(
+                        statsQuery.Int64(0), statsQuery.Int64(1), statsQuery.Double(2), statsQuery.Int64(3),
+                        statsQuery.Int64(4), statsQuery.Text(5)!, statsQuery.Int64(6), statsQuery.Text(7)!).ToRecord());
+                }
+            }
+            finally
+            {
+                statsQuery.Reset();
+            }
+
+            var notes = new List<InteractionNote>();
+            if (recentNotes > 0)
+            {
+                var notesQuery = database.Prepared(connection, ProfileNotesSql);
+                try
+                {
+                    notesQuery.Bind(1, buyerId);
+                    notesQuery.Bind(2, recentNotes);
+                    while (notesQuery.Read())
+                    {
+                        notes.Add(new InteractionNote(notesQuery.Text(0)!, FromTicks(notesQuery.Int64(1)), notesQuery.Text(2)!));
+                    }
+                }
+                finally
+                {
+                    notesQuery.Reset();
+                }
+            }
+
+            return Task.FromResult<BuyerProfileData?>(new BuyerProfileData(row.ToRecord(), stats, notes, row.LastSeq));
         }, cancellationToken);
+
+    private const string ProfileBuyerSql = $"SELECT {BuyerColumns} FROM buyers WHERE id = ?1";
+
+    private const string ProfileStatsSql =
+        "SELECT s.type, s.count, s.amount_total AS AmountTotal, s.amount_count AS AmountCount, s.first_at AS FirstAt, f.id AS FirstId, s.last_at AS LastAt, l.id AS LastId " +
+        "FROM buyer_interaction_stats s JOIN interactions f ON f.seq = s.first_seq JOIN interactions l ON l.seq = s.last_seq WHERE s.buyer_key = (SELECT key FROM buyers WHERE id = ?1) ORDER BY s.type";
+
+    private const string ProfileNotesSql =
+        "SELECT id, occurred_at, note FROM interactions WHERE buyer_key = (SELECT key FROM buyers WHERE id = ?1) AND note IS NOT NULL ORDER BY occurred_at DESC, seq DESC LIMIT ?2";
+
+    /// <summary>
+    /// A row of <see cref="BuyerColumns"/>, column by column as Dapper maps it to <see cref="SqliteBuyerRow"/>: a NULL
+    /// leaves the property's default.
+    /// </summary>
+    private static SqliteBuyerRow ReadBuyerRow(RawStatement row) => new()
+    {
+        Id = row.Text(0) ?? "",
+        DisplayName = row.Text(1) ?? "",
+        NameKey = row.Text(2) ?? "",
+        Industry = row.Text(3),
+        Market = row.IsNull(4) ? 0 : row.Int64(4),
+        ExternalId = row.Text(5),
+        Aliases = row.Text(6) ?? "[]",
+        Notes = row.Text(7),
+        CreateTime = row.Text(8) ?? "",
+        UpdateTime = row.Text(9) ?? "",
+        Etag = row.Text(10) ?? "",
+        Kind = row.Text(11),
+        Confidence = row.IsNull(12) ? null : row.Double(12),
+        Score = row.IsNull(13) ? null : row.Double(13),
+        Summary = row.Text(14),
+        RuleSetVersion = row.Text(15),
+        ClassifyTime = row.Text(16),
+        InteractionCount = row.IsNull(17) ? 0 : row.Int64(17),
+        LastSeq = row.IsNull(18) ? 0 : row.Int64(18),
+    };
 
     public Task<ClassificationSaveResult> SaveClassificationAsync(string buyerId, StoredClassification classification, long upToSequence, CancellationToken cancellationToken) =>
         database.WriteAsync(async (connection, transaction) =>
@@ -477,11 +552,35 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
     public async Task<IReadOnlyList<BuyerNameChange>> ListNameChangesAsync(long afterSequence, int limit, CancellationToken cancellationToken)
     {
-        var rows = await database.ReadAsync(connection => connection.QueryAsync<(long Seq, string BuyerId, string? DisplayName, string? Aliases)>(new CommandDefinition(
-            "SELECT c.seq, c.buyer_id, b.display_name, b.aliases FROM buyer_changes c LEFT JOIN buyers b ON b.id = c.buyer_id WHERE c.seq > @afterSequence ORDER BY c.seq LIMIT @limit",
-            new { afterSequence, limit }, cancellationToken: cancellationToken)), cancellationToken);
-        return rows.Select(r => new BuyerNameChange(r.Seq, r.BuyerId, r.DisplayName is null, r.DisplayName, r.Aliases is null ? [] : ParseList(r.Aliases))).ToList();
+        // Every search and every question naming a buyer runs this first, mostly to find nothing new: a statement kept
+        // prepared on the pooled connection (see GetProfileAsync).
+        return await database.ReadAsync(connection =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var changes = new List<BuyerNameChange>();
+            var query = database.Prepared(connection, NameChangesSql);
+            try
+            {
+                query.Bind(1, afterSequence);
+                query.Bind(2, limit);
+                while (query.Read())
+                {
+                    var displayName = query.Text(2);
+                    var aliases = query.Text(3);
+                    changes.Add(new BuyerNameChange(query.Int64(0), query.Text(1)!, displayName is null, displayName, aliases is null ? [] : ParseList(aliases)));
+                }
+            }
+            finally
+            {
+                query.Reset();
+            }
+
+            return Task.FromResult<IReadOnlyList<BuyerNameChange>>(changes);
+        }, cancellationToken);
     }
+
+    private const string NameChangesSql =
+        "SELECT c.seq, c.buyer_id, b.display_name, b.aliases FROM buyer_changes c LEFT JOIN buyers b ON b.id = c.buyer_id WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2";
 
     private async Task<Page<ClassificationHistoryRecord>> ListHistoryAsync(string where, string? buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken)
     {

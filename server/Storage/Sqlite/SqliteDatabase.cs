@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Advisor.Server.Errors;
 using Dapper;
 using Microsoft.Data.Sqlite;
@@ -17,6 +18,13 @@ public sealed class SqliteDatabase : ISqlDatabase, IDisposable
     private readonly string _synchronous;
     private readonly int _busyTimeoutMs;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+
+    /// <summary>
+    /// What this class keeps per SQLite connection (the pool's handles, which outlive each <see cref="SqliteConnection"/>):
+    /// whether it has this database's settings, and its prepared statements. Weak, so a connection the pool closes
+    /// leaves nothing behind (its statements are finalized with it).
+    /// </summary>
+    private readonly ConditionalWeakTable<SQLitePCL.sqlite3, ConnectionState> _connections = new();
 
     /// <summary>How long a checkpoint waits for readers before it gives up until the next write (milliseconds).</summary>
     private const int CheckpointWaitMs = 200;
@@ -41,14 +49,58 @@ public sealed class SqliteDatabase : ISqlDatabase, IDisposable
 
     public string FilePath { get; }
 
+    /// <summary>
+    /// Opens a connection with this database's settings. The settings are connection state that SQLite keeps for the
+    /// life of the connection, and Microsoft.Data.Sqlite hands out its pooled connections as they were left (the code
+    /// that changes one restores it before the connection goes back), so they are applied once per SQLite connection
+    /// rather than on every open. Why: a read that opened a pooled connection prepared and ran three PRAGMA statements
+    /// before its own query; for a buyer lookup in a Slack question that was six statements next to four queries
+    /// (docs/benchmarks.md, "Slack slash command: prepared once").
+    /// </summary>
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            $"PRAGMA busy_timeout = {_busyTimeoutMs}; PRAGMA synchronous = {_synchronous}; PRAGMA foreign_keys = ON;",
-            cancellationToken: cancellationToken));
+        var state = State(connection);
+        if (!state.Configured)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"PRAGMA busy_timeout = {_busyTimeoutMs}; PRAGMA synchronous = {_synchronous}; PRAGMA foreign_keys = ON;",
+                cancellationToken: cancellationToken));
+            state.Configured = true;
+        }
+
         return connection;
+    }
+
+    /// <summary>
+    /// <paramref name="sql"/> prepared on this connection's SQLite handle, prepared once and kept with the handle for the
+    /// next user of the pooled connection. Why: Microsoft.Data.Sqlite prepares a command's SQL again on every execution,
+    /// and for the reads of a buyer lookup (the name index catch-up, the profile's three queries) SQLite's parser and
+    /// planner were most of the time spent in SQLite (docs/benchmarks.md, "Slack slash command: prepared once"). The
+    /// statement is the caller's until it resets it, like the connection it belongs to.
+    /// </summary>
+    internal RawStatement Prepared(SqliteConnection connection, string sql)
+    {
+        var statements = State(connection).Statements;
+        if (!statements.TryGetValue(sql, out var statement))
+        {
+            statement = new RawStatement(connection, sql);
+            statements.Add(sql, statement);
+        }
+
+        return statement;
+    }
+
+    private ConnectionState State(SqliteConnection connection) =>
+        _connections.GetValue(connection.Handle ?? throw new InvalidOperationException("The connection is not open."), static _ => new ConnectionState());
+
+    /// <summary>Used by one caller at a time, like the connection it describes.</summary>
+    private sealed class ConnectionState
+    {
+        public bool Configured { get; set; }
+
+        public Dictionary<string, RawStatement> Statements { get; } = new(StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -146,6 +198,9 @@ public sealed class SqliteDatabase : ISqlDatabase, IDisposable
     public async Task<bool> CheckpointAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
+        // This connection's busy timeout changes for the checkpoint: its next open applies the settings again, so a
+        // failed restore below cannot leave a pooled connection with the short timeout.
+        State(connection).Configured = false;
         await _writeGate.WaitAsync(cancellationToken);
         try
         {

@@ -357,6 +357,37 @@ public abstract class BuyerStoreContractTests<TProvider>(TProvider provider)
     }
 
     [Fact]
+    public async Task Interactions_with_and_without_notes_list_in_one_order_and_only_noted_ones_are_recent_notes()
+    {
+        // PostgreSQL keeps a buyer's interactions with and without a note in two ranges of one index (migration 006)
+        // and merges them for a page: the order must be the same as one list sorted by time, ties by recording order.
+        var buyer = await NewBuyerAsync();
+        var recorded = new List<(string Id, DateTimeOffset At, string? Note)>();
+        for (var i = 0; i < 12; i++)
+        {
+            var at = T0.AddHours(i % 5 == 0 ? 3 : i % 4);
+            var note = i % 3 == 1 ? null : $"note {i}";
+            var written = await Store.RecordInteractionAsync(Interaction(buyer, InteractionKind.Message, at, note: note), null, Ct);
+            recorded.Add((written.Interaction!.Id, at, note));
+        }
+
+        var expected = recorded.Select((r, n) => (r, n)).OrderByDescending(x => x.r.At).ThenByDescending(x => x.n).Select(x => x.r.Id).ToList();
+        var seen = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = (await Store.ListInteractionsAsync(buyer, 2, token, Ct))!;
+            seen.AddRange(page.Items.Select(i => i.Id));
+            token = page.NextPageToken.Length > 0 ? page.NextPageToken : null;
+        }
+        while (token is not null);
+
+        seen.ShouldBe(expected);
+        var notes = (await Store.GetProfileAsync(buyer, 4, Ct))!.RecentNotes.Select(n => n.InteractionId).ToList();
+        notes.ShouldBe(expected.Where(id => recorded.Single(r => r.Id == id).Note is not null).Take(4).ToList());
+    }
+
+    [Fact]
     public async Task Profiles_carry_totals_and_the_latest_notes_and_a_sequence_for_the_save()
     {
         var buyer = await NewBuyerAsync();
