@@ -240,6 +240,28 @@ public abstract class BuyerStoreContractTests<TProvider>(TProvider provider)
     }
 
     [Fact]
+    public async Task A_bulk_batch_with_interleaved_buyers_keeps_each_buyers_stream_order_and_the_first_of_each_key()
+    {
+        // As above, with enough keyed items for PostgreSQL's write-first path (which also writes in buyer order).
+        var buyers = new[] { await NewBuyerAsync(), await NewBuyerAsync(), await NewBuyerAsync() };
+        var items = Enumerable.Range(0, 300)
+            .Select(n => Item(n, buyers[(n * 7) % 3], null, null, InteractionKind.Message, T0.AddHours(n % 4), $"k{n % 120}"))
+            .ToList();
+
+        var result = await Store.ImportBatchAsync(items, Ct);
+
+        var firstOfKey = items.GroupBy(i => (i.BuyerId, i.Interaction.IdempotencyKey)).Select(g => g.First().Index).ToHashSet();
+        result.Items.Select(i => i.Index).ShouldBe(items.Select(i => i.Index));
+        result.Items.Select(i => i.Status == ImportItemStatus.Accepted).ShouldBe(items.Select(i => firstOfKey.Contains(i.Index)));
+        foreach (var buyer in buyers)
+        {
+            var expected = items.Where(i => i.BuyerId == buyer && firstOfKey.Contains(i.Index))
+                .OrderByDescending(i => i.Interaction.OccurredAt).ThenByDescending(i => i.Index).Select(i => i.Interaction.Id).ToList();
+            (await Store.ListInteractionsAsync(buyer, 500, null, Ct))!.Items.Select(i => i.Id).ShouldBe(expected);
+        }
+    }
+
+    [Fact]
     public async Task Concurrent_import_batches_naming_the_same_new_buyers_create_each_buyer_once_and_keep_every_item()
     {
         // Four writers, each batch naming the same 30 new buyers (by external id, or by name only): however the
