@@ -218,51 +218,69 @@ public sealed class CompiledRuleSet
 
     private string Summarise(Kind kind, List<EvidenceItem> evidence, KnowledgeTopic? industry)
     {
-        // The first three distinct labels of the evidence that fits, strongest first (the evidence is sorted).
-        string Labels(Func<EvidenceItem, bool> which)
-        {
-            var labels = new List<string>(3);
-            foreach (var item in evidence)
-            {
-                if (item.Source != SignalHit.FromIndustry && which(item) && Signals[item.Signal].Label is var label && !labels.Contains(label))
-                {
-                    labels.Add(label);
-                    if (labels.Count == 3)
-                    {
-                        break;
-                    }
-                }
-            }
-
-            return JoinLabels(labels);
-        }
-
         var template = _summaries.GetValueOrDefault(kind.Name()) ?? "{reasons}";
 
-        // Each placeholder costs a pass over the evidence: fill only those the template uses.
-        string Fill(string text, string placeholder, Func<string> value) =>
-            text.Contains(placeholder, StringComparison.Ordinal) ? text.Replace(placeholder, value(), StringComparison.Ordinal) : text;
-
-        var summary = Fill(template, "{reasons}", () =>
+        // Each placeholder costs a pass over the evidence: fill only those the template uses. Every
+        // classification runs this, so it is written without closures, LINQ or a list per placeholder.
+        var summary = template;
+        if (summary.Contains("{reasons}", StringComparison.Ordinal))
         {
-            var reasons = kind switch
-            {
-                Kind.Client => Labels(e => e.Weight > 0),
-                Kind.Customer => Labels(e => e.Weight < 0),
-                _ => Labels(_ => true),
-            };
-            return reasons.Length > 0 ? reasons : "nothing specific";
-        });
-        summary = Fill(summary, "{client_reasons}", () => Labels(e => e.Weight > 0));
-        summary = Fill(summary, "{customer_reasons}", () => Labels(e => e.Weight < 0));
-        return Fill(summary, "{industry}", () => industry?.Title ?? "the industry");
+            var reasons = Labels(evidence, kind switch { Kind.Client => 1, Kind.Customer => -1, _ => 0 });
+            summary = summary.Replace("{reasons}", reasons.Length > 0 ? reasons : "nothing specific", StringComparison.Ordinal);
+        }
+
+        if (summary.Contains("{client_reasons}", StringComparison.Ordinal))
+        {
+            summary = summary.Replace("{client_reasons}", Labels(evidence, 1), StringComparison.Ordinal);
+        }
+
+        if (summary.Contains("{customer_reasons}", StringComparison.Ordinal))
+        {
+            summary = summary.Replace("{customer_reasons}", Labels(evidence, -1), StringComparison.Ordinal);
+        }
+
+        return summary.Contains("{industry}", StringComparison.Ordinal)
+            ? summary.Replace("{industry}", industry?.Title ?? "the industry", StringComparison.Ordinal)
+            : summary;
     }
 
-    private static string JoinLabels(List<string> labels) => labels.Count switch
+    /// <summary>
+    /// The first three distinct labels of the evidence that fits, strongest first (the evidence is sorted),
+    /// joined as "a, b and c". <paramref name="side"/>: 1 the client side, -1 the customer side, 0 both.
+    /// </summary>
+    private string Labels(List<EvidenceItem> evidence, int side)
     {
-        0 => "",
-        1 => labels[0],
-        2 => labels[0] + " and " + labels[1],
-        _ => string.Join(", ", labels.Take(labels.Count - 1)) + " and " + labels[^1],
-    };
+        string? first = null, second = null, third = null;
+        foreach (var item in evidence)
+        {
+            if (item.Source == SignalHit.FromIndustry || (side > 0 && item.Weight <= 0) || (side < 0 && item.Weight >= 0))
+            {
+                continue;
+            }
+
+            var label = Signals[item.Signal].Label;
+            if (label == first || label == second)
+            {
+                continue;
+            }
+
+            if (first is null)
+            {
+                first = label;
+            }
+            else if (second is null)
+            {
+                second = label;
+            }
+            else
+            {
+                third = label;
+                break;
+            }
+        }
+
+        return third is not null ? string.Concat(first, ", ", second, " and ", third)
+            : second is not null ? string.Concat(first, " and ", second)
+            : first ?? "";
+    }
 }

@@ -40,6 +40,22 @@ public sealed class BuyerClassifierTests
         result.OpenQuestions.ShouldNotBeEmpty();
     }
 
+    /// <summary>The summary names up to three reasons per side, strongest first, joined as "a, b and c".</summary>
+    [Theory]
+    [InlineData("They pay a monthly retainer.", "Client, because of a retainer: the marks of an ongoing relationship built on trust.")]
+    [InlineData("They pay a monthly retainer and we meet every week.", "Client, because of a retainer and regular two-way contact: the marks of an ongoing relationship built on trust.")]
+    [InlineData(
+        "They pay us a monthly retainer and we meet every week to review their campaigns. Our account manager runs a quarterly business review with their operations director, and the engagement letter was renewed for a fourth year.",
+        "Client, because of a retainer, a formal agreement and a dedicated contact: the marks of an ongoing relationship built on trust.")]
+    [InlineData(
+        "We advise them under a retainer with monthly reviews, and they also buy standard licences from our web shop several times a month without talking to anyone.",
+        "Hybrid: a client relationship (a retainer, advice and regular reviews) alongside plain transactions (little or no contact, a standard offering and buying goods).")]
+    [InlineData("The weather was nice on Tuesday.", "Not enough to decide yet (nothing specific). The open questions would settle it.")]
+    public void The_summary_names_the_strongest_reasons(string text, string summary)
+    {
+        Classify(text).Summary.ShouldBe(summary);
+    }
+
     [Fact]
     public void The_same_input_gives_the_same_result()
     {
