@@ -71,7 +71,15 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        using var channel = GrpcChannel.ForAddress(address);
+        // The first attempts find nothing listening, and a channel waits out its reconnect backoff (a second, with
+        // jitter) before it tries again: with the default, start-up read 1.3 s or 2.5-3 s depending on whether the
+        // first connection attempt came before Kestrel listened. Short backoffs make the probe see SERVING within
+        // milliseconds of the server answering it.
+        using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            InitialReconnectBackoff = TimeSpan.FromMilliseconds(5),
+            MaxReconnectBackoff = TimeSpan.FromMilliseconds(20),
+        });
         var health = new Health.HealthClient(channel);
         var giveUp = DateTime.UtcNow.AddSeconds(60);
         while (true)
