@@ -74,27 +74,33 @@ internal sealed class RawStatement : IDisposable
     }
 
     /// <summary>
-    /// Steps to the next row of a query: true when there is one (read it with the column methods), false when the
-    /// query is done. The caller resets the statement (<see cref="Reset"/>) when it has read what it needs.
+    /// Runs a query and reads every row with <paramref name="read"/> (through the column methods), then resets the
+    /// statement however the read ended: a statement kept prepared on a pooled connection must not hold a read open
+    /// for the connection's next user. The bindings stay for the next run.
     /// </summary>
-    public bool Read()
+    public List<T> ReadAll<T>(Func<RawStatement, T> read)
     {
-        var rc = raw.sqlite3_step(_statement);
-        if (rc == Row)
+        var rows = new List<T>();
+        try
         {
-            return true;
+            int rc;
+            while ((rc = raw.sqlite3_step(_statement)) == Row)
+            {
+                rows.Add(read(this));
+            }
+
+            if (rc != Done)
+            {
+                Fail(rc);
+            }
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
         }
 
-        if (rc != Done)
-        {
-            Fail(rc);
-        }
-
-        return false;
+        return rows;
     }
-
-    /// <summary>Ends the current run (a query's read lock goes with it) and keeps the bindings for the next one.</summary>
-    public void Reset() => raw.sqlite3_reset(_statement);
 
     public bool IsNull(int column) => raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL;
 

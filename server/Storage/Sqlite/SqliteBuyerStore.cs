@@ -392,56 +392,24 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             // One read transaction, so the row, the totals and the notes are one consistent view.
             using var transaction = connection.BeginTransaction(deferred: true);
             var buyer = database.Prepared(connection, ProfileBuyerSql);
-            SqliteBuyerRow row;
-            try
+            buyer.Bind(1, buyerId);
+            if (buyer.ReadAll(ReadBuyerRow) is not [var row])
             {
-                buyer.Bind(1, buyerId);
-                if (!buyer.Read())
-                {
-                    return Task.FromResult<BuyerProfileData?>(null);
-                }
-
-                row = ReadBuyerRow(buyer);
-            }
-            finally
-            {
-                buyer.Reset();
+                return Task.FromResult<BuyerProfileData?>(null);
             }
 
-            var stats = new List<InteractionTypeStats>();
             var statsQuery = database.Prepared(connection, ProfileStatsSql);
-            try
-            {
-                statsQuery.Bind(1, buyerId);
-                while (statsQuery.Read())
-                {
-                    stats.Add(new SqliteStatsRow(
-                        statsQuery.Int64(0), statsQuery.Int64(1), statsQuery.Double(2), statsQuery.Int64(3),
-                        statsQuery.Int64(4), statsQuery.Text(5)!, statsQuery.Int64(6), statsQuery.Text(7)!).ToRecord());
-                }
-            }
-            finally
-            {
-                statsQuery.Reset();
-            }
+            statsQuery.Bind(1, buyerId);
+            var stats = statsQuery.ReadAll(static s => new SqliteStatsRow(
+                s.Int64(0), s.Int64(1), s.Double(2), s.Int64(3), s.Int64(4), s.Text(5)!, s.Int64(6), s.Text(7)!).ToRecord());
 
-            var notes = new List<InteractionNote>();
+            List<InteractionNote> notes = [];
             if (recentNotes > 0)
             {
                 var notesQuery = database.Prepared(connection, ProfileNotesSql);
-                try
-                {
-                    notesQuery.Bind(1, buyerId);
-                    notesQuery.Bind(2, recentNotes);
-                    while (notesQuery.Read())
-                    {
-                        notes.Add(new InteractionNote(notesQuery.Text(0)!, FromTicks(notesQuery.Int64(1)), notesQuery.Text(2)!));
-                    }
-                }
-                finally
-                {
-                    notesQuery.Reset();
-                }
+                notesQuery.Bind(1, buyerId);
+                notesQuery.Bind(2, recentNotes);
+                notes = notesQuery.ReadAll(static s => new InteractionNote(s.Text(0)!, FromTicks(s.Int64(1)), s.Text(2)!));
             }
 
             return Task.FromResult<BuyerProfileData?>(new BuyerProfileData(row.ToRecord(), stats, notes, row.LastSeq));
@@ -557,24 +525,15 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         return await database.ReadAsync(connection =>
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var changes = new List<BuyerNameChange>();
             var query = database.Prepared(connection, NameChangesSql);
-            try
+            query.Bind(1, afterSequence);
+            query.Bind(2, limit);
+            var changes = query.ReadAll(static s =>
             {
-                query.Bind(1, afterSequence);
-                query.Bind(2, limit);
-                while (query.Read())
-                {
-                    var displayName = query.Text(2);
-                    var aliases = query.Text(3);
-                    changes.Add(new BuyerNameChange(query.Int64(0), query.Text(1)!, displayName is null, displayName, aliases is null ? [] : ParseList(aliases)));
-                }
-            }
-            finally
-            {
-                query.Reset();
-            }
-
+                var displayName = s.Text(2);
+                var aliases = s.Text(3);
+                return new BuyerNameChange(s.Int64(0), s.Text(1)!, displayName is null, displayName, aliases is null ? [] : ParseList(aliases));
+            });
             return Task.FromResult<IReadOnlyList<BuyerNameChange>>(changes);
         }, cancellationToken);
     }
