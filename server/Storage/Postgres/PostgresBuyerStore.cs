@@ -717,13 +717,6 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
     }
 
     /// <summary>
-    /// Inserts interactions in buyer order (see <see cref="InBuyerOrder"/>), skipping any whose idempotency key the buyer already has, and adds them to
-    /// the per-type totals. The caller holds the row lock of every existing buyer among them; the others are in
-    /// <paramref name="created"/>: buyers this transaction creates, which have no interactions yet and whose rows the
-    /// caller writes with the returned totals. Existing buyers' rows get their counters here. <paramref name="buyerKeys"/>
-    /// has the integer key of every buyer among them, existing or created.
-    /// </summary>
-    /// <summary>
     /// The interactions sorted by buyer key, each buyer's in list order (the sort is stable), as SQLite's import writes
     /// them. Why: both secondary indexes of interactions begin with the buyer, and an import names its buyers in any
     /// order, so list order sends consecutive inserts to leaf pages all over both indexes (the B-tree descent,
@@ -750,6 +743,13 @@ public sealed class PostgresBuyerStore(PostgresDatabase database) : IBuyerStore
         return sorted;
     }
 
+    /// <summary>
+    /// Inserts interactions in buyer order (see <see cref="InBuyerOrder"/>), skipping any whose idempotency key the buyer
+    /// already has, and adds them to the per-type totals. The caller holds the row lock of every existing buyer among
+    /// them; the others are in <paramref name="created"/>: buyers this transaction creates, which have no interactions
+    /// yet and whose rows the caller writes with the returned totals. Existing buyers' rows get their counters here. <paramref name="buyerKeys"/>
+    /// has the integer key of every buyer among them, existing or created.
+    /// </summary>
     private static async Task<(Dictionary<string, long> Stored, Dictionary<string, BuyerTotals> Buyers)> InsertInteractionsAsync(
         NpgsqlConnection connection,
         NpgsqlTransaction transaction,
