@@ -60,6 +60,7 @@ public static class Report
             ToolCpuUsPerCall = MaybeM(r => r.ToolCpuUsPerCall),
             // Counts and shares belong together: those of the run whose p99 is the middle one.
             ToolGc = runs.OrderBy(r => r.P99Ms).ElementAt(runs.Count / 2).ToolGc,
+            ServerGc = runs.OrderBy(r => r.P99Ms).ElementAt(runs.Count / 2).ServerGc,
         };
     }
 
@@ -115,6 +116,18 @@ public static class Report
             {
                 var gc = r.ToolGc!;
                 text.AppendLine($"{(md ? "- " : "  ")}{r.Name}: {gc.Collections} collections, {F(gc.PauseMs, "0.0")} ms paused; calls at or above p99 with a tool GC in flight {F(gc.SlowCallsShare * 100, "0")} % (all calls {F(gc.CallsShare * 100, "0.0")} %)");
+            }
+        }
+
+        var serverGcs = results.Where(r => r.NotAvailable is null && r.ServerGc is not null).ToList();
+        if (serverGcs.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine(md ? "Server's GC pauses while measuring (its runtime's GC events, lined up with the calls):" : "Server GC while measuring:");
+            foreach (var r in serverGcs)
+            {
+                var gc = r.ServerGc!;
+                text.AppendLine($"{(md ? "- " : "  ")}{r.Name}: {gc.Collections} pauses, {F(gc.PauseMs, "0.0")} ms in all, longest {F(gc.MaxPauseMs, "0.00")} ms; calls at or above p99 with a server pause in flight {F(gc.SlowCallsShare * 100, "0")} % (all calls {F(gc.CallsShare * 100, "0.0")} %)");
             }
         }
 
