@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Numerics;
 using System.Security.Cryptography;
 
 namespace Advisor.Bot.Conversation;
@@ -23,17 +26,38 @@ public sealed record RememberedReply(Reply Reply, ReplySubject Subject);
 /// buttons. (It used a size-limited <c>MemoryCache</c>, which instead refuses new entries once full until a
 /// background compaction has run: under a burst of questions the newest answers' buttons said "expired" at once.)
 /// </summary>
+/// <remarks>
+/// Built so that the garbage collector has nothing to do with it: a reply is kept as bytes (<see cref="ReplyCodec"/>)
+/// in a buffer that belongs to its slot and is reused by the replies that take the slot after it, ids are 60-bit numbers,
+/// and the index and the use order are arrays of numbers. Kept as objects, the remembered replies were what survived
+/// each collection of the bot under load (every new one copied into gen1 and gen2, ten thousand of them traced), and
+/// the pauses grew with them (docs/benchmarks.md, "Slack p99: the remembered replies").
+/// </remarks>
 public sealed class ReplyMemory
 {
     private const string Alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
+    private const int IdLength = 12;
+    private const int BitsPerChar = 5;
+    private const int None = -1;
+
     private readonly int _capacity;
-    private readonly TimeSpan _lifetime;
+    private readonly long _lifetimeTicks;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
 
-    // Most recently used first; the map finds an entry's node in O(1).
-    private readonly LinkedList<Entry> _order = new();
-    private readonly Dictionary<string, LinkedListNode<Entry>> _byId = new(StringComparer.Ordinal);
+    // Slot i holds one reply: its key, its bytes (the first Lengths[i] of Bytes[i]), when it was last used (UTC ticks)
+    // and its neighbours in use order. The index maps a key to its slot.
+    private readonly Dictionary<ulong, int> _slotByKey;
+    private readonly ulong[] _keys;
+    private readonly byte[]?[] _bytes;
+    private readonly int[] _lengths;
+    private readonly long[] _touched;
+    private readonly int[] _newer;
+    private readonly int[] _older;
+    private int _newest = None;
+    private int _oldest = None;
+    private int _freed = None;
+    private int _neverUsed;
 
     /// <param name="capacity">Replies kept at most.</param>
     /// <param name="lifetime">How long a reply is kept after it was last remembered or recalled.</param>
@@ -41,59 +65,191 @@ public sealed class ReplyMemory
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _capacity = capacity;
-        _lifetime = lifetime ?? TimeSpan.FromHours(6);
+        _lifetimeTicks = (lifetime ?? TimeSpan.FromHours(6)).Ticks;
         _time = time ?? TimeProvider.System;
+        _slotByKey = new Dictionary<ulong, int>(capacity);
+        _keys = new ulong[capacity];
+        _bytes = new byte[capacity][];
+        _lengths = new int[capacity];
+        _touched = new long[capacity];
+        _newer = new int[capacity];
+        _older = new int[capacity];
     }
 
+    /// <summary>
+    /// Remembers <paramref name="reply"/> under its id (one from <see cref="NewId"/>; a new one when it has none) and
+    /// returns it with that id.
+    /// </summary>
     public Reply Remember(Reply reply, ReplySubject subject)
     {
         var id = string.IsNullOrEmpty(reply.Id) ? NewId() : reply.Id;
-        var stored = reply with { Id = id };
-        var entry = new Entry(id, new RememberedReply(stored, subject), _time.GetUtcNow());
-        lock (_gate)
+        if (!TryKey(id, out var key))
         {
-            if (_byId.Remove(id, out var existing))
-            {
-                _order.Remove(existing);
-            }
-            else if (_byId.Count >= _capacity && _order.Last is { } oldest)
-            {
-                _order.RemoveLast();
-                _byId.Remove(oldest.Value.Id);
-            }
-
-            _byId[id] = _order.AddFirst(entry);
+            throw new ArgumentException($"A remembered reply's id comes from {nameof(ReplyMemory)}.{nameof(NewId)}.", nameof(reply));
         }
 
-        return stored;
+        var encoded = ArrayPool<byte>.Shared.Rent(ReplyCodec.MaxLength(reply, subject));
+        try
+        {
+            var length = ReplyCodec.Encode(encoded, reply, subject);
+            var now = _time.GetUtcNow().UtcTicks;
+            lock (_gate)
+            {
+                var slot = TakeSlot(key);
+                var bytes = _bytes[slot];
+                if (bytes is null || bytes.Length < length)
+                {
+                    // Rounded up so that a slot settles on a size after a few replies and is then written in place.
+                    bytes = _bytes[slot] = new byte[(int)Math.Min(Array.MaxLength, BitOperations.RoundUpToPowerOf2((uint)Math.Max(length, 256)))];
+                }
+
+                encoded.AsSpan(0, length).CopyTo(bytes);
+                _lengths[slot] = length;
+                _keys[slot] = key;
+                _touched[slot] = now;
+                _slotByKey[key] = slot;
+                MakeNewest(slot);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(encoded);
+        }
+
+        return reply.Id == id ? reply : reply with { Id = id };
     }
 
     public RememberedReply? Recall(string id)
     {
-        var now = _time.GetUtcNow();
+        if (!TryKey(id, out var key))
+        {
+            return null;
+        }
+
+        var now = _time.GetUtcNow().UtcTicks;
         lock (_gate)
         {
-            if (!_byId.TryGetValue(id, out var node))
+            if (!_slotByKey.TryGetValue(key, out var slot))
             {
                 return null;
             }
 
-            if (now - node.Value.Touched >= _lifetime)
+            if (now - _touched[slot] >= _lifetimeTicks)
             {
-                _order.Remove(node);
-                _byId.Remove(id);
+                Unlink(slot);
+                _slotByKey.Remove(key);
+                _older[slot] = _freed;
+                _freed = slot;
                 return null;
             }
 
             // Sliding: a reply people still click on stays.
-            node.Value = node.Value with { Touched = now };
-            _order.Remove(node);
-            _order.AddFirst(node);
-            return node.Value.Remembered;
+            _touched[slot] = now;
+            Unlink(slot);
+            MakeNewest(slot);
+            return ReplyCodec.Decode(_bytes[slot].AsSpan(0, _lengths[slot]), id);
         }
     }
 
-    public static string NewId() => RandomNumberGenerator.GetString(Alphabet, 12);
+    /// <summary>A new reply id: 12 characters that are easy to read back (no 0/o, 1/l), 60 random bits.</summary>
+    public static string NewId()
+    {
+        Span<byte> random = stackalloc byte[sizeof(ulong)];
+        RandomNumberGenerator.Fill(random);
+        var bits = BinaryPrimitives.ReadUInt64LittleEndian(random);
+        return string.Create(IdLength, bits, static (chars, bits) =>
+        {
+            for (var i = 0; i < chars.Length; i++)
+            {
+                chars[i] = Alphabet[(int)(bits >> (i * BitsPerChar)) & (Alphabet.Length - 1)];
+            }
+        });
+    }
 
-    private sealed record Entry(string Id, RememberedReply Remembered, DateTimeOffset Touched);
+    private static bool TryKey(string id, out ulong key)
+    {
+        key = 0;
+        if (id.Length != IdLength)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < IdLength; i++)
+        {
+            var digit = Alphabet.IndexOf(id[i], StringComparison.Ordinal);
+            if (digit < 0)
+            {
+                return false;
+            }
+
+            key |= (ulong)digit << (i * BitsPerChar);
+        }
+
+        return true;
+    }
+
+    /// <summary>The slot for <paramref name="key"/>, out of the use order: its own, a free one, or the one used longest ago.</summary>
+    private int TakeSlot(ulong key)
+    {
+        if (_slotByKey.TryGetValue(key, out var slot))
+        {
+            Unlink(slot);
+            return slot;
+        }
+
+        if (_freed != None)
+        {
+            slot = _freed;
+            _freed = _older[slot];
+            return slot;
+        }
+
+        if (_neverUsed < _capacity)
+        {
+            return _neverUsed++;
+        }
+
+        slot = _oldest;
+        Unlink(slot);
+        _slotByKey.Remove(_keys[slot]);
+        return slot;
+    }
+
+    private void MakeNewest(int slot)
+    {
+        _newer[slot] = None;
+        _older[slot] = _newest;
+        if (_newest != None)
+        {
+            _newer[_newest] = slot;
+        }
+
+        _newest = slot;
+        if (_oldest == None)
+        {
+            _oldest = slot;
+        }
+    }
+
+    private void Unlink(int slot)
+    {
+        var (newer, older) = (_newer[slot], _older[slot]);
+        if (newer == None)
+        {
+            _newest = older;
+        }
+        else
+        {
+            _older[newer] = older;
+        }
+
+        if (older == None)
+        {
+            _oldest = newer;
+        }
+        else
+        {
+            _newer[older] = newer;
+        }
+    }
 }

@@ -5,6 +5,13 @@ using Grpc.Net.Client;
 
 namespace Advisor.LoadTest;
 
+/// <summary>The load tool's own garbage collections during a measurement.</summary>
+/// <param name="Collections">Collections of any generation.</param>
+/// <param name="PauseMs">Time the tool's threads were stopped for them.</param>
+/// <param name="CallsShare">Share of all measured calls that had a collection of the tool while in flight.</param>
+/// <param name="SlowCallsShare">The same share among the calls at or above the p99 latency.</param>
+public sealed record ToolGc(int Collections, double PauseMs, double CallsShare, double SlowCallsShare);
+
 /// <summary>The measured outcome of one scenario run (or, after --repeat, the median of several).</summary>
 public sealed record ScenarioResult(
     string Name,
@@ -26,6 +33,12 @@ public sealed record ScenarioResult(
 
     /// <summary>CPU microseconds this tool used per call while measuring (the client side of the same machine).</summary>
     public double? ToolCpuUsPerCall { get; init; }
+
+    /// <summary>
+    /// This tool's own garbage collections while measuring. A collection stops every thread of the tool, so each call in
+    /// flight at that moment counts the pause as latency although the server was not involved.
+    /// </summary>
+    public ToolGc? ToolGc { get; init; }
 
     public static ScenarioResult Unavailable(Scenario s, string reason) =>
         new(s.Name, s.Rpc, reason, 0, 0, 0, 0, s.Unit, 0, 0, 0, 0, new Dictionary<string, long>());
@@ -94,6 +107,8 @@ public sealed class LoadRunner : IDisposable
         var workers = new Worker[_concurrency];
         var serverCpu = _serverPid is { } pid ? ProcessCpu.Reading.Take(pid) : default;
         var toolCpu = ProcessCpu.Reading.Take(Environment.ProcessId);
+        var gcCount = GC.CollectionCount(0);
+        var gcPause = GC.GetTotalPauseDuration();
         var started = Stopwatch.GetTimestamp();
         var stopAt = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         long sequence = 0;
@@ -135,10 +150,19 @@ public sealed class LoadRunner : IDisposable
                     }
                 }
 
+                // Every collection (of any generation) counts in generation 0's count: a changed count means the tool
+                // stopped for a collection while this call was in flight.
+                var collections = GC.CollectionCount(0);
                 try
                 {
                     worker.Items += await scenario.CallAsync(channel, data, i, cancellationToken);
-                    worker.Latencies.Add(Stopwatch.GetTimestamp() - begin);
+                    var latency = Stopwatch.GetTimestamp() - begin;
+                    worker.Latencies.Add(latency);
+                    if (GC.CollectionCount(0) != collections)
+                    {
+                        worker.DuringGc.Add(latency);
+                    }
+
                     worker.Ok++;
                 }
                 catch (RpcException ex)
@@ -169,6 +193,8 @@ public sealed class LoadRunner : IDisposable
 
         await Task.WhenAll(tasks);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var toolGcs = GC.CollectionCount(0) - gcCount;
+        var toolGcPause = GC.GetTotalPauseDuration() - gcPause;
         var calls = workers.Sum(w => w.Ok + w.Errors.Values.Sum());
         var serverCpuPerCall = _serverPid is null ? null : serverCpu.PerCallUs(calls);
         var toolCpuPerCall = toolCpu.PerCallUs(calls);
@@ -181,6 +207,9 @@ public sealed class LoadRunner : IDisposable
         }
 
         var ok = workers.Sum(w => w.Ok);
+        var duringGc = workers.SelectMany(w => w.DuringGc).ToArray();
+        var p99 = latencies.Length == 0 ? 0 : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(0.99 * latencies.Length) - 1)];
+        var slow = latencies.Length - LowerBound(latencies, p99);
         var first = scenarios[0];
         return new ScenarioResult(
             scenarios.Count == 1 ? first.Name : "mixed",
@@ -199,7 +228,25 @@ public sealed class LoadRunner : IDisposable
         {
             ServerCpuUsPerCall = serverCpuPerCall,
             ToolCpuUsPerCall = toolCpuPerCall,
+            ToolGc = new ToolGc(
+                toolGcs,
+                toolGcPause.TotalMilliseconds,
+                latencies.Length == 0 ? 0 : (double)duringGc.Length / latencies.Length,
+                slow == 0 ? 0 : (double)duringGc.Count(l => l >= p99) / slow),
         };
+    }
+
+    /// <summary>The index of the first element not less than <paramref name="value"/> in a sorted array.</summary>
+    private static int LowerBound(long[] sorted, long value)
+    {
+        var (lo, hi) = (0, sorted.Length);
+        while (lo < hi)
+        {
+            var mid = (lo + hi) / 2;
+            (lo, hi) = sorted[mid] < value ? (mid + 1, hi) : (lo, mid);
+        }
+
+        return lo;
     }
 
     public void Dispose()
@@ -219,6 +266,9 @@ public sealed class LoadRunner : IDisposable
     private sealed class Worker
     {
         public List<long> Latencies { get; } = new(16 * 1024);
+
+        /// <summary>The latencies of the calls during which this tool ran a garbage collection.</summary>
+        public List<long> DuringGc { get; } = [];
 
         public Dictionary<string, long> Errors { get; } = new(StringComparer.Ordinal);
 

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Advisor.Bot.Conversation;
+using Advisor.Bot.Tests.Slack;
 
 namespace Advisor.Bot.Tests.Conversation;
 
@@ -48,6 +50,27 @@ public sealed class ReplyMemoryTests
     }
 
     [Fact]
+    public void The_place_of_an_expired_reply_is_taken_before_any_reply_still_in_use_is_forgotten()
+    {
+        var clock = new ManualClock();
+        var memory = new ReplyMemory(capacity: 2, lifetime: TimeSpan.FromMinutes(10), time: clock);
+        var expired = memory.Remember(new Reply { Title = "expired" }, new ReplySubject()).Id;
+        clock.Advance(TimeSpan.FromMinutes(9));
+        var older = memory.Remember(new Reply { Title = "older" }, new ReplySubject()).Id;
+        clock.Advance(TimeSpan.FromMinutes(2));
+        memory.Recall(expired).ShouldBeNull();
+
+        var newer = memory.Remember(new Reply { Title = "newer" }, new ReplySubject()).Id;
+        memory.Recall(older)!.Reply.Title.ShouldBe("older");
+        memory.Recall(newer)!.Reply.Title.ShouldBe("newer");
+
+        var newest = memory.Remember(new Reply { Title = "newest" }, new ReplySubject()).Id;
+        memory.Recall(older).ShouldBeNull();
+        memory.Recall(newer)!.Reply.Title.ShouldBe("newer");
+        memory.Recall(newest)!.Reply.Title.ShouldBe("newest");
+    }
+
+    [Fact]
     public void Remembering_under_an_existing_id_replaces_it_without_taking_a_second_place()
     {
         var memory = new ReplyMemory(capacity: 2);
@@ -69,6 +92,57 @@ public sealed class ReplyMemoryTests
 
         // The index and the use order stayed in step: neither more (unbounded) nor fewer (lost entries) than the capacity.
         ids.SelectMany(i => i).Count(id => memory.Recall(id) is not null).ShouldBe(1_000);
+    }
+
+    [Fact]
+    public void A_recalled_reply_is_the_reply_that_was_remembered_field_for_field()
+    {
+        var memory = new ReplyMemory(capacity: 4);
+        var subject = new ReplySubject
+        {
+            Question = "is Ærøskøbing Café a client? \U0001F914",
+            Kind = ReplyKind.Hybrid,
+            Industry = "hospitality",
+            ClassificationId = "cls-42",
+            BuyerId = "buyer-7",
+            Evidence = ["Retainer (\u201cyearly\u201d) [+2.0 client]", "", "One-off purchase [-1.0 customer]"],
+        };
+        var huge = SlackRendererTests.Huge() with { Id = "", Status = ReplyStatus.Notice, FollowUps = ["why?", "", "and then?"] };
+        var plain = new Reply { Title = "no confidence, no lists" };
+
+        foreach (var reply in new[] { huge, plain })
+        {
+            var stored = memory.Remember(reply, subject);
+            var recalled = memory.Recall(stored.Id).ShouldNotBeNull();
+
+            // Compared as JSON: every property, list items in order, whatever list type holds them.
+            JsonSerializer.Serialize(recalled.Reply).ShouldBe(JsonSerializer.Serialize(reply with { Id = stored.Id }));
+            JsonSerializer.Serialize(recalled.Subject).ShouldBe(JsonSerializer.Serialize(subject));
+        }
+    }
+
+    [Fact]
+    public void Every_field_of_a_reply_and_its_subject_is_one_the_memory_keeps()
+    {
+        // The memory keeps replies as bytes (ReplyCodec): a property added to either record must be added there too,
+        // or a button on a remembered reply would come back without it.
+        typeof(Reply).GetProperties().Where(p => p.CanWrite).Select(p => p.Name).Order().ShouldBe(
+            ["Buttons", "Confidence", "Facts", "FollowUps", "Id", "Kind", "Sections", "Status", "Text", "Title"]);
+        typeof(ReplySubject).GetProperties().Where(p => p.CanWrite).Select(p => p.Name).Order().ShouldBe(
+            ["BuyerId", "ClassificationId", "Evidence", "Industry", "Kind", "Question"]);
+    }
+
+    [Fact]
+    public void Ids_are_twelve_readable_characters_and_only_such_ids_are_remembered()
+    {
+        var ids = Enumerable.Range(0, 1_000).Select(_ => ReplyMemory.NewId()).ToList();
+        ids.ShouldAllBe(id => id.Length == 12 && id.All(c => "abcdefghijkmnpqrstuvwxyz23456789".Contains(c)));
+        ids.Distinct().Count().ShouldBe(ids.Count);
+
+        var memory = new ReplyMemory(capacity: 2);
+        Should.Throw<ArgumentException>(() => memory.Remember(new Reply { Id = "hugereply001" }, new ReplySubject()));
+        memory.Recall("not-an-id").ShouldBeNull();
+        memory.Recall(ReplyMemory.NewId()).ShouldBeNull();
     }
 
     private sealed class ManualClock : TimeProvider
