@@ -123,7 +123,15 @@ public sealed class LoadRunner : IDisposable
     /// <param name="warmingUp">True for the unmeasured warm-up: its calls are not written to <see cref="CallsFile"/>.</param>
     private async Task<ScenarioResult> MeasureAsync(IReadOnlyList<Scenario> scenarios, SampleData data, TimeSpan duration, Func<TimeSpan, Task>? onTick, bool warmingUp, CancellationToken cancellationToken)
     {
+        // The workers' lists are allocated before anything is read or timed: at 64 workers they are several MB of large
+        // objects, whose allocation can set off a full collection of the tool, which belongs to no call.
         var workers = new Worker[_concurrency];
+        for (var w = 0; w < workers.Length; w++)
+        {
+            // Each call's send and end are kept while measuring, to line them up with the server's GC pauses.
+            workers[w] = new Worker { Calls = warmingUp ? null : new(4 * 1024) };
+        }
+
         var serverCpu = _serverPid is { } pid ? ProcessCpu.Reading.Take(pid) : default;
         using var serverGcWatch = warmingUp || _serverPid is not { } watched ? null : ServerGcWatch.Start(watched);
         var toolCpu = ProcessCpu.Reading.Take(Environment.ProcessId);
@@ -135,12 +143,6 @@ public sealed class LoadRunner : IDisposable
 
         // Stopwatch ticks between two due calls; 0 in closed loop.
         var interval = _rate is { } rate ? Stopwatch.Frequency / rate : 0;
-        for (var w = 0; w < workers.Length; w++)
-        {
-            // Each call's send and end are kept while measuring, to line them up with the server's GC pauses.
-            workers[w] = new Worker { Calls = warmingUp ? null : new(16 * 1024) };
-        }
-
         var tasks = workers.Select((worker, w) => Task.Run(async () =>
         {
             var channel = _channels[w % _channels.Length];
