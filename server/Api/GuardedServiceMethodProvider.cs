@@ -11,8 +11,10 @@ namespace Advisor.Server.Api;
 /// past the end, nesting past the parser's limit) into INVALID_ARGUMENT. The framework reads a unary request before
 /// any interceptor runs and answers UNKNOWN "Exception was thrown by handler" for such bytes, which tells the caller
 /// nothing and looks like a server bug. Registered in place of the framework's binder, so it covers every service.
+/// Responses keep their generated marshallers except where <see cref="PreEncodedResponses"/> has one that writes the
+/// same bytes with less work.
 /// </summary>
-public sealed class GuardedServiceMethodProvider<TService> : IServiceMethodProvider<TService>
+public sealed class GuardedServiceMethodProvider<TService>(PreEncodedResponses responses) : IServiceMethodProvider<TService>
     where TService : class
 {
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<TService> context)
@@ -23,7 +25,7 @@ public sealed class GuardedServiceMethodProvider<TService> : IServiceMethodProvi
             {
                 var method = bind.BindType.GetMethod(bind.BindMethodName, BindingFlags.Public | BindingFlags.Static, [typeof(ServiceBinderBase), type])
                     ?? throw new InvalidOperationException($"{bind.BindType} has no {bind.BindMethodName}(ServiceBinderBase, {type.Name}).");
-                method.Invoke(null, [new Binder(context), null]);
+                method.Invoke(null, [new Binder(context, responses), null]);
                 return;
             }
         }
@@ -43,7 +45,7 @@ public sealed class GuardedServiceMethodProvider<TService> : IServiceMethodProvi
     });
 
     /// <summary>Receives the generated method table and adds each method with a guarded marshaller and a direct invoker.</summary>
-    private sealed class Binder(ServiceMethodProviderContext<TService> context) : ServiceBinderBase
+    private sealed class Binder(ServiceMethodProviderContext<TService> context, PreEncodedResponses responses) : ServiceBinderBase
     {
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) =>
             context.AddUnaryMethod(Guarded(method), Metadata(method.Name, out var info, typeof(TRequest), typeof(ServerCallContext)),
@@ -61,10 +63,10 @@ public sealed class GuardedServiceMethodProvider<TService> : IServiceMethodProvi
             context.AddDuplexStreamingMethod(Guarded(method), Metadata(method.Name, out var info, typeof(IAsyncStreamReader<TRequest>), typeof(IServerStreamWriter<TResponse>), typeof(ServerCallContext)),
                 Invoker<Grpc.AspNetCore.Server.Model.DuplexStreamingServerMethod<TService, TRequest, TResponse>>(info));
 
-        private static Method<TRequest, TResponse> Guarded<TRequest, TResponse>(Method<TRequest, TResponse> method)
+        private Method<TRequest, TResponse> Guarded<TRequest, TResponse>(Method<TRequest, TResponse> method)
             where TRequest : class
             where TResponse : class =>
-            new(method.Type, method.ServiceName, method.Name, Guard(method.RequestMarshaller), method.ResponseMarshaller);
+            new(method.Type, method.ServiceName, method.Name, Guard(method.RequestMarshaller), responses.For(method.ResponseMarshaller));
 
         /// <summary>
         /// Finds the service's method (its override, or the generated base that answers UNIMPLEMENTED) and returns the

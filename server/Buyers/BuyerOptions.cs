@@ -9,11 +9,14 @@ public sealed class BuyerOptions
 
     /// <summary>
     /// Most import items committed in one transaction. Larger batches amortise the commit; smaller ones ack sooner.
-    /// A batch costs the index pages it dirties, and with buyers in random order a larger batch dirties fewer pages per
-    /// item: 16,384 took 25% less CPU per item than 4,096 at 30,000 buyers (docs/benchmarks.md, "Registry").
+    /// A batch costs the index and totals pages it dirties, and with buyers in random order a larger batch dirties fewer
+    /// pages per item: 16,384 took 25% less CPU per item than 4,096 at 30,000 buyers, and 65,536 took 25-28% less than
+    /// 16,384 at 100,000 buyers (docs/benchmarks.md, "SQLite import: batch size"). The price is memory while a large
+    /// import runs: a stream holds up to two batches (one committing, one arriving), and the server's peak RSS in the
+    /// 1,000,000-item benchmark rose from about 255 MB to 340 MB (100,000 per batch: 430-455 MB, for 5-10% less CPU).
     /// </summary>
     [Range(1, 100_000)]
-    public int ImportBatchSize { get; set; } = 16_384;
+    public int ImportBatchSize { get; set; } = 65_536;
 
     /// <summary>
     /// After an import of at least this many items, the server compacts its heap and hands the freed memory back to the

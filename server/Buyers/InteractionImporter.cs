@@ -33,7 +33,9 @@ public sealed partial class InteractionImporter(
         CancellationToken cancellationToken)
     {
         var batchSize = options.Value.ImportBatchSize;
-        var channel = Channel.CreateBounded<ImportItem>(new BoundedChannelOptions(batchSize * 2) { SingleReader = true, SingleWriter = true });
+        // One batch may wait here while the previous one commits: enough for the next batch to fill up under load, and
+        // no more, because every item held costs memory (see BuyerOptions.ImportBatchSize).
+        var channel = Channel.CreateBounded<ImportItem>(new BoundedChannelOptions(batchSize) { SingleReader = true, SingleWriter = true });
         var rejections = new List<ImportRejectionInfo>();
         long rejected = 0;
 

@@ -67,6 +67,7 @@ public static class ServerComposition
         builder.Services.AddSingleton<AuthInterceptor>();
         builder.Services.AddSingleton<ErrorInterceptor>();
         builder.Services.AddSingleton<StrategyMessages>();
+        builder.Services.AddSingleton<PreEncodedResponses>();
         builder.Services.AddSingleton<AdvisorGrpcService>();
         builder.Services.AddGrpcReflection();
         // A singleton, so the store answer it shares outlives one check (AddCheck<T> uses the registered instance).

@@ -40,6 +40,10 @@ public sealed record LoadOptions
           --slack URL           Slack mode: signed slash commands to the bot at URL (e.g. http://127.0.0.1:5090)
           --slack-secret S      the bot's Slack:SigningSecret (or env ADVISOR_LOADTEST_SLACK_SECRET)
           --markdown            print Markdown tables (for docs/benchmarks.md)
+          --calls-file PREFIX   write every measured call to PREFIX.SCENARIO.csv: its send and end on the
+                                monotonic clock (ns, the clock of .NET's EventPipe timestamps on Linux), latency
+                                and whether the tool collected garbage meanwhile; to line calls up with a trace
+                                of the server's GC pauses
           --help
         """;
 
@@ -81,6 +85,9 @@ public sealed record LoadOptions
     public string? SlackSecret { get; init; }
 
     public bool Markdown { get; init; }
+
+    /// <summary>Where to write each measured call (file name prefix); null to keep only the summary.</summary>
+    public string? CallsFile { get; init; }
 
     public bool Help { get; init; }
 
@@ -129,6 +136,7 @@ public sealed record LoadOptions
                 "--slack" => options with { Slack = LoopbackUri(Value(), name) },
                 "--slack-secret" => options with { SlackSecret = Value() },
                 "--markdown" => options with { Markdown = true },
+                "--calls-file" => options with { CallsFile = Value() },
                 "--help" or "-h" => options with { Help = true },
                 _ => throw new ArgumentException($"unknown option '{name}' (see --help)"),
             };

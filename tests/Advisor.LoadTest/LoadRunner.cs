@@ -1,9 +1,25 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using Grpc.Core;
 using Grpc.Net.Client;
 
 namespace Advisor.LoadTest;
+
+/// <summary>The load tool's own garbage collections during a measurement.</summary>
+/// <param name="Collections">Collections of any generation.</param>
+/// <param name="PauseMs">Time the tool's threads were stopped for them.</param>
+/// <param name="CallsShare">Share of all measured calls that had a collection of the tool while in flight.</param>
+/// <param name="SlowCallsShare">The same share among the calls at or above the p99 latency.</param>
+public sealed record ToolGc(int Collections, double PauseMs, double CallsShare, double SlowCallsShare);
+
+/// <summary>The server's garbage-collection pauses during a measurement, from its runtime's GC events.</summary>
+/// <param name="Collections">Pauses (one per collection that stopped the server's threads).</param>
+/// <param name="PauseMs">Their total length.</param>
+/// <param name="MaxPauseMs">The longest.</param>
+/// <param name="CallsShare">Share of all measured calls that had a server pause while in flight.</param>
+/// <param name="SlowCallsShare">The same share among the calls at or above the p99 latency.</param>
+public sealed record ServerGc(int Collections, double PauseMs, double MaxPauseMs, double CallsShare, double SlowCallsShare);
 
 /// <summary>The measured outcome of one scenario run (or, after --repeat, the median of several).</summary>
 public sealed record ScenarioResult(
@@ -26,6 +42,15 @@ public sealed record ScenarioResult(
 
     /// <summary>CPU microseconds this tool used per call while measuring (the client side of the same machine).</summary>
     public double? ToolCpuUsPerCall { get; init; }
+
+    /// <summary>
+    /// This tool's own garbage collections while measuring. A collection stops every thread of the tool, so each call in
+    /// flight at that moment counts the pause as latency although the server was not involved.
+    /// </summary>
+    public ToolGc? ToolGc { get; init; }
+
+    /// <summary>The server's garbage-collection pauses while measuring, lined up with the calls; null when not traced.</summary>
+    public ServerGc? ServerGc { get; init; }
 
     public static ScenarioResult Unavailable(Scenario s, string reason) =>
         new(s.Name, s.Rpc, reason, 0, 0, 0, 0, s.Unit, 0, 0, 0, 0, new Dictionary<string, long>());
@@ -68,6 +93,9 @@ public sealed class LoadRunner : IDisposable
 
     public GrpcChannel Channel => _channels[0];
 
+    /// <summary>When set, each measured scenario's calls are appended to <c>{CallsFile}.{scenario}.csv</c>.</summary>
+    public string? CallsFile { get; init; }
+
     /// <summary>Probes the scenario and runs it unmeasured for <paramref name="warmup"/>; returns why it cannot run, or null.</summary>
     public async Task<string?> PrepareAndWarmAsync(Scenario scenario, SampleData data, TimeSpan warmup, CancellationToken cancellationToken)
     {
@@ -78,7 +106,7 @@ public sealed class LoadRunner : IDisposable
 
         if (warmup > TimeSpan.Zero)
         {
-            _ = await MeasureAsync(scenario, data, warmup, cancellationToken);
+            _ = await MeasureAsync([scenario], data, warmup, null, warmingUp: true, cancellationToken);
         }
 
         return null;
@@ -89,22 +117,32 @@ public sealed class LoadRunner : IDisposable
         await MeasureAsync([scenario], data, duration, null, cancellationToken);
 
     /// <summary>Mixed load (soak): each call picks the next scenario in turn; <paramref name="onTick"/> runs every few seconds.</summary>
-    public async Task<ScenarioResult> MeasureAsync(IReadOnlyList<Scenario> scenarios, SampleData data, TimeSpan duration, Func<TimeSpan, Task>? onTick, CancellationToken cancellationToken)
+    public async Task<ScenarioResult> MeasureAsync(IReadOnlyList<Scenario> scenarios, SampleData data, TimeSpan duration, Func<TimeSpan, Task>? onTick, CancellationToken cancellationToken) =>
+        await MeasureAsync(scenarios, data, duration, onTick, warmingUp: false, cancellationToken);
+
+    /// <param name="warmingUp">True for the unmeasured warm-up: its calls are not written to <see cref="CallsFile"/>.</param>
+    private async Task<ScenarioResult> MeasureAsync(IReadOnlyList<Scenario> scenarios, SampleData data, TimeSpan duration, Func<TimeSpan, Task>? onTick, bool warmingUp, CancellationToken cancellationToken)
     {
+        // The workers' lists are allocated before anything is read or timed: at 64 workers they are several MB of large
+        // objects, whose allocation can set off a full collection of the tool, which belongs to no call.
         var workers = new Worker[_concurrency];
+        for (var w = 0; w < workers.Length; w++)
+        {
+            // Each call's send and end are kept while measuring, to line them up with the server's GC pauses.
+            workers[w] = new Worker { Calls = warmingUp ? null : new(4 * 1024) };
+        }
+
         var serverCpu = _serverPid is { } pid ? ProcessCpu.Reading.Take(pid) : default;
+        using var serverGcWatch = warmingUp || _serverPid is not { } watched ? null : ServerGcWatch.Start(watched);
         var toolCpu = ProcessCpu.Reading.Take(Environment.ProcessId);
+        var gcCount = GC.CollectionCount(0);
+        var gcPause = GC.GetTotalPauseDuration();
         var started = Stopwatch.GetTimestamp();
         var stopAt = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         long sequence = 0;
 
         // Stopwatch ticks between two due calls; 0 in closed loop.
         var interval = _rate is { } rate ? Stopwatch.Frequency / rate : 0;
-        for (var w = 0; w < workers.Length; w++)
-        {
-            workers[w] = new Worker();
-        }
-
         var tasks = workers.Select((worker, w) => Task.Run(async () =>
         {
             var channel = _channels[w % _channels.Length];
@@ -135,10 +173,22 @@ public sealed class LoadRunner : IDisposable
                     }
                 }
 
+                // Every collection (of any generation) counts in generation 0's count: a changed count means the tool
+                // stopped for a collection while this call was in flight.
+                var collections = GC.CollectionCount(0);
                 try
                 {
                     worker.Items += await scenario.CallAsync(channel, data, i, cancellationToken);
-                    worker.Latencies.Add(Stopwatch.GetTimestamp() - begin);
+                    var latency = Stopwatch.GetTimestamp() - begin;
+                    worker.Latencies.Add(latency);
+                    var duringGc = GC.CollectionCount(0) != collections;
+                    if (duringGc)
+                    {
+                        worker.DuringGc.Add(latency);
+                    }
+
+                    worker.Calls?.Add((begin, latency, duringGc));
+
                     worker.Ok++;
                 }
                 catch (RpcException ex)
@@ -169,6 +219,9 @@ public sealed class LoadRunner : IDisposable
 
         await Task.WhenAll(tasks);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var serverPauses = serverGcWatch is null ? null : await serverGcWatch.StopAsync();
+        var toolGcs = GC.CollectionCount(0) - gcCount;
+        var toolGcPause = GC.GetTotalPauseDuration() - gcPause;
         var calls = workers.Sum(w => w.Ok + w.Errors.Values.Sum());
         var serverCpuPerCall = _serverPid is null ? null : serverCpu.PerCallUs(calls);
         var toolCpuPerCall = toolCpu.PerCallUs(calls);
@@ -180,7 +233,16 @@ public sealed class LoadRunner : IDisposable
             errors[code] = errors.GetValueOrDefault(code) + count;
         }
 
+        if (CallsFile is not null && !warmingUp)
+        {
+            WriteCalls($"{CallsFile}.{(scenarios.Count == 1 ? scenarios[0].Name : "mixed")}.csv", workers);
+        }
+
         var ok = workers.Sum(w => w.Ok);
+        var duringGc = workers.SelectMany(w => w.DuringGc).ToArray();
+        var p99 = latencies.Length == 0 ? 0 : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(0.99 * latencies.Length) - 1)];
+        var slow = latencies.Length - LowerBound(latencies, p99);
+        var serverGc = serverPauses is null || warmingUp ? null : LineUp(serverPauses, workers.SelectMany(w => w.Calls ?? []).ToList(), p99, started, stopAt);
         var first = scenarios[0];
         return new ScenarioResult(
             scenarios.Count == 1 ? first.Name : "mixed",
@@ -199,7 +261,78 @@ public sealed class LoadRunner : IDisposable
         {
             ServerCpuUsPerCall = serverCpuPerCall,
             ToolCpuUsPerCall = toolCpuPerCall,
+            ToolGc = new ToolGc(
+                toolGcs,
+                toolGcPause.TotalMilliseconds,
+                latencies.Length == 0 ? 0 : (double)duringGc.Length / latencies.Length,
+                slow == 0 ? 0 : (double)duringGc.Count(l => l >= p99) / slow),
+            ServerGc = serverGc,
         };
+    }
+
+    /// <summary>Which calls had one of the server's GC pauses while in flight (pauses outside the measurement are left out).</summary>
+    private static ServerGc LineUp(IReadOnlyList<(long Suspend, long Restart)> pauses, List<(long Begin, long Latency, bool DuringGc)> calls, long p99, long from, long to)
+    {
+        var inWindow = pauses.Where(p => p.Restart >= from && p.Suspend <= to + (long)(Scenario.CallDeadline.TotalSeconds * Stopwatch.Frequency)).ToArray();
+        var starts = inWindow.Select(p => p.Suspend).ToArray();
+        bool Overlaps(long begin, long end)
+        {
+            // Pauses are sorted and never overlap each other: only the last one starting before the call ends can reach into it.
+            var i = LowerBound(starts, end) - 1;
+            return i >= 0 && inWindow[i].Restart > begin;
+        }
+
+        var all = 0;
+        var slowAll = 0;
+        var slowHit = 0;
+        foreach (var (begin, latency, _) in calls)
+        {
+            var hit = Overlaps(begin, begin + latency);
+            all += hit ? 1 : 0;
+            if (latency >= p99)
+            {
+                slowAll++;
+                slowHit += hit ? 1 : 0;
+            }
+        }
+
+        double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+        return new ServerGc(
+            inWindow.Length,
+            inWindow.Sum(p => Ms(p.Restart - p.Suspend)),
+            inWindow.Length == 0 ? 0 : inWindow.Max(p => Ms(p.Restart - p.Suspend)),
+            calls.Count == 0 ? 0 : (double)all / calls.Count,
+            slowAll == 0 ? 0 : (double)slowHit / slowAll);
+    }
+
+    /// <summary>Appends one line per call: send and end (ns on Stopwatch's monotonic clock), latency in ns, tool GC meanwhile (0/1).</summary>
+    private static void WriteCalls(string path, Worker[] workers)
+    {
+        var toNs = 1e9 / Stopwatch.Frequency;
+        var header = !File.Exists(path);
+        using var writer = new StreamWriter(path, append: true);
+        if (header)
+        {
+            writer.WriteLine("send_ns,end_ns,latency_ns,tool_gc");
+        }
+
+        foreach (var (begin, latency, gc) in workers.SelectMany(w => w.Calls ?? []))
+        {
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(long)(begin * toNs)},{(long)((begin + latency) * toNs)},{(long)(latency * toNs)},{(gc ? 1 : 0)}"));
+        }
+    }
+
+    /// <summary>The index of the first element not less than <paramref name="value"/> in a sorted array.</summary>
+    private static int LowerBound(long[] sorted, long value)
+    {
+        var (lo, hi) = (0, sorted.Length);
+        while (lo < hi)
+        {
+            var mid = (lo + hi) / 2;
+            (lo, hi) = sorted[mid] < value ? (mid + 1, hi) : (lo, mid);
+        }
+
+        return lo;
     }
 
     public void Dispose()
@@ -219,6 +352,12 @@ public sealed class LoadRunner : IDisposable
     private sealed class Worker
     {
         public List<long> Latencies { get; } = new(16 * 1024);
+
+        /// <summary>The latencies of the calls during which this tool ran a garbage collection.</summary>
+        public List<long> DuringGc { get; } = [];
+
+        /// <summary>Each call's send time, latency and whether a tool GC ran meanwhile, when they are to be written out.</summary>
+        public List<(long Begin, long Latency, bool DuringGc)>? Calls { get; init; }
 
         public Dictionary<string, long> Errors { get; } = new(StringComparer.Ordinal);
 

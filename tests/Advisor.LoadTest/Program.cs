@@ -95,7 +95,7 @@ try
     else
     {
         var runs = options.Scenarios.ToDictionary(n => n, _ => new List<ScenarioResult>());
-        using var runner = new LoadRunner(target, options.Connections, options.Concurrency, serverPid, options.Rate);
+        using var runner = new LoadRunner(target, options.Connections, options.Concurrency, serverPid, options.Rate) { CallsFile = options.CallsFile };
 
         // Every scenario is warmed before any is measured: the server compiles and tiers up its code (JIT) while it
         // runs, and the first scenario measured straight after start-up was measuring the compiler, not the call.

@@ -58,6 +58,9 @@ public static class Report
             Errors = errors,
             ServerCpuUsPerCall = MaybeM(r => r.ServerCpuUsPerCall),
             ToolCpuUsPerCall = MaybeM(r => r.ToolCpuUsPerCall),
+            // Counts and shares belong together: those of the run whose p99 is the middle one.
+            ToolGc = runs.OrderBy(r => r.P99Ms).ElementAt(runs.Count / 2).ToolGc,
+            ServerGc = runs.OrderBy(r => r.P99Ms).ElementAt(runs.Count / 2).ServerGc,
         };
     }
 
@@ -99,6 +102,32 @@ public static class Report
             else
             {
                 text.AppendLine($"{r.Name,-27} {F(r.CallsPerSecond, "N0"),10} {(r.Unit == "calls" ? "" : F(r.ItemsPerSecond, "N0")),10} {F(r.P50Ms),8} {F(r.P90Ms),8} {F(r.P99Ms),8} {F(r.MaxMs),8} {serverCpu,7} {toolCpu,7}  {errors}");
+            }
+        }
+
+        // The tool's own collections stop every call it has in flight: the share of the slowest calls that saw one says how
+        // much of the measured tail is the tool's, not the server's.
+        var gcs = results.Where(r => r.NotAvailable is null && r.ToolGc is not null).ToList();
+        if (gcs.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine(md ? "Load tool's own GC while measuring (stops every call it has in flight):" : "Tool GC while measuring:");
+            foreach (var r in gcs)
+            {
+                var gc = r.ToolGc!;
+                text.AppendLine($"{(md ? "- " : "  ")}{r.Name}: {gc.Collections} collections, {F(gc.PauseMs, "0.0")} ms paused; calls at or above p99 with a tool GC in flight {F(gc.SlowCallsShare * 100, "0")} % (all calls {F(gc.CallsShare * 100, "0.0")} %)");
+            }
+        }
+
+        var serverGcs = results.Where(r => r.NotAvailable is null && r.ServerGc is not null).ToList();
+        if (serverGcs.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine(md ? "Server's GC pauses while measuring (its runtime's GC events, lined up with the calls):" : "Server GC while measuring:");
+            foreach (var r in serverGcs)
+            {
+                var gc = r.ServerGc!;
+                text.AppendLine($"{(md ? "- " : "  ")}{r.Name}: {gc.Collections} pauses, {F(gc.PauseMs, "0.0")} ms in all, longest {F(gc.MaxPauseMs, "0.00")} ms; calls at or above p99 with a server pause in flight {F(gc.SlowCallsShare * 100, "0")} % (all calls {F(gc.CallsShare * 100, "0.0")} %)");
             }
         }
 

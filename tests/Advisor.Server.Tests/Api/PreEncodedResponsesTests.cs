@@ -1,0 +1,147 @@
+using Advisor.Server.Api;
+using Advisor.Server.Api.Wire;
+using Advisor.Server.Classification;
+using Advisor.Server.Knowledge;
+using Advisor.Server.Tests.Evaluation;
+using Advisor.Server.Tests.Infrastructure;
+using Advisor.V1;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Grpc.Core;
+
+namespace Advisor.Server.Tests.Api;
+
+/// <summary>
+/// ClassifyBuyer's answers are written with each strategy's bytes encoded once (<see cref="PreEncodedResponses"/>):
+/// the bytes must be exactly what the generated serializer writes for the same answer, for every strategy and for
+/// answers built per call, and the wire messages must keep mirroring advisor.v1's.
+/// </summary>
+public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    private static readonly AdvisorSnapshot Snapshot = SnapshotLoader.LoadShipped();
+
+    [Fact]
+    public void The_wire_messages_mirror_advisor_v1_field_for_field()
+    {
+        Shape(ClassifyBuyerResponseWire.Descriptor).ShouldBe(Shape(ClassifyBuyerResponse.Descriptor).Select(f => f with { Type = "wire" }).ToList(),
+            "the response has one field, the classification, written as the wire classification");
+        var mirrored = Shape(V1.Classification.Descriptor)
+            .Select(f => f.Number == V1.Classification.StrategiesFieldNumber ? f with { Type = nameof(FieldType.Bytes) } : f)
+            .ToList();
+        Shape(ClassificationWire.Descriptor).ShouldBe(mirrored, "a field added to advisor.v1.Classification must be added to ClassificationWire (and copied in PreEncodedResponses.ToWire)");
+
+        static List<FieldShape> Shape(MessageDescriptor message) =>
+            [.. message.Fields.InFieldNumberOrder().Select(f => new FieldShape(
+                f.FieldNumber,
+                f.Name,
+                f.FieldType == FieldType.Message && f.MessageType.FullName.StartsWith("advisor.wire.", StringComparison.Ordinal) ? "wire"
+                    : f.FieldType is FieldType.Message or FieldType.Enum ? (f.FieldType == FieldType.Message ? f.MessageType.FullName : f.EnumType.FullName)
+                    : f.FieldType.ToString(),
+                f.IsRepeated))];
+    }
+
+    [Fact]
+    public void Every_strategy_is_encoded_as_its_message()
+    {
+        var messages = new StrategyMessages();
+        Snapshot.Knowledge.Strategies.ShouldNotBeEmpty();
+        foreach (var strategy in Snapshot.Knowledge.Strategies)
+        {
+            var shared = messages.For(strategy);
+            messages.For(strategy).ShouldBeSameAs(shared, "built once per strategy");
+            messages.Encoded(shared).ToByteArray().ShouldBe(strategy.ToProto().ToByteArray(), strategy.Id);
+            V1.Strategy.Parser.ParseFrom(messages.Encoded(shared)).ShouldBe(strategy.ToProto(), strategy.Id);
+        }
+
+        var foreign = Snapshot.Knowledge.Strategies[0].ToProto();
+        messages.Encoded(foreign).ToByteArray().ShouldBe(foreign.ToByteArray(), "a message built elsewhere is encoded when asked");
+    }
+
+    [Fact]
+    public void Answers_built_per_call_are_written_byte_for_byte_as_the_generated_serializer_writes_them()
+    {
+        var messages = new StrategyMessages();
+        var responses = new PreEncodedResponses(messages);
+        var cases = 0;
+
+        // Every labelled description, both ways it can be asked, and every kind, industry and stage a strategy can be
+        // suggested for: every strategy appears in some answer, alone or with others, in every position.
+        var answers = new List<ClassifiedBuyer>();
+        foreach (var buyer in LabelledSets.Buyers())
+        {
+            answers.Add(BuyerClassifier.ClassifyText(Snapshot, buyer.Text, buyer.Industry));
+        }
+
+        foreach (var kind in new[] { Kind.Client, Kind.Customer, Kind.Hybrid })
+        {
+            foreach (var industry in Snapshot.Knowledge.Industries.Select(i => i.Id).Append(null))
+            {
+                foreach (var stage in Enum.GetValues<StrategyStage>())
+                {
+                    var strategies = Snapshot.Knowledge.SuggestStrategies(kind, industry, stage, BuyerClassifier.StrategiesPerClassification);
+                    answers.Add(answers[cases++ % answers.Count] with { Strategies = strategies });
+                }
+            }
+        }
+
+        var covered = answers.SelectMany(a => a.Strategies).Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+        covered.ShouldBe(Snapshot.Knowledge.Strategies.Select(s => s.Id).ToHashSet(StringComparer.Ordinal), ignoreOrder: true, "every strategy is in some answer");
+        foreach (var (answer, i) in answers.Select((a, i) => (a, i)))
+        {
+            var response = new ClassifyBuyerResponse { Classification = answer.ToProto($"c_{i}", messages) };
+            var expected = response.ToByteArray();
+            responses.ToWire(response).ToByteArray().ShouldBe(expected, $"answer {i}");
+            Write(responses, response).ShouldBe(expected, $"answer {i} through the marshaller");
+            ClassifyBuyerResponse.Parser.ParseFrom(expected).ShouldBe(new ClassifyBuyerResponse { Classification = answer.ToProto($"c_{i}") });
+        }
+
+        Write(responses, new ClassifyBuyerResponse()).ShouldBe(new ClassifyBuyerResponse().ToByteArray(), "an empty answer");
+    }
+
+    [Fact]
+    public async Task A_full_answer_over_grpc_is_the_answer_built_in_process()
+    {
+        const string Text = "Our law firm has advised them for years on a monthly retainer; we meet their partners every week.";
+        var client = new AdvisorService.AdvisorServiceClient(server.Channel);
+        var answer = (await client.ClassifyBuyerAsync(new ClassifyBuyerRequest { Description = Text }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: TestContext.Current.CancellationToken)).Classification;
+
+        answer.Strategies.Count.ShouldBe(BuyerClassifier.StrategiesPerClassification);
+        answer.ShouldBe(BuyerClassifier.ClassifyText(Snapshot, Text).ToProto(answer.ClassificationId));
+    }
+
+    private static byte[] Write(PreEncodedResponses responses, ClassifyBuyerResponse response)
+    {
+        var generated = new Marshaller<ClassifyBuyerResponse>((r, c) => c.Complete(r.ToByteArray()), c => ClassifyBuyerResponse.Parser.ParseFrom(c.PayloadAsNewBuffer()));
+        var context = new BufferContext();
+        responses.For(generated).ContextualSerializer(response, context);
+        context.Completed.ShouldBeTrue();
+        context.Length.ShouldBe(context.Buffer.WrittenCount, "the payload length announced first is the length written");
+        return context.Buffer.WrittenSpan.ToArray();
+    }
+
+    private sealed record FieldShape(int Number, string Name, string Type, bool Repeated);
+
+    /// <summary>A serialization context over a growing buffer, as the framework gives a marshaller.</summary>
+    private sealed class BufferContext : SerializationContext
+    {
+        public System.Buffers.ArrayBufferWriter<byte> Buffer { get; } = new();
+
+        public int Length { get; private set; } = -1;
+
+        public bool Completed { get; private set; }
+
+        public override void SetPayloadLength(int payloadLength) => Length = payloadLength;
+
+        public override System.Buffers.IBufferWriter<byte> GetBufferWriter() => Buffer;
+
+        public override void Complete() => Completed = true;
+
+        public override void Complete(byte[] payload)
+        {
+            payload.CopyTo(Buffer.GetSpan(payload.Length));
+            Buffer.Advance(payload.Length);
+            Length = payload.Length;
+            Completed = true;
+        }
+    }
+}
