@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Numerics;
 using System.Security.Cryptography;
 
 namespace Advisor.Bot.Conversation;
@@ -28,10 +27,11 @@ public sealed record RememberedReply(Reply Reply, ReplySubject Subject);
 /// </summary>
 /// <remarks>
 /// Built so that the garbage collector has nothing to do with it: a reply is kept as bytes (<see cref="ReplyCodec"/>)
-/// in a buffer that belongs to its slot and is reused by the replies that take the slot after it, ids are 60-bit numbers,
-/// and the index and the use order are arrays of numbers. Kept as objects, the remembered replies were what survived
-/// each collection of the bot under load (every new one copied into gen1 and gen2, ten thousand of them traced), and
-/// the pauses grew with them (docs/benchmarks.md, "Slack p99: the remembered replies").
+/// in fixed-size blocks of a few large arrays that are allocated as the memory first fills and then reused, ids are
+/// 60-bit numbers, and the index and the use order are arrays of numbers. Kept as objects, the remembered replies were
+/// what survived each collection of the bot under load (every new one copied into gen1 and gen2, ten thousand of them
+/// traced), and the pauses grew with them (docs/benchmarks.md, "Slack p99: the remembered replies"). A buffer per slot,
+/// grown when a longer reply took the slot, still promoted about a kilobyte per reply for minutes after start.
 /// </remarks>
 public sealed class ReplyMemory
 {
@@ -45,11 +45,12 @@ public sealed class ReplyMemory
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
 
-    // Slot i holds one reply: its key, its bytes (the first Lengths[i] of Bytes[i]), when it was last used (UTC ticks)
-    // and its neighbours in use order. The index maps a key to its slot.
+    // Slot i holds one reply: its key, its bytes (Lengths[i] of them, from block FirstBlocks[i] on), when it was last
+    // used (UTC ticks) and its neighbours in use order. The index maps a key to its slot.
     private readonly Dictionary<ulong, int> _slotByKey;
     private readonly ulong[] _keys;
-    private readonly byte[]?[] _bytes;
+    private readonly Blocks _blocks = new();
+    private readonly int[] _firstBlocks;
     private readonly int[] _lengths;
     private readonly long[] _touched;
     private readonly int[] _newer;
@@ -69,7 +70,7 @@ public sealed class ReplyMemory
         _time = time ?? TimeProvider.System;
         _slotByKey = new Dictionary<ulong, int>(capacity);
         _keys = new ulong[capacity];
-        _bytes = new byte[capacity][];
+        _firstBlocks = new int[capacity];
         _lengths = new int[capacity];
         _touched = new long[capacity];
         _newer = new int[capacity];
@@ -96,14 +97,7 @@ public sealed class ReplyMemory
             lock (_gate)
             {
                 var slot = TakeSlot(key);
-                var bytes = _bytes[slot];
-                if (bytes is null || bytes.Length < length)
-                {
-                    // Rounded up so that a slot settles on a size after a few replies and is then written in place.
-                    bytes = _bytes[slot] = new byte[(int)Math.Min(Array.MaxLength, BitOperations.RoundUpToPowerOf2((uint)Math.Max(length, 256)))];
-                }
-
-                encoded.AsSpan(0, length).CopyTo(bytes);
+                _firstBlocks[slot] = _blocks.Store(encoded.AsSpan(0, length));
                 _lengths[slot] = length;
                 _keys[slot] = key;
                 _touched[slot] = now;
@@ -138,6 +132,7 @@ public sealed class ReplyMemory
             {
                 Unlink(slot);
                 _slotByKey.Remove(key);
+                _blocks.Free(_firstBlocks[slot]);
                 _older[slot] = _freed;
                 _freed = slot;
                 return null;
@@ -147,7 +142,7 @@ public sealed class ReplyMemory
             _touched[slot] = now;
             Unlink(slot);
             MakeNewest(slot);
-            return ReplyCodec.Decode(_bytes[slot].AsSpan(0, _lengths[slot]), id);
+            return ReplyCodec.Decode(_blocks.Read(_firstBlocks[slot], _lengths[slot]), id);
         }
     }
 
@@ -194,6 +189,7 @@ public sealed class ReplyMemory
         if (_slotByKey.TryGetValue(key, out var slot))
         {
             Unlink(slot);
+            _blocks.Free(_firstBlocks[slot]);
             return slot;
         }
 
@@ -212,6 +208,7 @@ public sealed class ReplyMemory
         slot = _oldest;
         Unlink(slot);
         _slotByKey.Remove(_keys[slot]);
+        _blocks.Free(_firstBlocks[slot]);
         return slot;
     }
 
@@ -250,6 +247,99 @@ public sealed class ReplyMemory
         else
         {
             _newer[older] = newer;
+        }
+    }
+    /// <summary>
+    /// Byte sequences in fixed-size blocks of 1 MiB arrays, a sequence's blocks chained by index. Arrays are added
+    /// as more blocks are needed and kept, so once the memory has been full the same blocks are rewritten and nothing
+    /// is allocated; the arrays hold no references and sit in the large object heap, which gen0 and gen1 collections
+    /// leave alone. Not thread-safe: used under the memory's lock.
+    /// </summary>
+    private sealed class Blocks
+    {
+        private const int BlockSize = 256;
+        private const int BlocksPerArray = 4096;
+
+        private readonly List<byte[]> _arrays = [];
+        // Per block: the next block of the same sequence (or of the free list), None at the end.
+        private int[] _next = [];
+        private int _free = None;
+
+        /// <summary>Copies <paramref name="bytes"/> into free blocks; returns the first (None for an empty sequence).</summary>
+        public int Store(ReadOnlySpan<byte> bytes)
+        {
+            var first = None;
+            var previous = None;
+            for (var offset = 0; offset < bytes.Length; offset += BlockSize)
+            {
+                var block = Take();
+                var part = bytes.Slice(offset, Math.Min(BlockSize, bytes.Length - offset));
+                part.CopyTo(Span(block));
+                _next[block] = None;
+                if (previous == None)
+                {
+                    first = block;
+                }
+                else
+                {
+                    _next[previous] = block;
+                }
+
+                previous = block;
+            }
+
+            return first;
+        }
+
+        /// <summary>The <paramref name="length"/> bytes stored from <paramref name="first"/> on, copied into one array.</summary>
+        public byte[] Read(int first, int length)
+        {
+            var bytes = new byte[length];
+            var block = first;
+            for (var offset = 0; offset < length; offset += BlockSize, block = _next[block])
+            {
+                Span(block)[..Math.Min(BlockSize, length - offset)].CopyTo(bytes.AsSpan(offset));
+            }
+
+            return bytes;
+        }
+
+        /// <summary>Gives the blocks of the sequence starting at <paramref name="first"/> back.</summary>
+        public void Free(int first)
+        {
+            while (first != None)
+            {
+                var next = _next[first];
+                _next[first] = _free;
+                _free = first;
+                first = next;
+            }
+        }
+
+        private Span<byte> Span(int block) =>
+            _arrays[block / BlocksPerArray].AsSpan(block % BlocksPerArray * BlockSize, BlockSize);
+
+        private int Take()
+        {
+            if (_free == None)
+            {
+                var start = _arrays.Count * BlocksPerArray;
+                _arrays.Add(new byte[BlocksPerArray * BlockSize]);
+                if (_next.Length < start + BlocksPerArray)
+                {
+                    Array.Resize(ref _next, Math.Max(2 * _next.Length, start + BlocksPerArray));
+                }
+
+                for (var block = start + BlocksPerArray - 1; block >= start; block--)
+                {
+                    _next[block] = _free;
+                    _free = block;
+                }
+            }
+
+            var taken = _free;
+            _free = _next[taken];
+            return taken;
         }
     }
 }

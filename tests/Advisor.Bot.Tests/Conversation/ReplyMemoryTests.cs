@@ -122,6 +122,31 @@ public sealed class ReplyMemoryTests
     }
 
     [Fact]
+    public void Replies_of_every_length_taking_each_others_places_come_back_intact()
+    {
+        // The bytes live in shared fixed-size blocks that evicted and replaced replies hand on: a reply spanning
+        // many blocks, one that fits in one, and every length in between, over and over in three places.
+        var memory = new ReplyMemory(capacity: 3);
+        var random = new Random(2026);
+        var kept = new Queue<(string Id, string Text)>();
+        for (var i = 0; i < 300; i++)
+        {
+            var text = new string((char)('a' + (i % 26)), random.Next(0, i % 10 == 0 ? 20_000 : 1_500)) + $" #{i} \u00e9\U0001F600";
+            var id = memory.Remember(new Reply { Title = $"reply {i}", Text = text }, new ReplySubject { Question = $"q{i}" }).Id;
+            kept.Enqueue((id, text));
+            if (kept.Count > 3)
+            {
+                memory.Recall(kept.Dequeue().Id).ShouldBeNull();
+            }
+
+            foreach (var (keptId, keptText) in kept)
+            {
+                memory.Recall(keptId)!.Reply.Text.ShouldBe(keptText);
+            }
+        }
+    }
+
+    [Fact]
     public void Every_field_of_a_reply_and_its_subject_is_one_the_memory_keeps()
     {
         // The memory keeps replies as bytes (ReplyCodec): a property added to either record must be added there too,
