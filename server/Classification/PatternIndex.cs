@@ -26,10 +26,23 @@ internal sealed class PatternIndex
     private static readonly TimeSpan MatchTimeout = TimeSpan.FromSeconds(5);
 
     private readonly Member[] _members;
-    private readonly Node _root = new();
 
-    /// <summary>The root's children by ASCII character: every word start looks one up, so it is a direct index.</summary>
-    private readonly Node?[] _rootAscii;
+    /// <summary>
+    /// The prefix tree, flattened once it is built: node 0 is the root and every node's children are consecutive
+    /// (breadth-first numbering), so a step down the tree reads one entry here and a short run of <see cref="_keys"/>.
+    /// A tree of node objects, each with its own key, child and member arrays, put every step of every word start on
+    /// a different part of the heap: profiled under load, the scan's time went to waiting for those reads.
+    /// </summary>
+    private readonly FlatNode[] _nodes;
+
+    /// <summary>The character that leads to each node from its parent (node 0's is unused).</summary>
+    private readonly char[] _keys;
+
+    /// <summary>Every node's <see cref="Node.Path"/> and <see cref="Node.PathAndSubtree"/>, end to end.</summary>
+    private readonly int[] _candidates;
+
+    /// <summary>The root's children by ASCII character (-1 for none): every word start looks one up, so it is a direct index.</summary>
+    private readonly int[] _rootAscii;
 
     /// <summary>Members that could start with anything this reading cannot tell: candidates at every word start.</summary>
     private readonly int[] _always;
@@ -59,6 +72,7 @@ internal sealed class PatternIndex
         }
 
         _members = [.. members];
+        var root = new Node();
         var always = new List<int>();
         for (var i = 0; i < _members.Length; i++)
         {
@@ -78,13 +92,13 @@ internal sealed class PatternIndex
                 var matching = prefixes?.Where(p => p[0] == key).ToList();
                 if (matching is null || matching.Count == 0)
                 {
-                    _root.Child(key).Add(i);
+                    root.Child(key).Add(i);
                     continue;
                 }
 
                 foreach (var prefix in matching)
                 {
-                    var node = _root.Child(key);
+                    var node = root.Child(key);
                     foreach (var c in prefix.AsSpan(1))
                     {
                         node = node.Child(c);
@@ -95,11 +109,12 @@ internal sealed class PatternIndex
             }
         }
 
-        _root.Seal();
-        _rootAscii = new Node?[128];
+        root.Seal();
+        (_nodes, _keys, _candidates) = Flatten(root);
+        _rootAscii = new int[128];
         for (var c = '\0'; c < 128; c++)
         {
-            _rootAscii[c] = _root.Find(c);
+            _rootAscii[c] = FindChild(0, c);
         }
 
         _always = [.. always];
@@ -177,9 +192,11 @@ internal sealed class PatternIndex
         // walk only remembers the deepest node it reached, and the two sorted lists are merged as they run.
         ReadOnlySpan<int> path = [];
         var first = char.ToLowerInvariant(text[position]);
-        if ((first < 128 ? _rootAscii[first] : _root.Find(first)) is { } node)
+        var id = first < 128 ? _rootAscii[first] : FindChild(0, first);
+        if (id >= 0)
         {
-            path = node.Path;
+            var candidates = _candidates.AsSpan();
+            path = candidates.Slice(_nodes[id].PathStart, _nodes[id].PathLength);
             for (var i = position + 1; i < text.Length; i++)
             {
                 var c = text[i];
@@ -187,17 +204,17 @@ internal sealed class PatternIndex
                 {
                     // The regex's case-insensitive comparison knows non-ASCII equivalents (the Kelvin
                     // sign is a k); rather than reproduce them, everything below here stays a candidate.
-                    path = node.PathAndSubtree;
+                    path = candidates.Slice(_nodes[id].WideStart, _nodes[id].WideLength);
                     break;
                 }
 
-                node = node.Find(c is >= 'A' and <= 'Z' ? (char)(c | 0x20) : c);
-                if (node is null)
+                id = FindChild(id, c is >= 'A' and <= 'Z' ? (char)(c | 0x20) : c);
+                if (id < 0)
                 {
                     break;
                 }
 
-                path = node.Path;
+                path = candidates.Slice(_nodes[id].PathStart, _nodes[id].PathLength);
             }
         }
 
@@ -230,6 +247,41 @@ internal sealed class PatternIndex
         owner = -1;
         length = 0;
         return false;
+    }
+
+    /// <summary>The child of node <paramref name="id"/> reached by <paramref name="key"/>, or -1.</summary>
+    private int FindChild(int id, char key)
+    {
+        ref readonly var node = ref _nodes[id];
+        var at = _keys.AsSpan(node.ChildStart, node.ChildCount).IndexOf(key);
+        return at < 0 ? -1 : node.ChildStart + at;
+    }
+
+    /// <summary>Numbers the sealed tree breadth first and lays it out in arrays (see <see cref="_nodes"/>).</summary>
+    private static (FlatNode[] Nodes, char[] Keys, int[] Candidates) Flatten(Node root)
+    {
+        var order = new List<Node> { root };
+        var keys = new List<char> { '\0' };
+        var nodes = new List<FlatNode>();
+        var candidates = new List<int>();
+        for (var n = 0; n < order.Count; n++)
+        {
+            var node = order[n];
+            var childStart = order.Count;
+            for (var k = 0; k < node.Keys.Length; k++)
+            {
+                order.Add(node.Children[k]);
+                keys.Add(node.Keys[k]);
+            }
+
+            var pathStart = candidates.Count;
+            candidates.AddRange(node.Path);
+            var wideStart = candidates.Count;
+            candidates.AddRange(node.PathAndSubtree);
+            nodes.Add(new FlatNode(childStart, node.Keys.Length, pathStart, node.Path.Length, wideStart, node.PathAndSubtree.Length));
+        }
+
+        return ([.. nodes], [.. keys], [.. candidates]);
     }
 
     private static bool IsWordStart(string text, int i) =>
@@ -971,7 +1023,13 @@ internal sealed class PatternIndex
         }
     }
 
-    /// <summary>A node of the prefix tree: the members whose literal beginning ends here, and the longer ones below.</summary>
+    /// <summary>
+    /// One node of the flattened tree: its children are nodes <c>ChildStart</c> to <c>ChildStart + ChildCount - 1</c>;
+    /// its <see cref="Node.Path"/> and <see cref="Node.PathAndSubtree"/> are runs of <see cref="_candidates"/>.
+    /// </summary>
+    private readonly record struct FlatNode(int ChildStart, int ChildCount, int PathStart, int PathLength, int WideStart, int WideLength);
+
+    /// <summary>A node of the prefix tree while it is built: the members whose literal beginning ends here, and the longer ones below.</summary>
     private sealed class Node
     {
         private readonly Dictionary<char, Node> _children = [];
@@ -981,6 +1039,11 @@ internal sealed class PatternIndex
 
         /// <summary>The members whose literal beginning ends at this node, in priority order.</summary>
         public int[] Members { get; private set; } = [];
+
+        /// <summary>The children's keys, sorted; <see cref="Children"/> in the same order.</summary>
+        public char[] Keys => _keys;
+
+        public Node[] Children => _nodes;
 
         /// <summary>The members of this node and every node below it, in priority order.</summary>
         public int[] Subtree { get; private set; } = [];
@@ -1044,12 +1107,6 @@ internal sealed class PatternIndex
             {
                 child.SealPath(Path);
             }
-        }
-
-        public Node? Find(char key)
-        {
-            var at = _keys.AsSpan().IndexOf(key);
-            return at >= 0 ? _nodes[at] : null;
         }
     }
 }
