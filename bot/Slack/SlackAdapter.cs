@@ -47,11 +47,10 @@ public sealed partial class SlackAdapter(
             return Results.Unauthorized();
         }
 
-        var form = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body));
         // A field left out of the form reads as empty (a missing response_url means: answer inline).
-        var text = form.GetValueOrDefault("text").ToString();
-        var context = new ConversationContext(Channel, form.GetValueOrDefault("user_id").ToString());
-        Uri.TryCreate(form.GetValueOrDefault("response_url").ToString(), UriKind.Absolute, out var responseUrl);
+        var (text, userId, responseUrlText) = SlashCommandForm.Parse(Encoding.UTF8.GetString(body));
+        var context = new ConversationContext(Channel, userId);
+        Uri.TryCreate(responseUrlText, UriKind.Absolute, out var responseUrl);
 
         // The wait for a turn counts against the budget: a command still queued when it runs out is acknowledged and
         // answered through response_url like a slow one.

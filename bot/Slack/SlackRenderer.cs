@@ -92,8 +92,7 @@ public static class SlackRenderer
     /// </summary>
     private static bool WriteTextAndBlocks(Utf8JsonWriter writer, Reply reply, int page)
     {
-        var fallback = string.IsNullOrWhiteSpace(reply.Text) ? reply.Title : $"{reply.Title}: {reply.Text}";
-        writer.WriteString("text", TextChunks.Trim(fallback.Length == 0 ? "Advisor" : fallback, MaxFallbackText));
+        WriteFallbackText(writer, reply);
 
         var content = ContentBlocks(reply);
         var pages = Math.Max(1, (content.Count + ContentBlocksPerPage - 1) / ContentBlocksPerPage);
@@ -142,6 +141,49 @@ public static class SlackRenderer
 
         writer.WriteEndArray();
         return hasMore;
+    }
+
+    /// <summary>
+    /// The plain <c>text</c> fallback: "title: text" trimmed to <see cref="MaxFallbackText"/> (as
+    /// <see cref="TextChunks.Trim"/> trims), or the title alone when there is no text. Joined in a pooled buffer of
+    /// at most the limit: the joined string, as long as the whole answer, was only ever written and trimmed.
+    /// </summary>
+    private static void WriteFallbackText(Utf8JsonWriter writer, Reply reply)
+    {
+        if (string.IsNullOrWhiteSpace(reply.Text))
+        {
+            writer.WriteString("text", TextChunks.Trim(reply.Title.Length == 0 ? "Advisor" : reply.Title, MaxFallbackText));
+            return;
+        }
+
+        const string separator = ": ";
+        var length = reply.Title.Length + separator.Length + reply.Text.Length;
+        var buffer = ArrayPool<char>.Shared.Rent(MaxFallbackText);
+        try
+        {
+            var joined = buffer.AsSpan(0, Math.Min(length, MaxFallbackText));
+            var rest = joined;
+            foreach (var part in (ReadOnlySpan<string>)[reply.Title, separator, reply.Text])
+            {
+                var taken = Math.Min(part.Length, rest.Length);
+                part.AsSpan(0, taken).CopyTo(rest);
+                rest = rest[taken..];
+            }
+
+            if (length <= MaxFallbackText)
+            {
+                writer.WriteString("text", joined);
+                return;
+            }
+
+            var kept = joined[..(MaxFallbackText - 1)].TrimEnd();
+            buffer[kept.Length] = TextChunks.Ellipsis[0];
+            writer.WriteString("text", buffer.AsSpan(0, kept.Length + 1));
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>

@@ -32,6 +32,9 @@ public sealed class BotMetrics
 
     public void AnswerRejected(string platform) => _answersRejected.Add(1, new KeyValuePair<string, object?>("platform", platform));
 
+    /// <summary>Whether anything collects <see cref="UpstreamCall"/> (a metrics endpoint or OTLP is configured).</summary>
+    public bool UpstreamTimed => _upstream.Enabled;
+
     public void UpstreamCall(string method, StatusCode status, TimeSpan elapsed) =>
         _upstream.Record(elapsed.TotalSeconds, new TagList { { "rpc.method", method }, { "rpc.grpc.status_code", status.ToString() } });
 }
@@ -42,6 +45,12 @@ public sealed class UpstreamMetricsInterceptor(BotMetrics metrics) : Interceptor
     public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
         TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
     {
+        // Nothing collects the timings unless metrics are configured: then the call is not wrapped in a second task.
+        if (!metrics.UpstreamTimed)
+        {
+            return continuation(request, context);
+        }
+
         var started = Stopwatch.GetTimestamp();
         var call = continuation(request, context);
         return new AsyncUnaryCall<TResponse>(Timed(call.ResponseAsync, context.Method.FullName, started), call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);

@@ -101,4 +101,29 @@ public sealed class SlackRendererTests
         buttons.Select(b => b!["value"]!.GetValue<string>()).ShouldBe(["ev:abc", "wr:abc:2"]);
         buttons[1]!["style"]!.GetValue<string>().ShouldBe("danger");
     }
+
+    [Fact]
+    public void The_fallback_text_is_title_and_text_trimmed_to_the_limit_at_every_length_around_it()
+    {
+        // Written from a pooled buffer: the same text as joining the two and trimming the result.
+        var cases = new List<(string Title, string Text)> { ("", ""), ("", " \n "), ("Title only", ""), ("", "text only"), ("T", "x") };
+        foreach (var textLength in new[] { 2990, 2995, 2996, 2997, 2998, 2999, 3000, 3001, 5000 })
+        {
+            foreach (var title in new[] { "Client (80% confidence)", "", new string('T', 3100) })
+            {
+                cases.Add((title, new string('a', textLength)));
+                // Spaces where the cut falls are trimmed before the ellipsis.
+                cases.Add((title, new string('b', Math.Max(0, textLength - 30)) + new string(' ', 30) + "tail \U0001F600"));
+            }
+        }
+
+        foreach (var (title, text) in cases)
+        {
+            var fallback = string.IsNullOrWhiteSpace(text) ? title : $"{title}: {text}";
+            var expected = TextChunks.Trim(fallback.Length == 0 ? "Advisor" : fallback, SlackRenderer.MaxFallbackText);
+
+            SlackRenderer.Render(new Reply { Title = title, Text = text }).Text.ShouldBe(expected);
+            SlackRenderer.CommandResponse(new Reply { Title = title, Text = text })["text"]!.GetValue<string>().ShouldBe(expected);
+        }
+    }
 }
