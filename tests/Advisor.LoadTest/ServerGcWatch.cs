@@ -81,7 +81,16 @@ public sealed class ServerGcWatch : IDisposable
             // Already gone: the stream has ended too.
         }
 
-        await _reader.WaitAsync(TimeSpan.FromSeconds(10));
+        try
+        {
+            await _reader.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+            // The stream did not end in time: the pauses read so far are still the measurement's.
+            Console.Error.WriteLine("server GC trace did not end within 10 s; its pauses so far are used");
+        }
+
         lock (_pauses)
         {
             return [.. _pauses.OrderBy(p => p.Suspend)];
