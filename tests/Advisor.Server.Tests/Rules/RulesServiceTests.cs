@@ -51,6 +51,22 @@ public sealed class RulesServiceTests(ServerFixture server) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task A_pattern_longer_than_the_limit_is_a_problem_of_that_pattern_found_at_once()
+    {
+        // Long enough that parsing it as a regex took the server tens of seconds; the check must come before the parse.
+        var longPattern = string.Join("|", Enumerable.Range(0, 20_000).Select(i => "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var shipped = RuleSources.WithVersion("long-pattern");
+        var at = shipped.IndexOf("    patterns:\n", StringComparison.Ordinal);
+        at.ShouldBeGreaterThan(0);
+        var source = shipped.Insert(at + "    patterns:\n".Length, "      - \"" + longPattern + "\"\n");
+
+        var result = await Rules.ValidateRuleSetAsync(new ValidateRuleSetRequest { SourceYaml = source }, ServerFixture.Deadline(10));
+
+        result.Valid.ShouldBeFalse();
+        result.Problems.ShouldContain(p => p.Location == "signals[0].patterns[0]" && p.Message.Contains("at most 2,000", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_invalid_draft_is_stored_with_its_problems_and_never_becomes_live()
     {
         var version = RuleSources.NewVersion("invalid");
