@@ -52,12 +52,16 @@ public sealed class SignalExtractor
     /// </summary>
     public const int MaxPatternLength = 2000;
 
+    /// <summary>Checks only that a pattern is not too long to parse; returns the problem or null.</summary>
+    public static string? CheckPatternLength(string pattern) =>
+        pattern.Length > MaxPatternLength ? $"the pattern is {pattern.Length:N0} characters long; at most {MaxPatternLength:N0} are allowed" : null;
+
     /// <summary>Checks that a pattern is a valid regular expression; returns the problem or null.</summary>
     public static string? CheckPattern(string pattern)
     {
-        if (pattern.Length > MaxPatternLength)
+        if (CheckPatternLength(pattern) is { } tooLong)
         {
-            return $"the pattern is {pattern.Length:N0} characters long; at most {MaxPatternLength:N0} are allowed";
+            return tooLong;
         }
 
         try
