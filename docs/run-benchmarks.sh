@@ -58,6 +58,10 @@ wait_for() {
 if wants load; then
 # gRPC load: every scenario against one server, start-up measured 5 extra times. ClassifyBuyer runs in both views:
 # classify-description/-profile send no view (the full answer), classify-*-basic ask for CLASSIFICATION_VIEW_BASIC.
+# The load tool runs with a 256 MB gen0 budget (one collection every second or two instead of several a second, each
+# stopping every call it has in flight; docs/benchmarks.md "Tail latency at 64 concurrent calls"). The runtime reads
+# this setting only from the environment; the tool does not pass its GC settings on to the server it starts.
+export DOTNET_GCgen0size=0x10000000
 dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
   --server-dll server/bin/Release/net10.0/Advisor.Server.dll --startup-runs 5 \
   --connections 4 --concurrency 64 "${load[@]}" --markdown | tee "$out/load.md"
@@ -69,6 +73,7 @@ for rate in 5000 10000; do
     --scenarios health,classify-description,classify-description-basic,classify-profile,classify-profile-basic \
     --connections 4 --concurrency 64 --rate "$rate" "${load[@]}" --markdown | tee "$out/load-rate-$rate.md"
 done
+unset DOTNET_GCgen0size
 fi
 
 if wants bdn; then

@@ -16,7 +16,8 @@ public sealed record LoadOptions
           --server-arg ARG      with --server-dll: one more server argument (repeatable), e.g. --server-arg
                                 --Logging:LogLevel:Default --server-arg Information
           --server-env NAME=V   with --server-dll: an environment variable for the server (repeatable), e.g.
-                                DOTNET_gcServer=1
+                                DOTNET_gcServer=1. The tool's own GC variables (DOTNET_GC*, COMPlus_GC*) are
+                                not passed on to the server: give the server's here
           --server-pid N        the pid of a server (or bot) started elsewhere, to report its CPU per call
           --scenarios LIST      comma-separated, default all: health, classify-description,
                                 classify-description-basic, classify-profile, classify-profile-basic, ask,
@@ -45,6 +46,19 @@ public sealed record LoadOptions
                                 and whether the tool collected garbage meanwhile; to line calls up with a trace
                                 of the server's GC pauses
           --help
+
+        What one call does: a gRPC call through Grpc.Net.Client (one GrpcChannel per connection, generated
+        request messages, a 30 s deadline, the run's cancellation token); its status is checked and counted
+        (OK, or errors by status code). Health/Check's answer is parsed into the generated message and must
+        say SERVING. ClassifyBuyer's answer is not built into objects: a response marshaller checks that its
+        bytes parse as advisor.v1.ClassifyBuyerResponse (every declared field with the wire type its
+        descriptor expects, nested messages walked, strings valid UTF-8, unknown fields skipped) and that it
+        carries a classification; anything else fails the call (INTERNAL). Ask, SearchBuyers, GetBuyer and
+        ImportInteractions answers are parsed into the generated messages. Latency runs from the send (open
+        loop: from when the call was due) to the parsed answer; each worker records it in its own list.
+        The report prints the tool's and the server's GC pauses, bytes allocated per call on both sides and
+        the server's most allocated types (sampled from its runtime's allocation events). For load runs,
+        give the tool a large gen0 budget: DOTNET_GCgen0size=0x10000000 (docs/run-benchmarks.sh does).
         """;
 
     public Uri Target { get; init; } = new("http://127.0.0.1:5080");

@@ -11,7 +11,8 @@ namespace Advisor.LoadTest;
 /// <param name="PauseMs">Time the tool's threads were stopped for them.</param>
 /// <param name="CallsShare">Share of all measured calls that had a collection of the tool while in flight.</param>
 /// <param name="SlowCallsShare">The same share among the calls at or above the p99 latency.</param>
-public sealed record ToolGc(int Collections, double PauseMs, double CallsShare, double SlowCallsShare);
+/// <param name="BytesPerCall">Bytes the tool allocated per call (everything it allocated while measuring, over the calls).</param>
+public sealed record ToolGc(int Collections, double PauseMs, double CallsShare, double SlowCallsShare, double BytesPerCall);
 
 /// <summary>The server's garbage-collection pauses during a measurement, from its runtime's GC events.</summary>
 /// <param name="Collections">Pauses (one per collection that stopped the server's threads).</param>
@@ -19,7 +20,14 @@ public sealed record ToolGc(int Collections, double PauseMs, double CallsShare, 
 /// <param name="MaxPauseMs">The longest.</param>
 /// <param name="CallsShare">Share of all measured calls that had a server pause while in flight.</param>
 /// <param name="SlowCallsShare">The same share among the calls at or above the p99 latency.</param>
-public sealed record ServerGc(int Collections, double PauseMs, double MaxPauseMs, double CallsShare, double SlowCallsShare);
+public sealed record ServerGc(int Collections, double PauseMs, double MaxPauseMs, double CallsShare, double SlowCallsShare)
+{
+    /// <summary>Bytes the server allocated per call, from its GC's allocation ticks (one per ~100 KB).</summary>
+    public double? BytesPerCall { get; init; }
+
+    /// <summary>The types that took most of the server's allocation ticks, with their share of the bytes.</summary>
+    public IReadOnlyList<(string Type, double Share)> TopTypes { get; init; } = [];
+}
 
 /// <summary>The measured outcome of one scenario run (or, after --repeat, the median of several).</summary>
 public sealed record ScenarioResult(
@@ -137,6 +145,7 @@ public sealed class LoadRunner : IDisposable
         var toolCpu = ProcessCpu.Reading.Take(Environment.ProcessId);
         var gcCount = GC.CollectionCount(0);
         var gcPause = GC.GetTotalPauseDuration();
+        var allocated = GC.GetTotalAllocatedBytes(precise: false);
         var started = Stopwatch.GetTimestamp();
         var stopAt = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         long sequence = 0;
@@ -219,6 +228,7 @@ public sealed class LoadRunner : IDisposable
 
         await Task.WhenAll(tasks);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var toolAllocated = GC.GetTotalAllocatedBytes(precise: false) - allocated;
         var serverPauses = serverGcWatch is null ? null : await serverGcWatch.StopAsync();
         var toolGcs = GC.CollectionCount(0) - gcCount;
         var toolGcPause = GC.GetTotalPauseDuration() - gcPause;
@@ -242,7 +252,11 @@ public sealed class LoadRunner : IDisposable
         var duringGc = workers.SelectMany(w => w.DuringGc).ToArray();
         var p99 = latencies.Length == 0 ? 0 : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(0.99 * latencies.Length) - 1)];
         var slow = latencies.Length - LowerBound(latencies, p99);
-        var serverGc = serverPauses is null || warmingUp ? null : LineUp(serverPauses, workers.SelectMany(w => w.Calls ?? []).ToList(), p99, started, stopAt);
+        var serverGc = serverPauses is null || warmingUp ? null : LineUp(serverPauses, workers.SelectMany(w => w.Calls ?? []).ToList(), p99, started, stopAt) with
+        {
+            BytesPerCall = calls == 0 ? null : (double)serverGcWatch!.AllocatedBytes / calls,
+            TopTypes = [.. serverGcWatch!.TopTypes(6).Select(t => (t.Type, serverGcWatch.AllocatedBytes == 0 ? 0 : (double)t.Bytes / serverGcWatch.AllocatedBytes))],
+        };
         var first = scenarios[0];
         return new ScenarioResult(
             scenarios.Count == 1 ? first.Name : "mixed",
@@ -265,7 +279,8 @@ public sealed class LoadRunner : IDisposable
                 toolGcs,
                 toolGcPause.TotalMilliseconds,
                 latencies.Length == 0 ? 0 : (double)duringGc.Length / latencies.Length,
-                slow == 0 ? 0 : (double)duringGc.Count(l => l >= p99) / slow),
+                slow == 0 ? 0 : (double)duringGc.Count(l => l >= p99) / slow,
+                calls == 0 ? 0 : (double)toolAllocated / calls),
             ServerGc = serverGc,
         };
     }

@@ -111,11 +111,12 @@ public static class Report
         if (gcs.Count > 0)
         {
             text.AppendLine();
-            text.AppendLine(md ? "Load tool's own GC while measuring (stops every call it has in flight):" : "Tool GC while measuring:");
+            var budget = Environment.GetEnvironmentVariable("DOTNET_GCgen0size") is { } size ? $"gen0 budget DOTNET_GCgen0size={size}" : "default gen0 budget";
+            text.AppendLine(md ? $"Load tool's own GC while measuring (stops every call it has in flight; {budget}):" : $"Tool GC while measuring ({budget}):");
             foreach (var r in gcs)
             {
                 var gc = r.ToolGc!;
-                text.AppendLine($"{(md ? "- " : "  ")}{r.Name}: {gc.Collections} collections, {F(gc.PauseMs, "0.0")} ms paused; calls at or above p99 with a tool GC in flight {F(gc.SlowCallsShare * 100, "0")} % (all calls {F(gc.CallsShare * 100, "0.0")} %)");
+                text.AppendLine($"{(md ? "- " : "  ")}{r.Name}: {gc.Collections} collections, {F(gc.PauseMs, "0.0")} ms paused, {F(gc.BytesPerCall, "N0")} bytes allocated per call; calls at or above p99 with a tool GC in flight {F(gc.SlowCallsShare * 100, "0")} % (all calls {F(gc.CallsShare * 100, "0.0")} %)");
             }
         }
 
@@ -127,7 +128,11 @@ public static class Report
             foreach (var r in serverGcs)
             {
                 var gc = r.ServerGc!;
-                text.AppendLine($"{(md ? "- " : "  ")}{r.Name}: {gc.Collections} pauses, {F(gc.PauseMs, "0.0")} ms in all, longest {F(gc.MaxPauseMs, "0.00")} ms; calls at or above p99 with a server pause in flight {F(gc.SlowCallsShare * 100, "0")} % (all calls {F(gc.CallsShare * 100, "0.0")} %)");
+                text.AppendLine($"{(md ? "- " : "  ")}{r.Name}: {gc.Collections} pauses, {F(gc.PauseMs, "0.0")} ms in all, longest {F(gc.MaxPauseMs, "0.00")} ms{(gc.BytesPerCall is { } bytes ? $", ~{F(bytes, "N0")} bytes allocated per call" : "")}; calls at or above p99 with a server pause in flight {F(gc.SlowCallsShare * 100, "0")} % (all calls {F(gc.CallsShare * 100, "0.0")} %)");
+                if (gc.TopTypes.Count > 0)
+                {
+                    text.AppendLine($"{(md ? "  - " : "    ")}most allocated (sampled): {string.Join(", ", gc.TopTypes.Select(t => $"{ShortType(t.Type)} {F(t.Share * 100, "0")} %"))}");
+                }
             }
         }
 
@@ -149,6 +154,37 @@ public static class Report
         }
 
         return text.ToString();
+    }
+
+    /// <summary>A type name without its generic arguments' full names (an async state machine's name runs to 300 characters).</summary>
+    private static string ShortType(string type)
+    {
+        var cut = type.IndexOf('[', StringComparison.Ordinal);
+        var inner = cut < 0 ? "" : type[(cut + 1)..];
+        // For an async state machine box, the interesting part is the method it runs (the last argument).
+        if (type.StartsWith("AsyncStateMachineBox", StringComparison.Ordinal) && TopLevelComma(inner) is var comma and > 0)
+        {
+            var method = inner[(comma + 1)..];
+            var end = method.IndexOf('[', StringComparison.Ordinal);
+            return "async " + (end < 0 ? method.TrimEnd(']') : method[..end]);
+        }
+
+        return cut < 0 ? type : type[..cut];
+    }
+
+    private static int TopLevelComma(string text)
+    {
+        var depth = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            depth += text[i] == '[' ? 1 : text[i] == ']' ? -1 : 0;
+            if (text[i] == ',' && depth == 0)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private static IEnumerable<(string Target, string Measured, bool Met)> Verdicts(LoadOptions options, IReadOnlyList<ScenarioResult> results, IReadOnlyList<TimeSpan> startups)

@@ -17,6 +17,8 @@ public sealed class ServerGcWatch : IDisposable
     private readonly EventPipeSession _session;
     private readonly Task _reader;
     private readonly List<(long Suspend, long Restart)> _pauses = [];
+    private readonly Dictionary<string, long> _allocatedByType = new(StringComparer.Ordinal);
+    private long _allocated;
 
     private ServerGcWatch(EventPipeSession session)
     {
@@ -41,6 +43,18 @@ public sealed class ServerGcWatch : IDisposable
             suspend = null;
         };
 #pragma warning restore CS0618
+
+        // One event per ~100 KB the server allocates (the GC's sampling tick, verbose level), naming the type of the
+        // object that crossed the mark: the sum is the server's allocation to within one tick, the types say where
+        // most of it goes.
+        source.Clr.GCAllocationTick += e =>
+        {
+            lock (_allocatedByType)
+            {
+                _allocated += e.AllocationAmount64;
+                _allocatedByType[e.TypeName ?? "?"] = _allocatedByType.GetValueOrDefault(e.TypeName ?? "?") + e.AllocationAmount64;
+            }
+        };
         _reader = Task.Run(() =>
         {
             try
@@ -59,7 +73,7 @@ public sealed class ServerGcWatch : IDisposable
     {
         try
         {
-            var providers = new[] { new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, (long)ClrTraceEventParser.Keywords.GC) };
+            var providers = new[] { new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Verbose, (long)ClrTraceEventParser.Keywords.GC) };
             return new ServerGcWatch(new DiagnosticsClient(pid).StartEventPipeSession(providers, requestRundown: false));
         }
         catch (Exception ex) when (ex is ServerNotAvailableException or UnsupportedCommandException or DiagnosticsClientException or TimeoutException or IOException)
@@ -94,6 +108,27 @@ public sealed class ServerGcWatch : IDisposable
         lock (_pauses)
         {
             return [.. _pauses.OrderBy(p => p.Suspend)];
+        }
+    }
+
+    /// <summary>Bytes the server allocated while watched (read after <see cref="StopAsync"/>).</summary>
+    public long AllocatedBytes
+    {
+        get
+        {
+            lock (_allocatedByType)
+            {
+                return _allocated;
+            }
+        }
+    }
+
+    /// <summary>The types whose objects crossed the most allocation ticks, with the bytes attributed to them, largest first.</summary>
+    public IReadOnlyList<(string Type, long Bytes)> TopTypes(int count)
+    {
+        lock (_allocatedByType)
+        {
+            return [.. _allocatedByType.OrderByDescending(t => t.Value).Take(count).Select(t => (t.Key, t.Value))];
         }
     }
 

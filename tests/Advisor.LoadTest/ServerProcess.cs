@@ -58,6 +58,13 @@ public sealed class ServerProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
+        // The tool's own garbage-collector settings (docs/run-benchmarks.sh gives it a large gen0 budget) are the tool's:
+        // the server gets the runtime's defaults and its own runtimeconfig, plus what --server-env names.
+        foreach (var inherited in start.Environment.Keys.Where(IsGcSetting).ToList())
+        {
+            start.Environment.Remove(inherited);
+        }
+
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
@@ -148,6 +155,10 @@ public sealed class ServerProcess : IAsyncDisposable
             // Left to the temp cleaner.
         }
     }
+
+    /// <summary>Whether an environment variable is a runtime GC setting (DOTNET_GCgen0size, DOTNET_gcServer, COMPlus_GC…).</summary>
+    public static bool IsGcSetting(string name) =>
+        name.StartsWith("DOTNET_GC", StringComparison.OrdinalIgnoreCase) || name.StartsWith("COMPlus_GC", StringComparison.OrdinalIgnoreCase);
 
     private static int FreePort()
     {

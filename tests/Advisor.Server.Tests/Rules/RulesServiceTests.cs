@@ -66,6 +66,25 @@ public sealed class RulesServiceTests(ServerFixture server) : IClassFixture<Serv
         result.Problems.ShouldContain(p => p.Location == "signals[0].patterns[0]" && p.Message.Contains("at most 2,000", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(1_001, 8)] // more patterns than allowed, each short
+    [InlineData(60, 1_900)] // few patterns, more characters in all than allowed
+    public async Task A_draft_with_too_many_patterns_is_refused_as_a_whole_before_they_are_parsed(int count, int length)
+    {
+        // Each pattern is valid alone and distinct; only the total breaks the limits.
+        var patterns = Enumerable.Range(0, count).Select(i => "      - \"" + ("p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "x").PadRight(length, 'q') + "\"\n");
+        var shipped = RuleSources.WithVersion("many-patterns");
+        var at = shipped.IndexOf("    patterns:\n", StringComparison.Ordinal);
+        at.ShouldBeGreaterThan(0);
+        var source = shipped.Insert(at + "    patterns:\n".Length, string.Concat(patterns));
+
+        var result = await Rules.ValidateRuleSetAsync(new ValidateRuleSetRequest { SourceYaml = source }, ServerFixture.Deadline(10));
+
+        result.Valid.ShouldBeFalse();
+        result.Problems.ShouldContain(p => p.Location == "signals" && p.Message.Contains("at most 1,000 patterns of 100,000 characters", StringComparison.Ordinal));
+        result.Problems.ShouldNotContain(p => p.Location.Contains("patterns[", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task An_invalid_draft_is_stored_with_its_problems_and_never_becomes_live()
     {

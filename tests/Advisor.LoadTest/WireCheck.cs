@@ -1,0 +1,195 @@
+using System.Buffers;
+using System.Text.Unicode;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Grpc.Core;
+
+namespace Advisor.LoadTest;
+
+/// <summary>A response whose bytes were checked to parse as its message type; which top-level fields it carried.</summary>
+/// <param name="Fields">Bit n set when top-level field n (1–63) was present.</param>
+public sealed record CheckedResponse(ulong Fields)
+{
+    public bool Has(int field) => (Fields & (1UL << field)) != 0;
+}
+
+/// <summary>
+/// Checks that a response's bytes parse as its generated message type would parse them, without building the
+/// message: every field the type declares is read with the wire type its descriptor expects, nested messages are
+/// walked the same way (recursively), string fields are checked to be valid UTF-8 (the generated parser decodes them
+/// and throws on invalid UTF-8 too), unknown fields are skipped as the generated parser skips them. Bytes that the
+/// generated parser would refuse throw <see cref="InvalidProtocolBufferException"/>, which gRPC reports as a failed call.
+/// The load tool uses it for ClassifyBuyer's answers (2–4 KB with their text): building the message turned ~3 KB of
+/// UTF-8 into ~10 KB of strings and objects per call in the tool, which then collected garbage with calls in flight.
+/// </summary>
+public static class WireCheck
+{
+    private const int MaxDepth = 64;
+
+    /// <summary>A marshaller for responses of <paramref name="descriptor"/>'s type that checks them instead of building them.</summary>
+    public static Marshaller<CheckedResponse> ResponseMarshaller(MessageDescriptor descriptor) =>
+        Marshallers.Create<CheckedResponse>(
+            (_, _) => throw new NotSupportedException("the load tool only reads these messages"),
+            context => Check(context.PayloadAsReadOnlySequence(), descriptor));
+
+    /// <summary>A request marshaller that writes a generated message as the generated client does.</summary>
+    public static Marshaller<T> RequestMarshaller<T>(MessageParser<T> parser)
+        where T : IMessage<T> =>
+        Marshallers.Create<T>(
+            (message, context) =>
+            {
+                context.SetPayloadLength(message.CalculateSize());
+                message.WriteTo(context.GetBufferWriter());
+                context.Complete();
+            },
+            context => parser.ParseFrom(context.PayloadAsReadOnlySequence()));
+
+    public static CheckedResponse Check(ReadOnlySequence<byte> payload, MessageDescriptor descriptor)
+    {
+        if (payload.IsSingleSegment)
+        {
+            return new CheckedResponse(Walk(payload.FirstSpan, descriptor, 0));
+        }
+
+        var rented = ArrayPool<byte>.Shared.Rent((int)payload.Length);
+        try
+        {
+            payload.CopyTo(rented);
+            return new CheckedResponse(Walk(rented.AsSpan(0, (int)payload.Length), descriptor, 0));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Walks one message's fields; returns the set of top-level field numbers seen (below 64).</summary>
+    private static ulong Walk(ReadOnlySpan<byte> bytes, MessageDescriptor descriptor, int depth)
+    {
+        if (depth > MaxDepth)
+        {
+            throw new InvalidDataException("message nested too deeply");
+        }
+
+        ulong seen = 0;
+        var at = 0;
+        while (at < bytes.Length)
+        {
+            var tag = ReadVarint(bytes, ref at);
+            var number = (int)(tag >> 3);
+            var wireType = (int)(tag & 7);
+            if (number <= 0)
+            {
+                throw new InvalidDataException("invalid field number 0");
+            }
+
+            seen |= number < 64 ? 1UL << number : 0;
+            var field = descriptor.FindFieldByNumber(number);
+            switch (wireType)
+            {
+                case 0:
+                    Expect(field, wireType, FieldType.Int32, FieldType.Int64, FieldType.UInt32, FieldType.UInt64, FieldType.SInt32, FieldType.SInt64, FieldType.Bool, FieldType.Enum);
+                    _ = ReadVarint(bytes, ref at);
+                    break;
+                case 1:
+                    Expect(field, wireType, FieldType.Fixed64, FieldType.SFixed64, FieldType.Double);
+                    at = Skip(bytes, at, 8);
+                    break;
+                case 5:
+                    Expect(field, wireType, FieldType.Fixed32, FieldType.SFixed32, FieldType.Float);
+                    at = Skip(bytes, at, 4);
+                    break;
+                case 2:
+                    var length = ReadVarint(bytes, ref at);
+                    if (length > (ulong)(bytes.Length - at))
+                    {
+                        throw new InvalidDataException("length-delimited field runs past the end of its message");
+                    }
+
+                    var value = bytes.Slice(at, (int)length);
+                    at += (int)length;
+                    switch (field?.FieldType)
+                    {
+                        case null or FieldType.Bytes:
+                            break;
+                        case FieldType.String when !Utf8.IsValid(value):
+                            throw new InvalidDataException($"field {field.FullName} is not valid UTF-8");
+                        case FieldType.String:
+                            break;
+                        case FieldType.Message:
+                            _ = Walk(value, field.MessageType, depth + 1);
+                            break;
+                        case FieldType.Group:
+                            throw new InvalidDataException($"field {field.FullName} is a group");
+                        default:
+                            // A packed repeated scalar: a run of values of the field's own wire encoding.
+                            if (!field.IsRepeated)
+                            {
+                                throw new InvalidDataException($"field {field.FullName} sent length-delimited");
+                            }
+
+                            CheckPacked(value, field);
+                            break;
+                    }
+
+                    break;
+                default:
+                    throw new InvalidDataException($"wire type {wireType} (groups or invalid) in field {number}");
+            }
+        }
+
+        return seen;
+    }
+
+    private static void CheckPacked(ReadOnlySpan<byte> values, FieldDescriptor field)
+    {
+        var at = 0;
+        while (at < values.Length)
+        {
+            at = field.FieldType switch
+            {
+                FieldType.Fixed64 or FieldType.SFixed64 or FieldType.Double => Skip(values, at, 8),
+                FieldType.Fixed32 or FieldType.SFixed32 or FieldType.Float => Skip(values, at, 4),
+                _ => SkipVarint(values, at),
+            };
+        }
+    }
+
+    private static void Expect(FieldDescriptor? field, int wireType, params ReadOnlySpan<FieldType> types)
+    {
+        if (field is not null && !types.Contains(field.FieldType))
+        {
+            throw new InvalidDataException($"field {field.FullName} ({field.FieldType}) sent with wire type {wireType}");
+        }
+    }
+
+    private static int Skip(ReadOnlySpan<byte> bytes, int at, int count) =>
+        count <= bytes.Length - at ? at + count : throw new InvalidDataException("fixed-width field runs past the end of its message");
+
+    private static int SkipVarint(ReadOnlySpan<byte> bytes, int at)
+    {
+        _ = ReadVarint(bytes, ref at);
+        return at;
+    }
+
+    private static ulong ReadVarint(ReadOnlySpan<byte> bytes, ref int at)
+    {
+        ulong value = 0;
+        for (var shift = 0; shift < 64; shift += 7)
+        {
+            if (at >= bytes.Length)
+            {
+                throw new InvalidDataException("varint runs past the end of its message");
+            }
+
+            var b = bytes[at++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+            {
+                return value;
+            }
+        }
+
+        throw new InvalidDataException("varint longer than 10 bytes");
+    }
+}
