@@ -29,17 +29,25 @@ internal sealed class PatternIndex
 
     /// <summary>
     /// The prefix tree, flattened once it is built: node 0 is the root and every node's children are consecutive
-    /// (breadth-first numbering), so a step down the tree reads one entry here and a short run of <see cref="_keys"/>.
-    /// A tree of node objects, each with its own key, child and member arrays, put every step of every word start on
-    /// a different part of the heap: profiled under load, the scan's time went to waiting for those reads.
+    /// (breadth-first numbering). A step down the tree compares the key of each child in turn (<see cref="StepNode"/>,
+    /// 8 bytes each, so a node's children usually share one cache line) and the child found is the next node to read:
+    /// under load the scan's time went to waiting for reads of the tree, so the entries read on every step are kept
+    /// apart from the candidate lists (<see cref="_lists"/>), which only the deepest node's step needs.
     /// </summary>
-    private readonly FlatNode[] _nodes;
+    private readonly StepNode[] _nodes;
 
-    /// <summary>The character that leads to each node from its parent (node 0's is unused).</summary>
-    private readonly char[] _keys;
+    /// <summary>Where each node's <see cref="Node.Path"/> and <see cref="Node.PathAndSubtree"/> are in <see cref="_candidates"/>.</summary>
+    private readonly CandidateLists[] _lists;
 
     /// <summary>Every node's <see cref="Node.Path"/> and <see cref="Node.PathAndSubtree"/>, end to end.</summary>
     private readonly int[] _candidates;
+
+    /// <summary>
+    /// Per member, what a candidate needs without reading the member itself: its owner, and for plain ASCII text the
+    /// text's length (else 0). Reaching a plain member's node by the ASCII walk has already compared its text, case
+    /// folded as the member compares it, so only the end of the match is left to check (see <see cref="TryMatchAt"/>).
+    /// </summary>
+    private readonly MemberInfo[] _info;
 
     /// <summary>The root's children by ASCII character (-1 for none): every word start looks one up, so it is a direct index.</summary>
     private readonly int[] _rootAscii;
@@ -110,7 +118,8 @@ internal sealed class PatternIndex
         }
 
         root.Seal();
-        (_nodes, _keys, _candidates) = Flatten(root);
+        (_nodes, _lists, _candidates) = Flatten(root);
+        _info = [.. _members.Select(m => new MemberInfo(m.Owner, m.PlainLength))];
         _rootAscii = new int[128];
         for (var c = '\0'; c < 128; c++)
         {
@@ -193,10 +202,13 @@ internal sealed class PatternIndex
         ReadOnlySpan<int> path = [];
         var first = char.ToLowerInvariant(text[position]);
         var id = first < 128 ? _rootAscii[first] : FindChild(0, first);
+
+        // Whether every node on the path was reached by ASCII text, compared as plain members compare it (see _info).
+        var walked = text[position] < 128;
         if (id >= 0)
         {
-            var candidates = _candidates.AsSpan();
-            path = candidates.Slice(_nodes[id].PathStart, _nodes[id].PathLength);
+            var deepest = id;
+            var wide = false;
             for (var i = position + 1; i < text.Length; i++)
             {
                 var c = text[i];
@@ -204,7 +216,7 @@ internal sealed class PatternIndex
                 {
                     // The regex's case-insensitive comparison knows non-ASCII equivalents (the Kelvin
                     // sign is a k); rather than reproduce them, everything below here stays a candidate.
-                    path = candidates.Slice(_nodes[id].WideStart, _nodes[id].WideLength);
+                    wide = true;
                     break;
                 }
 
@@ -214,8 +226,14 @@ internal sealed class PatternIndex
                     break;
                 }
 
-                path = candidates.Slice(_nodes[id].PathStart, _nodes[id].PathLength);
+                deepest = id;
             }
+
+            ref readonly var lists = ref _lists[deepest];
+            path = wide
+                ? _candidates.AsSpan(lists.WideStart, lists.WideLength)
+                : _candidates.AsSpan(lists.PathStart, lists.PathLength);
+            walked &= !wide;
         }
 
         var a = 0;
@@ -223,6 +241,7 @@ internal sealed class PatternIndex
         while (a < always.Length || b < path.Length)
         {
             int index;
+            var fromPath = false;
             if (b == path.Length || (a < always.Length && always[a] < path[b]))
             {
                 index = always[a++];
@@ -230,16 +249,31 @@ internal sealed class PatternIndex
             else
             {
                 index = path[b++];
+                fromPath = true;
                 if (a < always.Length && always[a] == index)
                 {
                     a++;
                 }
             }
 
-            var member = _members[index];
-            if (member.TryMatch(text, position, out length))
+            var info = _info[index];
+            if (walked && fromPath && info.PlainLength > 0)
             {
-                owner = member.Owner;
+                // A plain member on the walked path: its text is the text here; does the match end at a word's end?
+                var end = position + info.PlainLength;
+                if (end == text.Length || !IsLetterOrNumber(text[end]))
+                {
+                    owner = info.Owner;
+                    length = info.PlainLength;
+                    return true;
+                }
+
+                continue;
+            }
+
+            if (_members[index].TryMatch(text, position, out length))
+            {
+                owner = info.Owner;
                 return true;
             }
         }
@@ -252,17 +286,33 @@ internal sealed class PatternIndex
     /// <summary>The child of node <paramref name="id"/> reached by <paramref name="key"/>, or -1.</summary>
     private int FindChild(int id, char key)
     {
-        ref readonly var node = ref _nodes[id];
-        var at = _keys.AsSpan(node.ChildStart, node.ChildCount).IndexOf(key);
-        return at < 0 ? -1 : node.ChildStart + at;
+        var node = _nodes[id];
+        var nodes = _nodes.AsSpan(node.ChildStart, node.ChildCount);
+        for (var k = 0; k < nodes.Length; k++)
+        {
+            // The keys are sorted: past the key, it is not there.
+            var at = nodes[k].Key;
+            if (at == key)
+            {
+                return node.ChildStart + k;
+            }
+
+            if (at > key)
+            {
+                break;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Numbers the sealed tree breadth first and lays it out in arrays (see <see cref="_nodes"/>).</summary>
-    private static (FlatNode[] Nodes, char[] Keys, int[] Candidates) Flatten(Node root)
+    private static (StepNode[] Nodes, CandidateLists[] Lists, int[] Candidates) Flatten(Node root)
     {
         var order = new List<Node> { root };
         var keys = new List<char> { '\0' };
-        var nodes = new List<FlatNode>();
+        var nodes = new List<StepNode>();
+        var lists = new List<CandidateLists>();
         var candidates = new List<int>();
         for (var n = 0; n < order.Count; n++)
         {
@@ -278,10 +328,11 @@ internal sealed class PatternIndex
             candidates.AddRange(node.Path);
             var wideStart = candidates.Count;
             candidates.AddRange(node.PathAndSubtree);
-            nodes.Add(new FlatNode(childStart, node.Keys.Length, pathStart, node.Path.Length, wideStart, node.PathAndSubtree.Length));
+            nodes.Add(new StepNode(childStart, checked((ushort)node.Keys.Length), keys[n]));
+            lists.Add(new CandidateLists(pathStart, node.Path.Length, wideStart, node.PathAndSubtree.Length));
         }
 
-        return ([.. nodes], [.. keys], [.. candidates]);
+        return ([.. nodes], [.. lists], [.. candidates]);
     }
 
     private static bool IsWordStart(string text, int i) =>
@@ -967,6 +1018,9 @@ internal sealed class PatternIndex
 
         public string Branch { get; }
 
+        /// <summary>The length of the member's text when it is plain ASCII text, compared directly; 0 when it is a regex.</summary>
+        public int PlainLength => _literal?.Length ?? 0;
+
         public static Member Create(int owner, string branch)
         {
             var (literal, whole, _) = LiteralRun(branch);
@@ -1024,10 +1078,16 @@ internal sealed class PatternIndex
     }
 
     /// <summary>
-    /// One node of the flattened tree: its children are nodes <c>ChildStart</c> to <c>ChildStart + ChildCount - 1</c>;
-    /// its <see cref="Node.Path"/> and <see cref="Node.PathAndSubtree"/> are runs of <see cref="_candidates"/>.
+    /// One node of the flattened tree as a step down it reads it: its children are nodes <c>ChildStart</c> to
+    /// <c>ChildStart + ChildCount - 1</c>, and <c>Key</c> is the character that leads here from its parent.
     /// </summary>
-    private readonly record struct FlatNode(int ChildStart, int ChildCount, int PathStart, int PathLength, int WideStart, int WideLength);
+    private readonly record struct StepNode(int ChildStart, ushort ChildCount, char Key);
+
+    /// <summary>A node's <see cref="Node.Path"/> and <see cref="Node.PathAndSubtree"/> as runs of <see cref="_candidates"/>.</summary>
+    private readonly record struct CandidateLists(int PathStart, int PathLength, int WideStart, int WideLength);
+
+    /// <summary>A member's owner, and the length of its text when it is plain ASCII text (else 0).</summary>
+    private readonly record struct MemberInfo(int Owner, int PlainLength);
 
     /// <summary>A node of the prefix tree while it is built: the members whose literal beginning ends here, and the longer ones below.</summary>
     private sealed class Node

@@ -18,6 +18,17 @@ public sealed class SignalExtractor
     private readonly HashSet<string> _breakWords;
     private readonly int _negationWindow;
 
+    /// <summary>
+    /// For each ASCII character, a bit per length (63 for 63 and longer) of the cues and break words starting with it, in
+    /// lower case; null when a cue or break word is not plain ASCII (the filter would then have to know case folding
+    /// beyond ASCII). Every match looks back up to <see cref="_negationWindow"/> words and most of them are neither, so
+    /// an ASCII word whose first character and length fit none is passed over without hashing it twice.
+    /// </summary>
+    private readonly ulong[]? _wordFilter;
+
+    /// <summary>The clause-break characters below 128, by character; the rest are looked up in <see cref="_breakChars"/>.</summary>
+    private readonly bool[] _asciiBreaks = new bool[128];
+
     public SignalExtractor(
         IReadOnlyList<SignalDefinition> signals,
         IEnumerable<string> negationCues,
@@ -30,6 +41,12 @@ public sealed class SignalExtractor
         _breakChars = breaks.Where(b => b.Trim().Length == 1 && !char.IsLetter(b.Trim()[0])).Select(b => b.Trim()[0]).Append('\n').ToHashSet();
         _breakWords = breaks.Where(b => b.Trim().Length > 1 || (b.Trim().Length == 1 && char.IsLetter(b.Trim()[0]))).Select(b => b.Trim()).ToHashSet(StringComparer.OrdinalIgnoreCase);
         _negationWindow = negationWindow;
+        foreach (var c in _breakChars.Where(c => c < 128))
+        {
+            _asciiBreaks[c] = true;
+        }
+
+        _wordFilter = WordFilter([.. _negationCues, .. _breakWords]);
 
         var patterns = new List<(int Owner, string Pattern)>();
         var names = new List<string>();
@@ -109,7 +126,8 @@ public sealed class SignalExtractor
         {
             while (end > 0 && !TextMatching.IsWordChar(text[end - 1]) && text[end - 1] != '\u2019')
             {
-                if (_breakChars.Contains(text[end - 1]))
+                var c = text[end - 1];
+                if (c < 128 ? _asciiBreaks[c] : _breakChars.Contains(c))
                 {
                     return false;
                 }
@@ -129,14 +147,22 @@ public sealed class SignalExtractor
             }
 
             var word = text.AsSpan(start, end - start);
-            if (IsCue(word))
+            if (EndsInNot(word))
             {
                 return true;
             }
 
-            if (_breakWords.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word))
+            if (MayBeListed(word))
             {
-                return false;
+                if (_negationCues.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word))
+                {
+                    return true;
+                }
+
+                if (_breakWords.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word))
+                {
+                    return false;
+                }
             }
 
             words++;
@@ -146,14 +172,42 @@ public sealed class SignalExtractor
         return false;
     }
 
-    private bool IsCue(ReadOnlySpan<char> word)
+    /// <summary>"n't" and "n’t" (any case) end a negating word: "don't", "hasn’t".</summary>
+    private static bool EndsInNot(ReadOnlySpan<char> word) =>
+        word.Length >= 3 && (word[^1] is 't' or 'T' or >= '\u0080')
+        && (word.EndsWith("n't", StringComparison.OrdinalIgnoreCase) || word.EndsWith("n\u2019t", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Whether the word could be a negation cue or a break word (see <see cref="_wordFilter"/>); false only when it cannot.</summary>
+    private bool MayBeListed(ReadOnlySpan<char> word)
     {
-        if (word.EndsWith("n't", StringComparison.OrdinalIgnoreCase) || word.EndsWith("n\u2019t", StringComparison.OrdinalIgnoreCase))
+        if (_wordFilter is not { } filter || !System.Text.Ascii.IsValid(word))
         {
             return true;
         }
 
-        var lookup = _negationCues.GetAlternateLookup<ReadOnlySpan<char>>();
-        return lookup.Contains(word);
+        var first = word[0] is >= 'A' and <= 'Z' ? (char)(word[0] | 0x20) : word[0];
+        return (filter[first] & (1UL << Math.Min(word.Length, 63))) != 0;
+    }
+
+    /// <summary>The filter of <see cref="_wordFilter"/> over <paramref name="words"/>; null if any is not plain ASCII.</summary>
+    private static ulong[]? WordFilter(IEnumerable<string> words)
+    {
+        var filter = new ulong[128];
+        foreach (var word in words)
+        {
+            if (word.Length == 0)
+            {
+                continue;
+            }
+
+            if (!System.Text.Ascii.IsValid(word))
+            {
+                return null;
+            }
+
+            filter[char.ToLowerInvariant(word[0])] |= 1UL << Math.Min(word.Length, 63);
+        }
+
+        return filter;
     }
 }
