@@ -54,6 +54,8 @@ public sealed class SqliteToPostgresCopy(SqliteDatabase source, PostgresDatabase
     public async Task<CopyReport> RunAsync(IProgress<(string Table, long Rows)>? progress, CancellationToken cancellationToken)
     {
         await new SqliteMigrator(source, loggers.CreateLogger<SqliteMigrator>()).MigrateAsync(cancellationToken);
+        // The portable_* views read the folded per-type totals and marks (SQLite migration 006): fold what an import left pending.
+        await SqliteBuyerStore.FoldPendingAsync(source, cancellationToken);
         await new PostgresMigrator(target, loggers.CreateLogger<PostgresMigrator>()).MigrateAsync(cancellationToken);
 
         await using var sqlite = await source.OpenAsync(cancellationToken);

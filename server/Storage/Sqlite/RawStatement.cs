@@ -102,6 +102,28 @@ internal sealed class RawStatement : IDisposable
         return rows;
     }
 
+    /// <summary><see cref="ReadAll{T}"/> for a reader that keeps what it needs itself (no list of rows).</summary>
+    public void ForEach(Action<RawStatement> read)
+    {
+        try
+        {
+            int rc;
+            while ((rc = raw.sqlite3_step(_statement)) == Row)
+            {
+                read(this);
+            }
+
+            if (rc != Done)
+            {
+                Fail(rc);
+            }
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
+        }
+    }
+
     public bool IsNull(int column) => raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL;
 
     public long Int64(int column) => raw.sqlite3_column_int64(_statement, column);

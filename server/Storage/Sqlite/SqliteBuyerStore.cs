@@ -51,8 +51,31 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
     private const string BuyerColumns =
         "id, display_name AS DisplayName, name_key AS NameKey, industry, market AS Market, external_id AS ExternalId, aliases, notes, " +
         "create_time AS CreateTime, update_time AS UpdateTime, etag, kind, confidence, score, summary, rule_set_version AS RuleSetVersion, classify_time AS ClassifyTime, " +
-        "(SELECT COALESCE(SUM(s.count), 0) FROM buyer_interaction_stats s WHERE s.buyer_key = buyers.key) AS InteractionCount, " +
-        "(SELECT COALESCE(MAX(s.last_seq), 0) FROM buyer_interaction_stats s WHERE s.buyer_key = buyers.key) AS LastSeq";
+        "(SELECT COALESCE(SUM(s.count), 0) FROM buyer_interaction_stats s WHERE s.buyer_key = buyers.key) + " + PendingCountOfBuyers + " AS InteractionCount, " +
+        "MAX((SELECT COALESCE(MAX(s.last_seq), 0) FROM buyer_interaction_stats s WHERE s.buyer_key = buyers.key), " + PendingLastSeqOfBuyers + ") AS LastSeq";
+
+    /// <summary>
+    /// Every interaction with a sequence up to this is in the per-type totals and the reclassification marks; the ones
+    /// above it were imported and are folded in later by <see cref="FoldPendingAsync"/> (migration 006).
+    /// </summary>
+    private const string FoldedSeq = "(SELECT folded_seq FROM private_fold)";
+
+    /// <summary>
+    /// True while any interaction is not folded yet. Reads test it before they look for a buyer's pending rows, so that
+    /// when everything is folded (the usual state) they cost what they cost before: two lookups, evaluated once per statement.
+    /// </summary>
+    private const string AnyPending = FoldedSeq + " < (SELECT COALESCE(MAX(seq), 0) FROM interactions)";
+
+    /// <summary>
+    /// The pending rows of one buyer, through the buyer's time index (the sequence is the rowid, which ends every index
+    /// entry, so the filter needs no table row). INDEXED BY: a sequence range over the table would be the other plan, and
+    /// it reads every pending row of every buyer.
+    /// </summary>
+    private const string PendingOfBuyers = "FROM interactions u INDEXED BY interactions_buyer_time WHERE u.buyer_key = buyers.key AND u.seq > " + FoldedSeq;
+
+    private const string PendingCountOfBuyers = "CASE WHEN " + AnyPending + " THEN (SELECT COUNT(*) " + PendingOfBuyers + ") ELSE 0 END";
+
+    private const string PendingLastSeqOfBuyers = "CASE WHEN " + AnyPending + " THEN (SELECT COALESCE(MAX(u.seq), 0) " + PendingOfBuyers + ") ELSE 0 END";
     private const string OpRecordInteraction = "interactions.record";
 
     public Task<BuyerWriteResult> CreateBuyerAsync(string id, BuyerValues values, string? requestId, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -273,7 +296,7 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                 return new InteractionWriteResult(InteractionWriteStatus.BuyerNotFound, null);
             }
 
-            using var writer = new InteractionWriter(connection);
+            using var writer = new InteractionWriter(connection, deferTotals: false);
             var stored = writer.TryInsert(interaction, key);
             if (stored is null)
             {
@@ -301,7 +324,8 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         {
             // Read inside the write lock: an update or delete that committed before this batch has already cleared the cache.
             var generation = _keys.Generation;
-            using var writer = new InteractionWriter(connection);
+            // The totals and marks are folded in later (migration 006, FoldPendingAsync): the rows alone here.
+            using var writer = new InteractionWriter(connection, deferTotals: true);
             using var resolver = new BuyerResolver(connection, _keys);
             var results = new ImportItemResult[items.Count];
             // Buyers first, then the rows in buyer order. Why: every per-buyer structure (the time, notes and idempotency
@@ -366,7 +390,8 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             }
 
             var found = (Key: key.Value, Total: await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT COALESCE(SUM(count), 0) FROM buyer_interaction_stats WHERE buyer_key = @key", new { key }, transaction, cancellationToken: cancellationToken)));
+                "SELECT (SELECT COALESCE(SUM(s.count), 0) FROM buyer_interaction_stats s WHERE s.buyer_key = buyers.key) + " + PendingCountOfBuyers + " FROM buyers WHERE buyers.key = @key",
+                new { key }, transaction, cancellationToken: cancellationToken)));
 
             var rows = (await connection.QueryAsync<SqliteInteractionRow>(new CommandDefinition(
                 $"SELECT {InteractionColumns} FROM {InteractionFrom} WHERE i.buyer_key = @key AND (@afterTime IS NULL OR (i.occurred_at, i.seq) < (@afterTime, @afterSeq)) ORDER BY i.occurred_at DESC, i.seq DESC LIMIT @limit",
@@ -403,6 +428,15 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             var stats = statsQuery.ReadAll(static s => new SqliteStatsRow(
                 s.Int64(0), s.Int64(1), s.Double(2), s.Int64(3), s.Int64(4), s.Text(5)!, s.Int64(6), s.Text(7)!).ToRecord());
 
+            if (database.Prepared(connection, AnyPendingSql).ScalarInt64() == 1)
+            {
+                var pendingQuery = database.Prepared(connection, ProfilePendingSql);
+                pendingQuery.Bind(1, buyerId);
+                var pending = new PendingTotals(stats);
+                pendingQuery.ForEach(pending.Add);
+                stats = pending.ToList();
+            }
+
             List<InteractionNote> notes = [];
             if (recentNotes > 0)
             {
@@ -420,6 +454,96 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
     private const string ProfileStatsSql =
         "SELECT s.type, s.count, s.amount_total AS AmountTotal, s.amount_count AS AmountCount, s.first_at AS FirstAt, f.id AS FirstId, s.last_at AS LastAt, l.id AS LastId " +
         "FROM buyer_interaction_stats s JOIN interactions f ON f.seq = s.first_seq JOIN interactions l ON l.seq = s.last_seq WHERE s.buyer_key = (SELECT key FROM buyers WHERE id = ?1) ORDER BY s.type";
+
+    private const string AnyPendingSql = "SELECT " + AnyPending;
+
+    /// <summary>The buyer's interactions not folded into its totals yet, in sequence order (see <see cref="PendingTotals"/>).</summary>
+    private const string ProfilePendingSql =
+        "SELECT u.type, u.occurred_at, u.amount, u.id FROM buyers JOIN interactions u INDEXED BY interactions_buyer_time ON u.buyer_key = buyers.key " +
+        "WHERE buyers.id = ?1 AND u.seq > " + FoldedSeq + " ORDER BY u.seq";
+
+    /// <summary>
+    /// The folded per-type totals with the pending interactions added, exactly as folding them would (first: the earliest
+    /// time, the first stored among equals; last: the latest, the last stored among equals). The pending rows come in
+    /// sequence order and all follow the folded ones. An id is read only for a row that becomes a first or a last: right
+    /// after a large import a buyer may have a long pending history, and every id read is a string made.
+    /// </summary>
+    private sealed class PendingTotals
+    {
+        private readonly SortedDictionary<InteractionKind, Totals> _byType = [];
+
+        public PendingTotals(List<InteractionTypeStats> folded)
+        {
+            foreach (var s in folded)
+            {
+                _byType[s.Type] = new Totals
+                {
+                    Count = s.Count,
+                    AmountTotal = s.AmountTotal,
+                    AmountCount = s.AmountCount,
+                    FirstAt = s.FirstAt.UtcTicks,
+                    FirstId = s.FirstInteractionId,
+                    LastAt = s.LastAt.UtcTicks,
+                    LastId = s.LastInteractionId,
+                };
+            }
+        }
+
+        /// <summary>Adds one row of <see cref="ProfilePendingSql"/>.</summary>
+        public void Add(RawStatement row)
+        {
+            var type = (InteractionKind)row.Int64(0);
+            var at = row.Int64(1);
+            if (!_byType.TryGetValue(type, out var t))
+            {
+                var id = row.Text(3)!;
+                t = new Totals { FirstAt = at, FirstId = id, LastAt = at, LastId = id };
+                _byType[type] = t;
+            }
+            else
+            {
+                if (at < t.FirstAt)
+                {
+                    t.FirstAt = at;
+                    t.FirstId = row.Text(3)!;
+                }
+
+                if (at >= t.LastAt)
+                {
+                    t.LastAt = at;
+                    t.LastId = row.Text(3)!;
+                }
+            }
+
+            t.Count++;
+            if (!row.IsNull(2))
+            {
+                t.AmountTotal += row.Double(2);
+                t.AmountCount++;
+            }
+        }
+
+        public List<InteractionTypeStats> ToList() =>
+            _byType.Select(p => new InteractionTypeStats(p.Key, p.Value.Count, p.Value.AmountTotal, p.Value.AmountCount,
+                FromTicks(p.Value.FirstAt), p.Value.FirstId, FromTicks(p.Value.LastAt), p.Value.LastId)).ToList();
+
+        private sealed class Totals
+        {
+            public long Count { get; set; }
+
+            public double AmountTotal { get; set; }
+
+            public long AmountCount { get; set; }
+
+            public long FirstAt { get; set; }
+
+            public string FirstId { get; set; } = "";
+
+            public long LastAt { get; set; }
+
+            public string LastId { get; set; } = "";
+        }
+    }
 
     private const string ProfileNotesSql =
         "SELECT id, occurred_at, note FROM interactions WHERE buyer_key = (SELECT key FROM buyers WHERE id = ?1) AND note IS NOT NULL ORDER BY occurred_at DESC, seq DESC LIMIT ?2";
@@ -508,9 +632,69 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             return new ClassificationSaveResult(true, kindChanged, entry);
         }, cancellationToken);
 
-    public async Task<IReadOnlyList<string>> ListBuyersToReclassifyAsync(int limit, CancellationToken cancellationToken) =>
-        (await database.ReadAsync(connection => connection.QueryAsync<string>(new CommandDefinition(
+    public async Task<IReadOnlyList<string>> ListBuyersToReclassifyAsync(int limit, CancellationToken cancellationToken)
+    {
+        // The marks of imported interactions are set when they are folded (migration 006): fold first, so the list is complete.
+        await FoldPendingAsync(database, cancellationToken);
+        return (await database.ReadAsync(connection => connection.QueryAsync<string>(new CommandDefinition(
             "SELECT b.id FROM private_reclassify r JOIN buyers b ON b.key = r.buyer_key LIMIT @limit", new { limit }, cancellationToken: cancellationToken)), cancellationToken)).ToList();
+    }
+
+    /// <summary>Interactions folded per transaction by <see cref="FoldPendingAsync"/>: large, because a chunk rewrites most pages of the totals however many rows it holds.</summary>
+    private const int FoldChunk = 65_536;
+
+    /// <summary>
+    /// Folds every interaction above <c>private_fold.folded_seq</c> into the per-type totals and the reclassification marks
+    /// (migration 006), in chunks of <see cref="FoldChunk"/> in sequence order, one write transaction each. Called by the
+    /// background reclassification worker (through <see cref="ListBuyersToReclassifyAsync"/>) and before a copy to
+    /// PostgreSQL. Why not in the import's transaction: a batch's buyers are random, so its totals upserts and marks
+    /// dirty most pages of both tables; folded later in chunks twice the import batch, after the import has acknowledged,
+    /// that work is off the import's path and each page is written once per chunk. Reads add the pending rows, so the
+    /// result of folding is never visible as a change.
+    /// </summary>
+    internal static async Task FoldPendingAsync(SqliteDatabase database, CancellationToken cancellationToken)
+    {
+        long folded = 0;
+        while (await database.ReadAsync(connection => Task.FromResult(database.Prepared(connection, AnyPendingSql).ScalarInt64() == 1), cancellationToken))
+        {
+            folded += await database.WriteAsync((connection, _) =>
+            {
+                using var read = new RawStatement(connection,
+                    "SELECT seq, buyer_key, type, occurred_at, amount FROM interactions WHERE seq > " + FoldedSeq + " ORDER BY seq LIMIT ?1");
+                read.Bind(1, FoldChunk);
+                var rows = read.ReadAll(static s => (Seq: s.Int64(0), Buyer: s.Int64(1), Type: (int)s.Int64(2), At: s.Int64(3), Amount: s.IsNull(4) ? (double?)null : s.Double(4)));
+                if (rows.Count == 0)
+                {
+                    return Task.FromResult(0);
+                }
+
+                var totals = new TotalsWriter(connection);
+                foreach (var (seq, buyer, type, at, amount) in rows)
+                {
+                    totals.Add(buyer, type, at, seq, amount);
+                }
+
+                totals.Write(rows[^1].Seq);
+                return Task.FromResult(rows.Count);
+            }, ImportCacheKibibytes, cancellationToken);
+            // As after an import batch: the chunk's page cache went back to malloc, which keeps it resident unless trimmed.
+            Hosting.MallocArenas.Trim();
+            if (database.WalBytes > WalCheckpointBytes)
+            {
+                await database.CheckpointAsync(cancellationToken);
+            }
+        }
+
+        if (folded >= LargeFold)
+        {
+            // As at the end of a large import (InteractionImporter): return the chunks' garbage to the system, a one-off
+            // bulk load is not followed by another burst that would reuse it.
+            Hosting.MemoryRelease.AfterBulkWork();
+        }
+    }
+
+    /// <summary>Folds of at least this many rows end with a compacting collection (as imports do after <c>Buyers:ImportCompactAfterItems</c>).</summary>
+    private const long LargeFold = 100_000;
 
     public Task<Page<ClassificationHistoryRecord>> ListClassificationHistoryAsync(string buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken) =>
         ListHistoryAsync("buyer_id = @buyerId", buyerId, pageSize, pageToken, cancellationToken);
@@ -587,17 +771,21 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
     private sealed class InteractionWriter : IDisposable
     {
         private readonly RawStatement _insert;
-        private readonly SqliteConnection _connection;
-        private readonly Dictionary<(long Buyer, int Type), InteractionTypeTotals<long, TicksOrder>> _stats = [];
-        private readonly HashSet<long> _buyers = [];
+        private readonly TotalsWriter? _totals;
         private long _nextSeq;
 
-        public InteractionWriter(SqliteConnection connection)
+        /// <param name="deferTotals">
+        /// Leave the totals and marks to <see cref="FoldPendingAsync"/> (imports). Otherwise they are written in this
+        /// transaction when nothing older is pending (a fold must see rows in sequence order), and deferred when something is.
+        /// </param>
+        public InteractionWriter(SqliteConnection connection, bool deferTotals)
         {
-            _connection = connection;
-            using (var max = new RawStatement(connection, "SELECT COALESCE(MAX(seq), 0) FROM interactions"))
+            using (var max = new RawStatement(connection, "SELECT COALESCE(MAX(seq), 0), " + FoldedSeq + " FROM interactions"))
             {
-                _nextSeq = max.ScalarInt64()!.Value + 1;
+                var (last, folded) = max.ReadAll(static s => (s.Int64(0), s.Int64(1)))[0];
+                // Past folded_seq even when the newest rows were deleted: a sequence at or below it would never be folded.
+                _nextSeq = Math.Max(last, folded) + 1;
+                _totals = deferTotals || folded < last ? null : new TotalsWriter(connection);
             }
 
             _insert = new RawStatement(connection,
@@ -627,24 +815,44 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             }
 
             _nextSeq++;
-            var key = (buyerKey, (int)interaction.Type);
+            _totals?.Add(buyerKey, (int)interaction.Type, at, seq, interaction.Amount);
+            return seq;
+        }
+
+        /// <summary>Writes the accumulated totals and marks (when they are not deferred).</summary>
+        public void Flush() => _totals?.Write(_nextSeq - 1);
+
+        public void Dispose() => _insert.Dispose();
+    }
+
+    /// <summary>
+    /// Accumulates per-type totals and the buyers to mark for rows given in sequence order, and writes them with the
+    /// fold position (<c>private_fold.folded_seq</c>) in <see cref="Write"/>.
+    /// </summary>
+    private sealed class TotalsWriter(SqliteConnection connection)
+    {
+        private readonly Dictionary<(long Buyer, int Type), InteractionTypeTotals<long, TicksOrder>> _stats = [];
+        private readonly Dictionary<long, long> _buyers = [];
+
+        public void Add(long buyerKey, int type, long at, long seq, double? amount)
+        {
+            var key = (buyerKey, type);
             if (!_stats.TryGetValue(key, out var stats))
             {
                 stats = new InteractionTypeTotals<long, TicksOrder>(at, seq);
                 _stats[key] = stats;
             }
 
-            stats.Add(at, seq, interaction.Amount);
-            _buyers.Add(buyerKey);
-            return seq;
+            stats.Add(at, seq, amount);
+            _buyers[buyerKey] = seq;
         }
 
-        /// <summary>Writes the accumulated totals and marks the buyers for reclassification.</summary>
-        public void Flush()
+        /// <summary>Writes the totals and marks, in buyer order (neighbouring pages), and records that every row up to <paramref name="foldedSeq"/> is in them.</summary>
+        public void Write(long foldedSeq)
         {
             if (_stats.Count > 0)
             {
-                using var upsert = new RawStatement(_connection,
+                using var upsert = new RawStatement(connection,
                     """
                     INSERT INTO buyer_interaction_stats (buyer_key, type, count, amount_total, amount_count, first_at, first_seq, last_at, last_seq)
                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -657,8 +865,11 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                         last_seq = CASE WHEN excluded.last_at >= last_at THEN excluded.last_seq ELSE last_seq END,
                         last_at = MAX(last_at, excluded.last_at)
                     """);
-                foreach (var ((buyer, type), s) in _stats)
+                var keys = _stats.Keys.ToArray();
+                Array.Sort(keys);
+                foreach (var (buyer, type) in keys)
                 {
+                    var s = _stats[(buyer, type)];
                     upsert.Bind(1, buyer);
                     upsert.Bind(2, type);
                     upsert.Bind(3, s.Count);
@@ -677,19 +888,25 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             if (_buyers.Count > 0)
             {
                 // The mark only: the count and last sequence are read from the totals (migration 005), so the wide
-                // buyer row is not rewritten for every buyer a batch touches.
-                using var mark = new RawStatement(_connection, "INSERT OR IGNORE INTO private_reclassify (buyer_key) VALUES (?1)");
-                foreach (var buyer in _buyers)
+                // buyer row is not rewritten for every buyer a batch touches. A buyer already classified past its newest
+                // folded row (ClassifyBuyer read the pending rows) needs no mark.
+                using var mark = new RawStatement(connection, "INSERT OR IGNORE INTO private_reclassify (buyer_key) SELECT key FROM buyers WHERE key = ?1 AND classified_seq < ?2");
+                var buyers = _buyers.Keys.ToArray();
+                Array.Sort(buyers);
+                foreach (var buyer in buyers)
                 {
                     mark.Bind(1, buyer);
+                    mark.Bind(2, _buyers[buyer]);
                     mark.Execute();
                 }
 
                 _buyers.Clear();
             }
-        }
 
-        public void Dispose() => _insert.Dispose();
+            using var fold = new RawStatement(connection, "UPDATE private_fold SET folded_seq = MAX(folded_seq, ?1)");
+            fold.Bind(1, foldedSeq);
+            fold.Execute();
+        }
     }
 
     /// <summary>
