@@ -67,7 +67,7 @@ dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
   --connections 4 --concurrency 64 "${load[@]}" --markdown | tee "$out/load.md"
 # The same calls open loop: a fixed offered rate, at most 64 in flight, latency counted from when each call was
 # due. Closed loop above finds the saturation point; this says what callers see below it.
-for rate in 5000 10000; do
+for rate in 2500 5000 10000; do
   dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
     --server-dll server/bin/Release/net10.0/Advisor.Server.dll \
     --scenarios health,classify-description,classify-description-basic,classify-profile,classify-profile-basic \

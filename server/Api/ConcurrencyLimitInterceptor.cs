@@ -47,14 +47,60 @@ public sealed class ConcurrencyLimitInterceptor : Interceptor, IDisposable
     /// <summary>Calls waiting for a slot now (a snapshot; a refused call may count for an instant).</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+    /// <remarks>
+    /// Not an async method: when a slot is free and the call's work finishes synchronously (ClassifyBuyer, Ask), the slot
+    /// is released and the call's own task handed back, without a task and a state machine of this layer's own.
+    /// </remarks>
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         if (Exempt(context))
         {
-            return await continuation(request, context);
+            return continuation(request, context);
         }
 
+        if (!_slots.Wait(0))
+        {
+            return QueuedAsync(request, context, continuation);
+        }
+
+        Task<TResponse> task;
+        try
+        {
+            task = continuation(request, context);
+        }
+        catch (Exception)
+        {
+            _slots.Release();
+            throw;
+        }
+
+        if (task.IsCompleted)
+        {
+            _slots.Release();
+            return task;
+        }
+
+        return ReleaseWhenDoneAsync(task);
+    }
+
+    private async Task<TResponse> ReleaseWhenDoneAsync<TResponse>(Task<TResponse> task)
+    {
+        try
+        {
+            return await task;
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    /// <summary>No slot was free at once: wait for one in the queue (or be refused), then run the call.</summary>
+    private async Task<TResponse> QueuedAsync<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+        where TRequest : class
+        where TResponse : class
+    {
         await EnterAsync(context);
         try
         {

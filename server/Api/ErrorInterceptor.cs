@@ -21,12 +21,31 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interce
     /// <summary>Longest field name or description in a violation.</summary>
     private const int MaxFieldText = 300;
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+    /// <remarks>
+    /// Not an async method: a call that succeeded synchronously (ClassifyBuyer, Ask) hands back its own task, without a
+    /// task and a state machine of this layer's own on every call; anything else is awaited and mapped as before.
+    /// </remarks>
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        Task<TResponse> task;
+        try
+        {
+            task = continuation(request, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+
+        return task.IsCompletedSuccessfully ? task : MapFailureAsync(task, context);
+    }
+
+    private async Task<TResponse> MapFailureAsync<TResponse>(Task<TResponse> task, ServerCallContext context)
     {
         try
         {
-            return await continuation(request, context);
+            return await task;
         }
         catch (Exception ex) when (ex is not RpcException)
         {

@@ -12,14 +12,46 @@ namespace Advisor.Server.Api;
 /// </summary>
 public sealed partial class RequestLoggingInterceptor(ILogger<RequestLoggingInterceptor> logger, AdvisorMetrics metrics) : Interceptor
 {
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+    /// <remarks>
+    /// Not an async method: a call whose work finished synchronously (ClassifyBuyer, Ask) is logged and its task handed
+    /// back as it is, without a task and a state machine of this layer's own on every call.
+    /// </remarks>
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         var started = Stopwatch.GetTimestamp();
+        Task<TResponse> task;
+        try
+        {
+            task = continuation(request, context);
+        }
+        catch (RpcException ex)
+        {
+            Log(context, ex.StatusCode, started);
+            throw;
+        }
+        catch (Exception)
+        {
+            Log(context, StatusCode.OK, started);
+            throw;
+        }
+
+        if (!task.IsCompleted)
+        {
+            return AwaitAndLog(task, context, started);
+        }
+
+        // As when awaited: an RpcException's code, OK for anything else (the error interceptor inside maps those).
+        Log(context, task.Exception?.InnerException is RpcException failed ? failed.StatusCode : StatusCode.OK, started);
+        return task;
+    }
+
+    private async Task<TResponse> AwaitAndLog<TResponse>(Task<TResponse> task, ServerCallContext context, long started)
+    {
         var status = StatusCode.OK;
         try
         {
-            return await continuation(request, context);
+            return await task;
         }
         catch (RpcException ex)
         {

@@ -13,6 +13,22 @@ public sealed class CompiledRuleSet
     private readonly IReadOnlyDictionary<string, string> _summaries;
     private readonly ProfileTable _profileTable;
 
+    /// <summary>
+    /// Per known signal what weighing a hit of it needs, found with one lookup per hit: its number (a slot in the
+    /// per-call "seen" table), its definition, its group's number and its rules. Was four dictionary or set lookups
+    /// per hit and a dictionary and a set built per classification.
+    /// </summary>
+    private readonly Dictionary<string, SignalWeighing> _weighing;
+
+    /// <summary>How many groups the signals and open questions name (slots of the per-call "groups seen" table).</summary>
+    private readonly int _groupCount;
+
+    /// <summary>The group number of each of <see cref="OpenQuestions"/>, in order.</summary>
+    private readonly int[] _questionGroups;
+
+    /// <summary>The number of <see cref="DecisionThresholds.HybridRequiresSignal"/>; -1 when there is none, -2 when it names no known signal.</summary>
+    private readonly int _hybridSignal;
+
     internal CompiledRuleSet(
         string version,
         string sourceYaml,
@@ -38,7 +54,23 @@ public sealed class CompiledRuleSet
         _rulesBySignal = rules.GroupBy(r => r.Signal, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
         _priors = priors.ToDictionary(p => p.IndustryId, StringComparer.Ordinal);
         _profileTable = new ProfileTable(profile, Signals.Keys.ToList(), _rulesBySignal, thresholds.HybridRequiresSignal);
+
+        var groups = new Dictionary<string, int>(StringComparer.Ordinal);
+        int GroupNumber(string group) => groups.TryGetValue(group, out var number) ? number : groups[group] = groups.Count;
+        _weighing = new Dictionary<string, SignalWeighing>(StringComparer.Ordinal);
+        foreach (var definition in Signals.Values)
+        {
+            _weighing[definition.Id] = new SignalWeighing(
+                _weighing.Count, definition, definition.Group is { } group ? GroupNumber(group) : -1, _rulesBySignal.GetValueOrDefault(definition.Id) ?? []);
+        }
+
+        _questionGroups = [.. openQuestions.Select(q => GroupNumber(q.Group))];
+        _groupCount = groups.Count;
+        _hybridSignal = thresholds.HybridRequiresSignal is not { } hybrid ? -1 : _weighing.TryGetValue(hybrid, out var h) ? h.Number : -2;
     }
+
+    /// <summary>What weighing a hit of one signal needs (see <see cref="_weighing"/>).</summary>
+    private sealed record SignalWeighing(int Number, SignalDefinition Definition, int Group, Rule[] Rules);
 
     public string Version { get; }
 
@@ -64,22 +96,28 @@ public sealed class CompiledRuleSet
     /// </summary>
     public ClassificationResult Classify(IReadOnlyList<SignalHit> hits, KnowledgeTopic? industry, StrategyStage requestedStage = StrategyStage.Any)
     {
-        var evidence = new List<EvidenceItem>();
-        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var evidence = new List<EvidenceItem>(hits.Count + 2);
         var stage = requestedStage;
         var stageFromSignals = StrategyStage.Any;
-        var groups = new HashSet<string>(StringComparer.Ordinal);
+
+        // Per known signal, 1 + the index of its first evidence item once it has been seen (0: not yet); per group, whether
+        // a signal of it was seen. Small tables on the stack: a classification sees a few signals of a few dozen.
+        var seen = _weighing.Count <= 512 ? stackalloc int[_weighing.Count] : new int[_weighing.Count];
+        var groups = _groupCount <= 512 ? stackalloc bool[_groupCount] : new bool[_groupCount];
+        seen.Clear();
+        groups.Clear();
 
         foreach (var hit in hits)
         {
-            if (!Signals.TryGetValue(hit.Signal, out var definition))
+            if (!_weighing.TryGetValue(hit.Signal, out var weighing))
             {
                 continue;
             }
 
-            if (definition.Group is { } group)
+            var definition = weighing.Definition;
+            if (weighing.Group >= 0)
             {
-                groups.Add(group);
+                groups[weighing.Group] = true;
             }
 
             if (definition.Stage is { } signalStage && StagePriority(signalStage) > StagePriority(stageFromSignals))
@@ -87,12 +125,12 @@ public sealed class CompiledRuleSet
                 stageFromSignals = signalStage;
             }
 
-            if (seen.TryGetValue(hit.Signal, out var index))
+            if (seen[weighing.Number] > 0)
             {
                 // Later mentions of the same signal add their interactions, never weight.
                 if (hit.InteractionIds.Count > 0)
                 {
-                    for (var i = index; i < evidence.Count && evidence[i].Signal == hit.Signal; i++)
+                    for (var i = seen[weighing.Number] - 1; i < evidence.Count && evidence[i].Signal == hit.Signal; i++)
                     {
                         evidence[i] = evidence[i] with { InteractionIds = [.. evidence[i].InteractionIds.Concat(hit.InteractionIds).Distinct().Take(20)] };
                     }
@@ -101,13 +139,10 @@ public sealed class CompiledRuleSet
                 continue;
             }
 
-            seen[hit.Signal] = evidence.Count;
-            if (_rulesBySignal.TryGetValue(hit.Signal, out var rules))
+            seen[weighing.Number] = evidence.Count + 1;
+            foreach (var rule in weighing.Rules)
             {
-                foreach (var rule in rules)
-                {
-                    evidence.Add(new EvidenceItem(hit.Signal, rule.Id, rule.Weight, hit.Span, rule.Explanation, hit.Source, hit.InteractionIds));
-                }
+                evidence.Add(new EvidenceItem(hit.Signal, rule.Id, rule.Weight, hit.Span, rule.Explanation, hit.Source, hit.InteractionIds));
             }
         }
 
@@ -133,7 +168,7 @@ public sealed class CompiledRuleSet
                 "industry:" + industry.Id, "industry." + industry.Id, prior, null, industryPrior.Explanation, SignalHit.FromIndustry, []));
         }
 
-        var (kind, confidence, score) = Decide(clientWeight, customerWeight, prior, Thresholds.HybridRequiresSignal is null || seen.ContainsKey(Thresholds.HybridRequiresSignal));
+        var (kind, confidence, score) = Decide(clientWeight, customerWeight, prior, _hybridSignal == -1 || (_hybridSignal >= 0 && seen[_hybridSignal] > 0));
         var t = Thresholds;
 
         if (stage == StrategyStage.Any)
@@ -147,9 +182,18 @@ public sealed class CompiledRuleSet
             return byWeight != 0 ? byWeight : (a.Span?.Start ?? int.MaxValue).CompareTo(b.Span?.Start ?? int.MaxValue);
         });
 
-        var questions = kind == Kind.Undetermined || confidence < t.UnsureConfidence
-            ? OpenQuestions.Where(q => !groups.Contains(q.Group)).Select(q => q.Question).Take(4).ToList()
-            : [];
+        // Up to four questions about the groups nothing was said about.
+        var questions = new List<string>();
+        if (kind == Kind.Undetermined || confidence < t.UnsureConfidence)
+        {
+            for (var i = 0; i < OpenQuestions.Count && questions.Count < 4; i++)
+            {
+                if (!groups[_questionGroups[i]])
+                {
+                    questions.Add(OpenQuestions[i].Question);
+                }
+            }
+        }
 
         return new ClassificationResult(
             kind, confidence, Math.Round(score, 3), Math.Round(clientWeight, 3), Math.Round(customerWeight, 3),

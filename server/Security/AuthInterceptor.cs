@@ -19,9 +19,21 @@ public sealed partial class AuthInterceptor(ApiKeyService keys, KeyRateLimiter l
 
     public const string MissingOrInvalid = "A valid API key is required: send 'authorization: Bearer <key>'. Keys are created with the server's 'keys create' command.";
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    /// <remarks>
+    /// Not an async method: when the check finishes synchronously (an open method, a keyless local caller, a cached key)
+    /// the call goes straight on, without a task and a state machine of this layer's own on every call.
+    /// </remarks>
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        await AuthorizeAsync(context);
+        var authorized = AuthorizeAsync(context);
+        return authorized.IsCompletedSuccessfully ? continuation(request, context) : ContinueWhenAuthorizedAsync(authorized, request, context, continuation);
+    }
+
+    private static async Task<TResponse> ContinueWhenAuthorizedAsync<TRequest, TResponse>(Task authorized, TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+        where TRequest : class
+        where TResponse : class
+    {
+        await authorized;
         return await continuation(request, context);
     }
 

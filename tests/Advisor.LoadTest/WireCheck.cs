@@ -15,10 +15,10 @@ public sealed record CheckedResponse(ulong Fields)
 
 /// <summary>
 /// Checks that a response's bytes parse as its generated message type would parse them, without building the
-/// message: every field the type declares is read with the wire type its descriptor expects, nested messages are
-/// walked the same way (recursively), string fields are checked to be valid UTF-8 (the generated parser decodes them
-/// and throws on invalid UTF-8 too), unknown fields are skipped as the generated parser skips them. Bytes that the
-/// generated parser would refuse throw <see cref="InvalidProtocolBufferException"/>, which gRPC reports as a failed call.
+/// message: every field the type declares is read as its descriptor says (a declared field sent with another wire type
+/// is kept as unknown, as the generated parser keeps it), nested messages are walked the same way (recursively), string
+/// fields are checked to be valid UTF-8, unknown fields are skipped; lengths past the end, unterminated varints, field
+/// number 0, groups and invalid wire types throw <see cref="InvalidProtocolBufferException"/>, which gRPC reports as a failed call.
 /// The load tool uses it for ClassifyBuyer's answers (2–4 KB with their text): building the message turned ~3 KB of
 /// UTF-8 into ~10 KB of strings and objects per call in the tool, which then collected garbage with calls in flight.
 /// </summary>
@@ -84,19 +84,18 @@ public static class WireCheck
             }
 
             seen |= number < 64 ? 1UL << number : 0;
-            var field = descriptor.FindFieldByNumber(number);
+            // A known field sent with another wire type is an unknown field to the generated parser (kept, not refused);
+            // a repeated scalar may come packed (length-delimited) or one value per tag.
+            var field = descriptor.FindFieldByNumber(number) is { } declared && Accepts(declared, wireType) ? declared : null;
             switch (wireType)
             {
                 case 0:
-                    Expect(field, wireType, FieldType.Int32, FieldType.Int64, FieldType.UInt32, FieldType.UInt64, FieldType.SInt32, FieldType.SInt64, FieldType.Bool, FieldType.Enum);
                     _ = ReadVarint(bytes, ref at);
                     break;
                 case 1:
-                    Expect(field, wireType, FieldType.Fixed64, FieldType.SFixed64, FieldType.Double);
                     at = Skip(bytes, at, 8);
                     break;
                 case 5:
-                    Expect(field, wireType, FieldType.Fixed32, FieldType.SFixed32, FieldType.Float);
                     at = Skip(bytes, at, 4);
                     break;
                 case 2:
@@ -119,15 +118,8 @@ public static class WireCheck
                         case FieldType.Message:
                             _ = Walk(value, field.MessageType, depth + 1);
                             break;
-                        case FieldType.Group:
-                            throw new InvalidDataException($"field {field.FullName} is a group");
                         default:
-                            // A packed repeated scalar: a run of values of the field's own wire encoding.
-                            if (!field.IsRepeated)
-                            {
-                                throw new InvalidDataException($"field {field.FullName} sent length-delimited");
-                            }
-
+                            // A packed repeated scalar (Accepts let only those through): values of the field's own encoding.
                             CheckPacked(value, field);
                             break;
                     }
@@ -155,13 +147,17 @@ public static class WireCheck
         }
     }
 
-    private static void Expect(FieldDescriptor? field, int wireType, params ReadOnlySpan<FieldType> types)
+    /// <summary>Whether the generated parser reads <paramref name="wireType"/> as <paramref name="field"/> (else it keeps it as unknown).</summary>
+    private static bool Accepts(FieldDescriptor field, int wireType) => WireTypeOf(field.FieldType) == wireType || (wireType == 2 && field.IsRepeated && WireTypeOf(field.FieldType) != 2);
+
+    private static int WireTypeOf(FieldType type) => type switch
     {
-        if (field is not null && !types.Contains(field.FieldType))
-        {
-            throw new InvalidDataException($"field {field.FullName} ({field.FieldType}) sent with wire type {wireType}");
-        }
-    }
+        FieldType.Fixed64 or FieldType.SFixed64 or FieldType.Double => 1,
+        FieldType.Fixed32 or FieldType.SFixed32 or FieldType.Float => 5,
+        FieldType.String or FieldType.Bytes or FieldType.Message => 2,
+        FieldType.Group => 3,
+        _ => 0,
+    };
 
     private static int Skip(ReadOnlySpan<byte> bytes, int at, int count) =>
         count <= bytes.Length - at ? at + count : throw new InvalidDataException("fixed-width field runs past the end of its message");

@@ -40,6 +40,29 @@ public sealed class BuyerClassifierTests
         result.OpenQuestions.ShouldNotBeEmpty();
     }
 
+    /// <summary>
+    /// An undetermined or unsure answer asks up to four of the rule set's questions, in its order, about the groups of
+    /// signals the text said nothing about; a confident answer asks none.
+    /// </summary>
+    [Theory]
+    [InlineData("The weather was nice on Tuesday.")]
+    [InlineData("They pay a monthly retainer.")]
+    [InlineData("Bought a kettle from us once.")]
+    [InlineData("No contract. We have never spoken to them.")]
+    [InlineData("Comes in every week and we talk about the menu.")]
+    [InlineData("They pay a monthly retainer and we meet every week.")]
+    public void Open_questions_are_about_the_groups_nothing_was_said_about(string text)
+    {
+        var result = Classify(text);
+        var rules = Snapshot.Rules;
+        var said = Snapshot.Rules.Extractor.Extract(text).Select(h => rules.Signals.GetValueOrDefault(h.Signal)?.Group).OfType<string>().ToHashSet();
+        var expected = result.Kind == Kind.Undetermined || result.Confidence < rules.Thresholds.UnsureConfidence
+            ? rules.OpenQuestions.Where(q => !said.Contains(q.Group)).Select(q => q.Question).Take(4).ToList()
+            : [];
+
+        result.OpenQuestions.ShouldBe(expected);
+    }
+
     /// <summary>The summary names up to three reasons per side, strongest first, joined as "a, b and c".</summary>
     [Theory]
     [InlineData("They pay a monthly retainer.", "Client, because of a retainer: the marks of an ongoing relationship built on trust.")]
