@@ -55,7 +55,7 @@ public sealed class SqliteToPostgresCopy(SqliteDatabase source, PostgresDatabase
     {
         await new SqliteMigrator(source, loggers.CreateLogger<SqliteMigrator>()).MigrateAsync(cancellationToken);
         // The portable_* views read the folded per-type totals and marks (SQLite migration 006): fold what an import left pending.
-        await SqliteBuyerStore.FoldPendingAsync(source, cancellationToken);
+        await SqliteBuyerStore.FoldPendingAsync(source, int.MaxValue, cancellationToken);
         await new PostgresMigrator(target, loggers.CreateLogger<PostgresMigrator>()).MigrateAsync(cancellationToken);
 
         await using var sqlite = await source.OpenAsync(cancellationToken);

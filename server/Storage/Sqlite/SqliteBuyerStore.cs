@@ -634,17 +634,42 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
 
     public async Task<IReadOnlyList<string>> ListBuyersToReclassifyAsync(int limit, CancellationToken cancellationToken)
     {
-        // The marks of imported interactions are set when they are folded (migration 006): fold first, so the list is complete.
-        await FoldPendingAsync(database, cancellationToken);
-        return (await database.ReadAsync(connection => connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT b.id FROM private_reclassify r JOIN buyers b ON b.key = r.buyer_key LIMIT @limit", new { limit }, cancellationToken: cancellationToken)), cancellationToken)).ToList();
+        // The marks of imported interactions are set when they are folded (migration 006). A chunk is folded only while
+        // fewer than `limit` buyers are marked, so the answer is what it would be with everything folded (all the marked
+        // buyers, or `limit` of them), and a worker round during a long import folds at most one chunk.
+        while (true)
+        {
+            var ids = (await database.ReadAsync(connection => connection.QueryAsync<string>(new CommandDefinition(
+                "SELECT b.id FROM private_reclassify r JOIN buyers b ON b.key = r.buyer_key LIMIT @limit", new { limit }, cancellationToken: cancellationToken)), cancellationToken)).ToList();
+            if (ids.Count >= limit)
+            {
+                return ids;
+            }
+
+            var (folded, morePending) = await FoldPendingAsync(database, 1, cancellationToken);
+            if (Interlocked.Add(ref _foldedSinceCompaction, folded) >= LargeFold && !morePending)
+            {
+                // As at the end of a large import (InteractionImporter): return the chunks' garbage to the system, a
+                // one-off bulk load is not followed by another burst that would reuse it.
+                Interlocked.Exchange(ref _foldedSinceCompaction, 0);
+                Hosting.MemoryRelease.AfterBulkWork();
+            }
+
+            if (folded == 0)
+            {
+                return ids;
+            }
+        }
     }
+
+    /// <summary>Rows folded since the last compacting collection (see <see cref="LargeFold"/>).</summary>
+    private long _foldedSinceCompaction;
 
     /// <summary>Interactions folded per transaction by <see cref="FoldPendingAsync"/>: large, because a chunk rewrites most pages of the totals however many rows it holds.</summary>
     private const int FoldChunk = 65_536;
 
     /// <summary>
-    /// Folds every interaction above <c>private_fold.folded_seq</c> into the per-type totals and the reclassification marks
+    /// Folds interactions above <c>private_fold.folded_seq</c> (at most <paramref name="maxChunks"/> chunks) into the per-type totals and the reclassification marks
     /// (migration 006), in chunks of <see cref="FoldChunk"/> in sequence order, one write transaction each. Called by the
     /// background reclassification worker (through <see cref="ListBuyersToReclassifyAsync"/>) and before a copy to
     /// PostgreSQL. Why not in the import's transaction: a batch's buyers are random, so its totals upserts and marks
@@ -652,11 +677,22 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
     /// that work is off the import's path and each page is written once per chunk. Reads add the pending rows, so the
     /// result of folding is never visible as a change.
     /// </summary>
-    internal static async Task FoldPendingAsync(SqliteDatabase database, CancellationToken cancellationToken)
+    /// <returns>The rows folded, and whether any are still pending (when <paramref name="maxChunks"/> ran out).</returns>
+    internal static async Task<(long Folded, bool MorePending)> FoldPendingAsync(SqliteDatabase database, int maxChunks, CancellationToken cancellationToken)
     {
         long folded = 0;
-        while (await database.ReadAsync(connection => Task.FromResult(database.Prepared(connection, AnyPendingSql).ScalarInt64() == 1), cancellationToken))
+        for (var chunk = 0; ; chunk++)
         {
+            if (!await database.ReadAsync(connection => Task.FromResult(database.Prepared(connection, AnyPendingSql).ScalarInt64() == 1), cancellationToken))
+            {
+                return (folded, false);
+            }
+
+            if (chunk == maxChunks)
+            {
+                return (folded, true);
+            }
+
             folded += await database.WriteAsync((connection, _) =>
             {
                 using var read = new RawStatement(connection,
@@ -683,13 +719,6 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
             {
                 await database.CheckpointAsync(cancellationToken);
             }
-        }
-
-        if (folded >= LargeFold)
-        {
-            // As at the end of a large import (InteractionImporter): return the chunks' garbage to the system, a one-off
-            // bulk load is not followed by another burst that would reuse it.
-            Hosting.MemoryRelease.AfterBulkWork();
         }
     }
 
