@@ -2,7 +2,8 @@
 
 Usage: python3 docs/experiments/sqlite_import_replica.py VARIANT [ROWS] [BATCH]
 VARIANT is one of: rows (the table alone), time (+ the buyer/time index), idempotency (+ only the idempotency index),
-indexes (all three interaction indexes, as in the server), full (indexes + per-type totals upsert + reclassify marks),
+indexes (all three interaction indexes: the import's transaction since SQLite migration 006, which folds totals and
+marks in later), full (indexes + per-type totals upsert + reclassify marks: the import's transaction before 006),
 buyer-totals (indexes + marks, with one totals row per buyer holding every type's totals in a blob, read and rewritten).
 Prints the CPU time per row spent in SQLite (the inserts and commits; generating rows is not counted). Same settings as
 the server's import: WAL, synchronous NORMAL, 32 MiB cache, automatic checkpoint off, checkpoint past 64 MiB of WAL.

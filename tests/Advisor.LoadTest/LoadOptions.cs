@@ -51,9 +51,10 @@ public sealed record LoadOptions
         request messages, a 30 s deadline, the run's cancellation token); its status is checked and counted
         (OK, or errors by status code). Health/Check's answer is parsed into the generated message and must
         say SERVING. ClassifyBuyer's answer is not built into objects: a response marshaller checks that its
-        bytes parse as advisor.v1.ClassifyBuyerResponse (every declared field with the wire type its
-        descriptor expects, nested messages walked, strings valid UTF-8, unknown fields skipped) and that it
-        carries a classification; anything else fails the call (INTERNAL). Ask, SearchBuyers, GetBuyer and
+        bytes parse as advisor.v1.ClassifyBuyerResponse (every declared field read as its descriptor says,
+        nested messages walked, strings valid UTF-8, unknown fields skipped as the generated parser skips
+        them; lengths past the end, cut varints, field 0, groups fail) and that it carries a classification;
+        anything else fails the call (INTERNAL). Ask, SearchBuyers, GetBuyer and
         ImportInteractions answers are parsed into the generated messages. Latency runs from the send (open
         loop: from when the call was due) to the parsed answer; each worker records it in its own list.
         The report prints the tool's and the server's GC pauses, bytes allocated per call on both sides and
