@@ -10,10 +10,12 @@ namespace Advisor.Server.Api;
 /// to three strategies (about 2 KB of the 3 KB answer): the generated serializer measures their text three times (the
 /// response, the classification and each strategy ask their children's sizes) and encodes it once per answer; here each
 /// shared strategy's bytes, encoded when its message was built (<see cref="StrategyMessages"/>), are copied instead.
+/// The basic view's evidence items are shared the same way (<see cref="EvidenceMessages"/>): an answer whose every
+/// evidence item has bytes encoded once is written with those bytes copied.
 /// The bytes written are exactly the generated serializer's (<c>PreEncodedResponsesTests</c>); nothing is cached per
 /// answer: every other field is written from the answer built for this call.
 /// </summary>
-public sealed class PreEncodedResponses(StrategyMessages strategies)
+public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMessages evidence)
 {
     /// <summary>The marshaller to use for a method's responses: a pre-encoding one where there is one, else <paramref name="generated"/>.</summary>
     public Marshaller<TResponse> For<TResponse>(Marshaller<TResponse> generated)
@@ -54,11 +56,62 @@ public sealed class PreEncodedResponses(StrategyMessages strategies)
         return wire;
     }
 
+    /// <summary>
+    /// The wire form of an answer whose evidence items all have bytes encoded once (the basic view's), with the evidence
+    /// and the strategies as their bytes; <c>null</c> when some item has none (the full view's, built per call).
+    /// </summary>
+    public ClassifyBuyerResponseEncodedEvidenceWire? ToEncodedEvidenceWire(ClassifyBuyerResponse response)
+    {
+        if (response.Classification is not { } c || c.Evidence.Count == 0)
+        {
+            return null;
+        }
+
+        var w = new ClassificationEncodedEvidenceWire
+        {
+            Kind = c.Kind,
+            Confidence = c.Confidence,
+            Score = c.Score,
+            RuleSetVersion = c.RuleSetVersion,
+            Summary = c.Summary,
+            ClientWeight = c.ClientWeight,
+            CustomerWeight = c.CustomerWeight,
+            Industry = c.Industry,
+            ClassificationId = c.ClassificationId,
+        };
+        foreach (var item in c.Evidence)
+        {
+            if (evidence.Encoded(item) is not { } bytes)
+            {
+                return null;
+            }
+
+            w.Evidence.Add(bytes);
+        }
+
+        w.OpenQuestions.AddRange(c.OpenQuestions);
+        foreach (var strategy in c.Strategies)
+        {
+            w.Strategies.Add(strategies.Encoded(strategy));
+        }
+
+        return new ClassifyBuyerResponseEncodedEvidenceWire { Classification = w };
+    }
+
     private void WriteClassifyBuyer(ClassifyBuyerResponse response, SerializationContext context)
     {
-        var wire = ToWire(response);
-        context.SetPayloadLength(wire.CalculateSize());
-        wire.WriteTo(context.GetBufferWriter());
+        if (ToEncodedEvidenceWire(response) is { } encoded)
+        {
+            context.SetPayloadLength(encoded.CalculateSize());
+            encoded.WriteTo(context.GetBufferWriter());
+        }
+        else
+        {
+            var wire = ToWire(response);
+            context.SetPayloadLength(wire.CalculateSize());
+            wire.WriteTo(context.GetBufferWriter());
+        }
+
         context.Complete();
     }
 }

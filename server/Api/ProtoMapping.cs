@@ -90,12 +90,15 @@ public static class ProtoMapping
     /// strategies. A bulk caller stores the outcome, and the left-out text was most of the answer's bytes, which both
     /// ends pay to write and read on every call.
     /// </summary>
-    public static V1.Classification ToBasicProto(this ClassificationResult r, string classificationId)
+    /// <param name="evidence">Where the evidence messages are kept once built and encoded; without it they are built anew.</param>
+    public static V1.Classification ToBasicProto(this ClassificationResult r, string classificationId, EvidenceMessages? evidence = null)
     {
         var proto = r.Decision(classificationId);
         foreach (var e in r.Evidence)
         {
-            proto.Evidence.Add(new Evidence { Signal = e.Signal, RuleId = e.RuleId, Weight = e.Weight, Source = e.Source });
+            proto.Evidence.Add(evidence is null
+                ? new Evidence { Signal = e.Signal, RuleId = e.RuleId, Weight = e.Weight, Source = e.Source }
+                : evidence.For(e.Signal, e.RuleId, e.Weight, e.Source));
         }
 
         return proto;

@@ -12,9 +12,10 @@ using Grpc.Core;
 namespace Advisor.Server.Tests.Api;
 
 /// <summary>
-/// ClassifyBuyer's answers are written with each strategy's bytes encoded once (<see cref="PreEncodedResponses"/>):
-/// the bytes must be exactly what the generated serializer writes for the same answer, for every strategy and for
-/// answers built per call, and the wire messages must keep mirroring advisor.v1's.
+/// ClassifyBuyer's answers are written with each strategy's bytes, and each basic-view evidence item's, encoded once
+/// (<see cref="PreEncodedResponses"/>): the bytes must be exactly what the generated serializer writes for the same
+/// answer, for every strategy, for every labelled description's basic answer and for answers built per call, and the
+/// wire messages must keep mirroring advisor.v1's.
 /// </summary>
 public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
@@ -29,6 +30,10 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
             .Select(f => f.Number == V1.Classification.StrategiesFieldNumber ? f with { Type = nameof(FieldType.Bytes) } : f)
             .ToList();
         Shape(ClassificationWire.Descriptor).ShouldBe(mirrored, "a field added to advisor.v1.Classification must be added to ClassificationWire (and copied in PreEncodedResponses.ToWire)");
+        Shape(ClassifyBuyerResponseEncodedEvidenceWire.Descriptor).ShouldBe(Shape(ClassifyBuyerResponse.Descriptor).Select(f => f with { Type = "wire" }).ToList());
+        Shape(ClassificationEncodedEvidenceWire.Descriptor).ShouldBe(
+            mirrored.Select(f => f.Number == V1.Classification.EvidenceFieldNumber ? f with { Type = nameof(FieldType.Bytes) } : f).ToList(),
+            "a field added to advisor.v1.Classification must be added to ClassificationEncodedEvidenceWire (and copied in PreEncodedResponses.ToEncodedEvidenceWire)");
 
         static List<FieldShape> Shape(MessageDescriptor message) =>
             [.. message.Fields.InFieldNumberOrder().Select(f => new FieldShape(
@@ -61,7 +66,7 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
     public void Answers_built_per_call_are_written_byte_for_byte_as_the_generated_serializer_writes_them()
     {
         var messages = new StrategyMessages();
-        var responses = new PreEncodedResponses(messages);
+        var responses = new PreEncodedResponses(messages, new EvidenceMessages());
         var cases = 0;
 
         // Every labelled description, both ways it can be asked, and every kind, industry and stage a strategy can be
@@ -96,6 +101,69 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
         }
 
         Write(responses, new ClassifyBuyerResponse()).ShouldBe(new ClassifyBuyerResponse().ToByteArray(), "an empty answer");
+    }
+
+    [Fact]
+    public void Basic_answers_are_written_from_evidence_encoded_once_byte_for_byte_as_the_generated_serializer_writes_them()
+    {
+        var evidence = new EvidenceMessages();
+        var responses = new PreEncodedResponses(new StrategyMessages(), evidence);
+        var encodedAnswers = 0;
+        var items = 0;
+
+        // Every labelled description, with and without its industry (the industry prior adds an evidence item of its
+        // own), and then once more, when every item's message is already kept: both the first and the shared writing.
+        var results = LabelledSets.Buyers()
+            .SelectMany(b => new[] { BuyerClassifier.ClassifyText(Snapshot, b.Text, b.Industry), BuyerClassifier.ClassifyText(Snapshot, b.Text) })
+            .Select(c => c.Result)
+            .ToList();
+        results.Count.ShouldBeGreaterThan(0);
+        foreach (var round in new[] { "first", "second" })
+        {
+            foreach (var (result, i) in results.Select((r, i) => (r, i)))
+            {
+                var response = new ClassifyBuyerResponse { Classification = result.ToBasicProto($"c_{i}", evidence) };
+                var expected = new ClassifyBuyerResponse { Classification = result.ToBasicProto($"c_{i}") }.ToByteArray();
+                response.ToByteArray().ShouldBe(expected, $"{round} answer {i}: the shared messages are the ones built per call");
+                Write(responses, response).ShouldBe(expected, $"{round} answer {i} through the marshaller");
+                ClassifyBuyerResponse.Parser.ParseFrom(Write(responses, response)).ShouldBe(response, $"{round} answer {i}");
+                foreach (var item in response.Classification.Evidence)
+                {
+                    evidence.Encoded(item).ShouldNotBeNull($"{round} answer {i}: {item.RuleId} was kept").ToByteArray().ShouldBe(item.ToByteArray(), item.RuleId);
+                    items++;
+                }
+
+                if (responses.ToEncodedEvidenceWire(response) is { } wire)
+                {
+                    wire.ToByteArray().ShouldBe(expected, $"{round} answer {i} as the encoded-evidence wire");
+                    encodedAnswers++;
+                }
+            }
+        }
+
+        items.ShouldBeGreaterThan(0);
+        encodedAnswers.ShouldBe(results.Count(r => r.Evidence.Count > 0) * 2, "every basic answer with evidence is written from the encoded items");
+
+        // An answer with an item built elsewhere (the full view's, with its explanation and span) is written as before.
+        var full = BuyerClassifier.ClassifyText(Snapshot, "Our law firm has advised them for years on a monthly retainer.");
+        full.Result.Evidence.ShouldNotBeEmpty();
+        var fullResponse = new ClassifyBuyerResponse { Classification = full.ToProto("c_full") };
+        evidence.Encoded(fullResponse.Classification.Evidence[0]).ShouldBeNull("a message this class did not build has no kept bytes");
+        responses.ToEncodedEvidenceWire(fullResponse).ShouldBeNull();
+        Write(responses, fullResponse).ShouldBe(fullResponse.ToByteArray());
+    }
+
+    [Fact]
+    public async Task A_basic_answer_over_grpc_is_the_basic_answer_built_in_process()
+    {
+        const string Text = "Our law firm has advised them for years on a monthly retainer; we meet their partners every week.";
+        var client = new AdvisorService.AdvisorServiceClient(server.Channel);
+        for (var i = 0; i < 2; i++)
+        {
+            var answer = (await client.ClassifyBuyerAsync(new ClassifyBuyerRequest { Description = Text, View = ClassificationView.Basic }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: TestContext.Current.CancellationToken)).Classification;
+            answer.Evidence.ShouldNotBeEmpty();
+            answer.ShouldBe(BuyerClassifier.ClassifyText(Snapshot, Text).Result.ToBasicProto(answer.ClassificationId), $"call {i}");
+        }
     }
 
     [Fact]
