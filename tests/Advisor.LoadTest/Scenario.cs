@@ -27,14 +27,6 @@ public sealed class Scenario
         CallAsync = call;
     }
 
-    /// <summary>advisor.v1.AdvisorService/ClassifyBuyer with its answer checked, not built (see <see cref="ClassifyAsync"/>).</summary>
-    private static readonly Method<ClassifyBuyerRequest, CheckedResponse> CheckedClassifyBuyer = new(
-        MethodType.Unary,
-        AdvisorService.Descriptor.FullName,
-        "ClassifyBuyer",
-        WireCheck.RequestMarshaller(ClassifyBuyerRequest.Parser),
-        WireCheck.ResponseMarshaller(ClassifyBuyerResponse.Descriptor));
-
     public string Name { get; }
 
     /// <summary>The gRPC method measured, as written in the report.</summary>
@@ -113,7 +105,7 @@ public sealed class Scenario
     /// </summary>
     private static async Task<int> ClassifyAsync(GrpcChannel channel, ClassifyBuyerRequest request, CancellationToken ct)
     {
-        var response = await channel.CreateCallInvoker().AsyncUnaryCall(CheckedClassifyBuyer, null, Options(ct), request);
+        var response = await channel.CreateCallInvoker().AsyncUnaryCall(WireCheck.ClassifyBuyer, null, Options(ct), request);
         return response.Has(ClassifyBuyerResponse.ClassificationFieldNumber)
             ? 1
             : throw new RpcException(new Status(StatusCode.Internal, "ClassifyBuyer answered without a classification"));

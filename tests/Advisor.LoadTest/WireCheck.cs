@@ -26,6 +26,14 @@ public static class WireCheck
 {
     private const int MaxDepth = 64;
 
+    /// <summary>advisor.v1.AdvisorService/ClassifyBuyer with its answer checked, not built: what the load tool calls and its tests exercise.</summary>
+    public static readonly Method<Advisor.V1.ClassifyBuyerRequest, CheckedResponse> ClassifyBuyer = new(
+        MethodType.Unary,
+        Advisor.V1.AdvisorService.Descriptor.FullName,
+        "ClassifyBuyer",
+        RequestMarshaller(Advisor.V1.ClassifyBuyerRequest.Parser),
+        ResponseMarshaller(Advisor.V1.ClassifyBuyerResponse.Descriptor));
+
     /// <summary>A marshaller for responses of <paramref name="descriptor"/>'s type that checks them instead of building them.</summary>
     public static Marshaller<CheckedResponse> ResponseMarshaller(MessageDescriptor descriptor) =>
         Marshallers.Create<CheckedResponse>(

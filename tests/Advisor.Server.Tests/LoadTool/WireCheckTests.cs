@@ -16,18 +16,11 @@ public sealed class WireCheckTests(ServerFixture server) : IClassFixture<ServerF
 {
     private const string Text = "We are a 40-person logistics company comparing three vendors; procurement needs a quote by Friday and our CFO signs off.";
 
-    private static readonly Method<ClassifyBuyerRequest, CheckedResponse> Checked = new(
-        MethodType.Unary,
-        AdvisorService.Descriptor.FullName,
-        "ClassifyBuyer",
-        WireCheck.RequestMarshaller(ClassifyBuyerRequest.Parser),
-        WireCheck.ResponseMarshaller(ClassifyBuyerResponse.Descriptor));
-
     [Fact]
     public async Task A_real_answer_over_grpc_passes_and_carries_its_classification()
     {
         var answer = await server.Channel.CreateCallInvoker().AsyncUnaryCall(
-            Checked, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: TestContext.Current.CancellationToken), new ClassifyBuyerRequest { Description = Text });
+            WireCheck.ClassifyBuyer, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: TestContext.Current.CancellationToken), new ClassifyBuyerRequest { Description = Text });
         answer.Has(ClassifyBuyerResponse.ClassificationFieldNumber).ShouldBeTrue();
     }
 
