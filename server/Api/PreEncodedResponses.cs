@@ -62,7 +62,9 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
     /// </summary>
     public ClassifyBuyerResponseEncodedEvidenceWire? ToEncodedEvidenceWire(ClassifyBuyerResponse response)
     {
-        if (response.Classification is not { } c || c.Evidence.Count == 0)
+        // The first item decides for every full-view answer (whose items are built per call and never kept), so those
+        // fall back before anything is built: this runs on every ClassifyBuyer answer.
+        if (response.Classification is not { } c || c.Evidence.Count == 0 || evidence.Encoded(c.Evidence[0]) is null)
         {
             return null;
         }
