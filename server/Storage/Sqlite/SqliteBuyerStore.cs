@@ -894,11 +894,11 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                         last_seq = CASE WHEN excluded.last_at >= last_at THEN excluded.last_seq ELSE last_seq END,
                         last_at = MAX(last_at, excluded.last_at)
                     """);
-                var keys = _stats.Keys.ToArray();
-                Array.Sort(keys);
-                foreach (var (buyer, type) in keys)
+                // Sorted with their totals, so a chunk's 65,536 rows are not looked up a second time.
+                var entries = _stats.ToArray();
+                Array.Sort(entries, static (a, b) => a.Key.CompareTo(b.Key));
+                foreach (var ((buyer, type), s) in entries)
                 {
-                    var s = _stats[(buyer, type)];
                     upsert.Bind(1, buyer);
                     upsert.Bind(2, type);
                     upsert.Bind(3, s.Count);
@@ -920,12 +920,12 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
                 // buyer row is not rewritten for every buyer a batch touches. A buyer already classified past its newest
                 // folded row (ClassifyBuyer read the pending rows) needs no mark.
                 using var mark = new RawStatement(connection, "INSERT OR IGNORE INTO private_reclassify (buyer_key) SELECT key FROM buyers WHERE key = ?1 AND classified_seq < ?2");
-                var buyers = _buyers.Keys.ToArray();
-                Array.Sort(buyers);
-                foreach (var buyer in buyers)
+                var buyers = _buyers.ToArray();
+                Array.Sort(buyers, static (a, b) => a.Key.CompareTo(b.Key));
+                foreach (var (buyer, lastSeq) in buyers)
                 {
                     mark.Bind(1, buyer);
-                    mark.Bind(2, _buyers[buyer]);
+                    mark.Bind(2, lastSeq);
                     mark.Execute();
                 }
 
