@@ -4,7 +4,9 @@ Usage: python3 docs/experiments/sqlite_import_replica.py VARIANT [ROWS] [BATCH]
 VARIANT is one of: rows (the table alone), time (+ the buyer/time index), idempotency (+ only the idempotency index),
 indexes (all three interaction indexes: the import's transaction since SQLite migration 006, which folds totals and
 marks in later), full (indexes + per-type totals upsert + reclassify marks: the import's transaction before 006),
-buyer-totals (indexes + marks, with one totals row per buyer holding every type's totals in a blob, read and rewritten).
+buyer-totals (indexes + marks, with one totals row per buyer holding every type's totals in a blob, read and rewritten),
+no-notes (the idempotency and time indexes without the partial notes index), multi (the three indexes, 32 rows per
+INSERT with RETURNING seq, so that each row's duplicate status is still known).
 Prints the CPU time per row spent in SQLite (the inserts and commits; generating rows is not counted). Same settings as
 the server's import: WAL, synchronous NORMAL, 32 MiB cache, automatic checkpoint off, checkpoint past 64 MiB of WAL.
 Rows go in buyer order within a batch, as the server writes them; 100,000 buyers in random order across batches.
@@ -29,11 +31,11 @@ for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-32768", "w
 db.execute("""CREATE TABLE interactions (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, buyer_key INTEGER NOT NULL,
     type INTEGER NOT NULL, occurred_at INTEGER NOT NULL, amount REAL, currency TEXT, channel TEXT, note TEXT,
     idempotency_key TEXT, create_time INTEGER NOT NULL)""")
-if variant in ("idempotency", "indexes", "full", "buyer-totals"):
+if variant in ("idempotency", "indexes", "full", "buyer-totals", "no-notes", "multi"):
     db.execute("CREATE UNIQUE INDEX interactions_idempotency ON interactions (buyer_key, idempotency_key) WHERE idempotency_key IS NOT NULL")
-if variant in ("time", "indexes", "full", "buyer-totals"):
+if variant in ("time", "indexes", "full", "buyer-totals", "no-notes", "multi"):
     db.execute("CREATE INDEX interactions_buyer_time ON interactions (buyer_key, occurred_at)")
-if variant in ("indexes", "full", "buyer-totals"):
+if variant in ("indexes", "full", "buyer-totals", "multi"):
     db.execute("CREATE INDEX interactions_buyer_notes ON interactions (buyer_key, occurred_at) WHERE note IS NOT NULL")
 if variant == "buyer-totals":
     db.execute("CREATE TABLE buyer_totals (buyer_key INTEGER PRIMARY KEY, totals BLOB NOT NULL)")
@@ -46,6 +48,8 @@ if variant == "full":
 
 insert = ("INSERT INTO interactions (seq, id, buyer_key, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+multi_insert = ("INSERT INTO interactions (seq, id, buyer_key, type, occurred_at, amount, currency, channel, note, idempotency_key, create_time) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * 32) + " ON CONFLICT DO NOTHING RETURNING seq")
 upsert = ("INSERT INTO totals VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (buyer_key, type) DO UPDATE SET "
           "count = count + excluded.count, last_at = MAX(last_at, excluded.last_at), last_seq = excluded.last_seq")
 
@@ -72,7 +76,16 @@ while done < rows_total:
             totals[(r[2], r[3])] = (r[2], r[3], (t[2] if t else 0) + 1, r[4], r[0], r[4], r[0])
     started = time.process_time()
     db.execute("BEGIN")
-    db.executemany(insert, batch)
+    if variant == "multi":
+        # Rows per statement, with RETURNING seq: the rows not returned are the duplicates, so each is still known.
+        per = 32
+        many = db.cursor()
+        for start in range(0, len(batch) - len(batch) % per, per):
+            flat = [v for r in batch[start:start + per] for v in r]
+            many.execute(multi_insert, flat).fetchall()
+        db.executemany(insert, batch[len(batch) - len(batch) % per:])
+    else:
+        db.executemany(insert, batch)
     if variant == "full":
         db.executemany(upsert, list(totals.values()))
         db.executemany("INSERT OR IGNORE INTO marks VALUES (?)", [(b,) for b in {r[2] for r in batch}])

@@ -270,7 +270,7 @@ public static class RegistryRun
 
             cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             Console.WriteLine($"Store only, batches of {batchSize:N0}: {interactions / clock.Elapsed.TotalSeconds:N0} interactions/s; process CPU {cpu.TotalSeconds:F1} s " +
-                $"({cpu.TotalMicroseconds / interactions:F0} µs per item) in {clock.Elapsed.TotalSeconds:F1} s wall");
+                $"({cpu.TotalMicroseconds / interactions:F1} µs per item) in {clock.Elapsed.TotalSeconds:F1} s wall");
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -32,9 +33,37 @@ internal sealed class RawStatement : IDisposable
     public void Bind(int index, double? value) =>
         Check(value is { } v ? raw.sqlite3_bind_double(_statement, index, v) : raw.sqlite3_bind_null(_statement, index));
 
-    /// <summary>Binds text as UTF-16; SQLite converts it to the file's UTF-8 itself, so no managed copy is made.</summary>
-    public void Bind(int index, string? value) =>
-        Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text16(_statement, index, value.AsSpan()));
+    /// <summary>
+    /// Binds text as UTF-8, encoded on the stack for short values. Why: the file is UTF-8, and text bound as UTF-16 is
+    /// converted by SQLite when the row is built, with a <c>malloc</c> and a <c>free</c> for every value (after SQLite
+    /// has already copied the UTF-16 once); an import binds five texts per row (docs/benchmarks.md, "SQLite import:
+    /// the writer after the fold"). SQLite copies the bytes (<c>SQLITE_TRANSIENT</c>), so the buffer may go at once.
+    /// The empty string keeps the UTF-16 binding: an empty span has no address, and a null one would bind NULL.
+    /// </summary>
+    public void Bind(int index, string? value)
+    {
+        if (value is null)
+        {
+            Check(raw.sqlite3_bind_null(_statement, index));
+        }
+        else if (value.Length == 0)
+        {
+            Check(raw.sqlite3_bind_text16(_statement, index, value.AsSpan()));
+        }
+        else if (value.Length <= StackTextChars)
+        {
+            Span<byte> buffer = stackalloc byte[StackTextChars * 3];
+            var length = Encoding.UTF8.GetBytes(value, buffer);
+            Check(raw.sqlite3_bind_text(_statement, index, buffer[..length]));
+        }
+        else
+        {
+            Check(raw.sqlite3_bind_text(_statement, index, Encoding.UTF8.GetBytes(value)));
+        }
+    }
+
+    /// <summary>Text up to this many UTF-16 units is encoded on the stack (at most three UTF-8 bytes each).</summary>
+    private const int StackTextChars = 256;
 
     /// <summary>Runs the statement to completion and resets it for the next binding; the number of rows it changed.</summary>
     public int Execute()
