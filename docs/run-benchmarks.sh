@@ -103,6 +103,9 @@ if wants bdn; then
 (cd tests/Advisor.Benchmarks && dotnet bin/Release/net10.0/Advisor.Benchmarks.dll \
   --filter '*EngineBenchmarks*' '*EngineFirstCallBenchmarks*' '*ClassificationBenchmarks*' '*PerCallBenchmarks*' \
   --memory --exporters github "${job[@]}" --artifacts "../../$out/bdn")
+# What the classification log costs per row (SQLite writer, batches of 512) and the profile's log text per call.
+{ uptime; dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll classification-log \
+  "$([[ "${QUICK:-}" == 1 ]] && echo 3 || echo 6)" 150; } | tee "$out/classification-log.txt"
 fi
 
 if wants slack; then
