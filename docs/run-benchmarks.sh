@@ -4,7 +4,7 @@
 # server it starts itself on loopback, the bot's Slack endpoint under signed load, the buyer registry run
 # (import, ClassifyBuyer by id, search, memory) and, where Debian's PostgreSQL is installed, the PostgreSQL
 # import. Output goes to artifacts/benchmarks/; paste the tables into docs/benchmarks.md. Takes about
-# 25 minutes (QUICK=1: about 12); run it on a quiet machine.
+# 31 minutes (QUICK=1: about 14); run it on a quiet machine.
 #   QUICK=1 docs/run-benchmarks.sh    shorter runs (BenchmarkDotNet short job, 5 s per load scenario,
 #                                     200,000 interactions for the registry run, 150,000 for PostgreSQL)
 #   ONLY="load bdn slack registry postgres" docs/run-benchmarks.sh    a subset
@@ -73,6 +73,28 @@ for rate in 2500 5000 10000; do
     --scenarios health,classify-description,classify-description-basic,classify-profile,classify-profile-basic \
     --connections 4 --concurrency 64 --rate "$rate" "${load[@]}" --markdown | tee "$out/load-rate-$rate.md"
 done
+# Tail latency A/B (docs/benchmarks.md "Tail latency: where the 64 calls wait"): the server with a 32 MB gen0 budget
+# against the default, alternated twice, closed loop; the same budget in the open loop at 2,500 calls/s (compare with
+# load-rate-2500.md); and 8 connections instead of 4. The budget reaches the server only through its environment.
+tail_scenarios=health,classify-description,classify-profile-basic
+tail=(--warmup 3 --duration 10)
+[[ "${QUICK:-}" == 1 ]] && tail=(--warmup 2 --duration 5)
+for round in 1 2; do
+  for budget in default 0x2000000; do
+    server_env=()
+    [[ "$budget" != default ]] && server_env=(--server-env "DOTNET_GCgen0size=$budget")
+    { uptime; dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
+      --server-dll server/bin/Release/net10.0/Advisor.Server.dll "${server_env[@]}" --scenarios "$tail_scenarios" \
+      --connections 4 --concurrency 64 "${tail[@]}" --markdown; } | tee "$out/tail-gen0-$budget-$round.md"
+  done
+done
+{ uptime; dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
+  --server-dll server/bin/Release/net10.0/Advisor.Server.dll --server-env DOTNET_GCgen0size=0x2000000 \
+  --scenarios health,classify-description,classify-description-basic,classify-profile,classify-profile-basic \
+  --connections 4 --concurrency 64 --rate 2500 "${load[@]}" --markdown; } | tee "$out/tail-gen0-0x2000000-rate-2500.md"
+{ uptime; dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
+  --server-dll server/bin/Release/net10.0/Advisor.Server.dll --scenarios "$tail_scenarios" \
+  --connections 8 --concurrency 64 "${tail[@]}" --markdown; } | tee "$out/tail-connections-8.md"
 unset DOTNET_GCgen0size
 fi
 
@@ -81,6 +103,9 @@ if wants bdn; then
 (cd tests/Advisor.Benchmarks && dotnet bin/Release/net10.0/Advisor.Benchmarks.dll \
   --filter '*EngineBenchmarks*' '*EngineFirstCallBenchmarks*' '*ClassificationBenchmarks*' '*PerCallBenchmarks*' \
   --memory --exporters github "${job[@]}" --artifacts "../../$out/bdn")
+# What the classification log costs per row (SQLite writer, batches of 512) and the profile's log text per call.
+{ uptime; dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll classification-log \
+  "$([[ "${QUICK:-}" == 1 ]] && echo 3 || echo 6)" 150; } | tee "$out/classification-log.txt"
 fi
 
 if wants slack; then

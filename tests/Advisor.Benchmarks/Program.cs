@@ -13,5 +13,11 @@ if (args.Length > 0 && args[0] == "postgres-import")
     return await Advisor.Benchmarks.PostgresImportRun.RunAsync(args);
 }
 
+// dotnet run -c Release --project tests/Advisor.Benchmarks -- classification-log [rounds] [batches] (CPU per log row, see ClassificationLogRun)
+if (args.Length > 0 && args[0] == "classification-log")
+{
+    return await Advisor.Benchmarks.ClassificationLogRun.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Advisor.Benchmarks.ClassificationBenchmarks).Assembly).Run(args);
 return 0;

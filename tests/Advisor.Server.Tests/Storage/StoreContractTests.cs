@@ -138,6 +138,32 @@ public abstract class StoreContractTests<TProvider>(TProvider provider)
     }
 
     [Fact]
+    public async Task A_log_entry_whose_id_is_already_there_is_skipped_within_a_batch_and_across_batches()
+    {
+        // 70 entries: more than two of the SQLite writer's multi-row statements (32 rows each), so duplicates land in the
+        // same statement, in another statement of the same batch, and in a later batch.
+        var log = Provider.Get<IClassificationLog>();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var start = DateTimeOffset.UtcNow.AddDays(-2);
+        ClassificationLogEntry Entry(int n, string input) =>
+            new($"c_{run}{n:D24}", start.AddMilliseconds(n), "description", input, null, Kind.Client, 0.5, 1, "v1");
+        for (var n = 0; n < 70; n++)
+        {
+            log.Append(Entry(n, $"first {n}"));
+        }
+
+        log.Append(Entry(3, "again in the same batch"));
+        log.Append(Entry(40, "again in the same batch"));
+        await log.FlushAsync(Ct);
+        log.Append(Entry(5, "again in a later batch"));
+        log.Append(Entry(70, "new in a later batch"));
+        await log.FlushAsync(Ct);
+
+        var read = (await log.RecentAsync(100_000, Ct)).Where(e => e.Id.StartsWith($"c_{run}", StringComparison.Ordinal)).OrderBy(e => e.Id, StringComparer.Ordinal).ToList();
+        read.Select(e => e.Input).ShouldBe(Enumerable.Range(0, 70).Select(n => $"first {n}").Append("new in a later batch"));
+    }
+
+    [Fact]
     public async Task A_garbled_page_token_is_a_format_error()
     {
         await Should.ThrowAsync<FormatException>(() => Provider.Get<IAuditLog>().ListAsync(10, "not-a-token", Ct));
