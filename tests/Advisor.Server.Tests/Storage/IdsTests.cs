@@ -46,4 +46,31 @@ public sealed class IdsTests
         usual.ShouldMatch("^i_[0-9a-f]{12}7[0-9a-f]{3}[89ab][0-9a-f]{15}$");
         ids.Select(i => i.Id[..14]).ShouldBeInOrder(SortDirection.Ascending, StringComparer.Ordinal, "ids sort by their time");
     }
+
+    [Fact]
+    public void A_shared_source_draws_ids_that_each_sort_after_the_last_within_a_millisecond_and_when_the_clock_goes_back()
+    {
+        var source = new SharedIdSource("c");
+        var start = new DateTimeOffset(2026, 11, 29, 3, 0, 0, TimeSpan.Zero);
+        // 100 ids per millisecond for 20 milliseconds, then the clock back by 5 ms for 2,000 more: every id still after the last.
+        var times = Enumerable.Range(0, 4000).Select(n => n < 2000 ? start.AddMilliseconds(n / 100) : start.AddMilliseconds(14 + ((n - 2000) / 400))).ToList();
+        var ids = times.Select(source.Next).ToList();
+
+        for (var n = 1; n < ids.Count; n++)
+        {
+            string.CompareOrdinal(ids[n], ids[n - 1]).ShouldBePositive($"id {n} sorts after id {n - 1}");
+        }
+
+        for (var n = 0; n < ids.Count; n++)
+        {
+            ids[n].ShouldMatch("^c_[0-9a-f]{12}7[0-9a-f]{3}[89ab][0-9a-f]{15}$");
+            Guid.ParseExact(ids[n][2..], "N").Version.ShouldBe(7);
+            // The time part is the call's time, or the last id's when the clock went back.
+            Convert.ToInt64(ids[n][2..14], 16).ShouldBe(Math.Max(times[n].ToUnixTimeMilliseconds(), start.AddMilliseconds(19).ToUnixTimeMilliseconds() * (n >= 2000 ? 1 : 0)));
+        }
+
+        // Within a millisecond the steps are not 1: the next id cannot be told from the last.
+        var steps = Enumerable.Range(1, 99).Select(n => UInt128.Parse(ids[n][2..], System.Globalization.NumberStyles.HexNumber) - UInt128.Parse(ids[n - 1][2..], System.Globalization.NumberStyles.HexNumber)).ToList();
+        steps.Distinct().Count().ShouldBeGreaterThan(90);
+    }
 }
