@@ -65,36 +65,6 @@ internal sealed class RawStatement : IDisposable
     /// <summary>Text up to this many UTF-16 units is encoded on the stack (at most three UTF-8 bytes each).</summary>
     private const int StackTextChars = 256;
 
-    /// <summary>
-    /// Binds text as UTF-8, encoded into <paramref name="scratch"/> (grown when too small) and copied by SQLite. Why: a value
-    /// bound as UTF-16 is translated to the file's UTF-8 by SQLite a character at a time when the row is made, while .NET
-    /// encodes ASCII text in vector-wide steps; the classification log binds six text values per row.
-    /// </summary>
-    public void BindUtf8(int index, string? value, ref byte[] scratch)
-    {
-        if (value is null)
-        {
-            Check(raw.sqlite3_bind_null(_statement, index));
-            return;
-        }
-
-        if (value.Length == 0)
-        {
-            // An empty span would reach SQLite as a null pointer, which it binds as NULL.
-            Check(raw.sqlite3_bind_text(_statement, index, string.Empty));
-            return;
-        }
-
-        var most = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
-        if (scratch.Length < most)
-        {
-            scratch = new byte[Math.Max(most, scratch.Length * 2)];
-        }
-
-        var length = System.Text.Encoding.UTF8.GetBytes(value, scratch);
-        Check(raw.sqlite3_bind_text(_statement, index, scratch.AsSpan(0, length)));
-    }
-
     /// <summary>Runs the statement to completion and resets it for the next binding; the number of rows it changed.</summary>
     public int Execute()
     {

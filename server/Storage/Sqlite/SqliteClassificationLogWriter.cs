@@ -5,8 +5,8 @@ namespace Advisor.Server.Storage.Sqlite;
 
 /// <summary>
 /// The classification log on SQLite: the same rows as <see cref="SqlClassificationLogWriter"/>, inserted through
-/// statements prepared once per connection, <see cref="RowsPerStatement"/> rows to a statement, with the text bound as
-/// UTF-8. Why: every ClassifyBuyer and classifying Ask writes a row, and that row is CPU that Health/Check never pays.
+/// statements prepared once per connection, <see cref="RowsPerStatement"/> rows to a statement, text bound as UTF-8.
+/// Why: every ClassifyBuyer and classifying Ask writes a row, and that row is CPU that Health/Check never pays.
 /// Written one row per statement with the text bound as UTF-16, a row cost about 9 µs of CPU (a scratch harness writing
 /// batches of 512, docs/benchmarks.md "ClassifyBuyer: what the classification log costs per call"), about a seventh of a
 /// profile ClassifyBuyer's server CPU under the load tool: each execution opened and closed cursors on the table and both
@@ -45,14 +45,13 @@ public sealed class SqliteClassificationLogWriter(SqliteDatabase database) : ICl
     public Task WriteAsync(IReadOnlyList<ClassificationLogEntry> batch, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, _) =>
         {
-            var text = new Utf8Scratch();
             var many = database.Prepared(connection, InsertMany);
             var n = 0;
             for (; n + RowsPerStatement <= batch.Count; n += RowsPerStatement)
             {
                 for (var r = 0; r < RowsPerStatement; r++)
                 {
-                    Bind(many, r * Columns, batch[n + r], ref text);
+                    Bind(many, r * Columns, batch[n + r]);
                 }
 
                 many.Execute();
@@ -63,7 +62,7 @@ public sealed class SqliteClassificationLogWriter(SqliteDatabase database) : ICl
                 var one = database.Prepared(connection, InsertOne);
                 for (; n < batch.Count; n++)
                 {
-                    Bind(one, 0, batch[n], ref text);
+                    Bind(one, 0, batch[n]);
                     one.Execute();
                 }
             }
@@ -72,22 +71,16 @@ public sealed class SqliteClassificationLogWriter(SqliteDatabase database) : ICl
         }, cancellationToken);
 
     /// <summary>Binds one entry's nine values from parameter <paramref name="offset"/> + 1 on, in the insert's column order.</summary>
-    private static void Bind(RawStatement insert, int offset, ClassificationLogEntry e, ref Utf8Scratch text)
+    private static void Bind(RawStatement insert, int offset, ClassificationLogEntry e)
     {
-        insert.BindUtf8(offset + 1, e.Id, ref text.Buffer);
-        insert.BindUtf8(offset + 2, Ids.Timestamp(e.Time), ref text.Buffer);
-        insert.BindUtf8(offset + 3, e.Subject, ref text.Buffer);
-        insert.BindUtf8(offset + 4, e.Input, ref text.Buffer);
-        insert.BindUtf8(offset + 5, e.BuyerId, ref text.Buffer);
-        insert.BindUtf8(offset + 6, e.Kind.Name(), ref text.Buffer);
+        insert.Bind(offset + 1, e.Id);
+        insert.Bind(offset + 2, Ids.Timestamp(e.Time));
+        insert.Bind(offset + 3, e.Subject);
+        insert.Bind(offset + 4, e.Input);
+        insert.Bind(offset + 5, e.BuyerId);
+        insert.Bind(offset + 6, e.Kind.Name());
         insert.Bind(offset + 7, e.Confidence);
         insert.Bind(offset + 8, e.Score);
-        insert.BindUtf8(offset + 9, e.RuleSetVersion, ref text.Buffer);
-    }
-
-    /// <summary>One buffer for a whole batch's UTF-8 text (SQLite copies each bound value).</summary>
-    private struct Utf8Scratch()
-    {
-        public byte[] Buffer = new byte[1024];
+        insert.Bind(offset + 9, e.RuleSetVersion);
     }
 }
