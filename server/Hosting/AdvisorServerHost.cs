@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration.Memory;
 
 namespace Advisor.Server.Hosting;
 
@@ -40,6 +41,17 @@ public static class AdvisorServerHost
         // (Information). Measured under the load tool: about a tenth of a Health/Check's server allocations
         // (docs/benchmarks.md, "Tail latency at 64 concurrent calls"). The bot's host does the same.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+
+        // ASP.NET Core's routing logs "Executing endpoint" and "Executed endpoint" at Information for every call: two
+        // lines that repeat the server's own request line. Under the load tool a server started with the defaults spent
+        // 76-90 us of CPU per Health/Check with them and 67-87 us without (48-50 us with logging at Warning; docs/
+        // benchmarks.md, quiet run after the ninth session). Warning is the usual template default for this category;
+        // it goes in as the first configuration source, so appsettings, the environment and the command line still
+        // set it (Logging:LogLevel:Microsoft.AspNetCore).
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = [new("Logging:LogLevel:Microsoft.AspNetCore", nameof(LogLevel.Warning))],
+        });
         builder.AddAdvisorServer();
         configure?.Invoke(builder);
 
