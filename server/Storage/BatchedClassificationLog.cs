@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
+using Advisor.Server.Telemetry;
 
 namespace Advisor.Server.Storage;
 
@@ -13,12 +15,18 @@ public interface IClassificationLogWriter
 /// <summary>
 /// Queues classification log entries and writes them in batches, one transaction per batch,
 /// so classifying never waits for the disk. When the queue is full the oldest entries are
-/// dropped and counted rather than slowing requests down. The writer lets a batch gather for up to
+/// dropped rather than slowing requests down; they are counted (metric <c>advisor.classification_log.dropped</c>) and a
+/// warning says so at most once a minute, since a backtest that reads the log would otherwise miss them unseen. The writer lets a batch gather for up to
 /// <see cref="GatherTime"/> before it writes (readers call <see cref="FlushAsync"/> first, so they never wait for it).
 /// </summary>
 public sealed partial class BatchedClassificationLog : BackgroundService, IClassificationLog
 {
     private const int BatchSize = 512;
+
+    /// <summary>Entries that may wait to be written; past this the oldest are dropped.</summary>
+    public const int QueueCapacity = 50_000;
+
+    private static readonly TimeSpan DropWarningInterval = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// How long the writer waits for a batch to fill before writing what it has. Why: every write opens a pooled
@@ -36,14 +44,20 @@ public sealed partial class BatchedClassificationLog : BackgroundService, IClass
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private long _droppedCount;
 
-    public BatchedClassificationLog(IClassificationLogWriter writer, ILogger<BatchedClassificationLog> logger, TimeProvider time)
+    // Written only while _writeLock is held.
+    private long _droppedWarned;
+    private DateTimeOffset _lastDropWarning = DateTimeOffset.MinValue;
+
+    public BatchedClassificationLog(IClassificationLogWriter writer, ILogger<BatchedClassificationLog> logger, TimeProvider time, IMeterFactory meters)
     {
         _writer = writer;
         _time = time;
         _logger = logger;
         _queue = Channel.CreateBounded<ClassificationLogEntry>(
-            new BoundedChannelOptions(50_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
+            new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
             _ => Interlocked.Increment(ref _droppedCount));
+        meters.Create(AdvisorMetrics.MeterName).CreateObservableCounter(
+            "advisor.classification_log.dropped", () => Dropped, "{entry}", "Classification log entries dropped because the write queue was full.");
     }
 
     /// <summary>Entries dropped because the queue was full.</summary>
@@ -110,6 +124,7 @@ public sealed partial class BatchedClassificationLog : BackgroundService, IClass
                 }
             }
 
+            WarnOfDrops();
             return batch.Count;
         }
         finally
@@ -118,6 +133,22 @@ public sealed partial class BatchedClassificationLog : BackgroundService, IClass
         }
     }
 
+    /// <summary>Says how many entries were dropped since the last warning, at most once per <see cref="DropWarningInterval"/>.</summary>
+    private void WarnOfDrops()
+    {
+        var dropped = Dropped;
+        var now = _time.GetUtcNow();
+        if (dropped > _droppedWarned && now - _lastDropWarning >= DropWarningInterval)
+        {
+            LogDropped(_logger, dropped - _droppedWarned, QueueCapacity);
+            _droppedWarned = dropped;
+            _lastDropWarning = now;
+        }
+    }
+
     [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Could not write {Count} classification log entries")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Dropped {Count} classification log entries: more than {Capacity} were waiting to be written")]
+    private static partial void LogDropped(ILogger logger, long count, int capacity);
 }

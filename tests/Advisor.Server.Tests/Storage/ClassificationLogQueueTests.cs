@@ -1,0 +1,77 @@
+using System.Diagnostics.Metrics;
+using Advisor.Server.Classification;
+using Advisor.Server.Storage;
+using Advisor.Server.Tests.Infrastructure;
+using Advisor.Server.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace Advisor.Server.Tests.Storage;
+
+/// <summary>
+/// The classification log's queue when its writer falls behind: the oldest entries go, and the loss is counted in
+/// the metric and said in a warning, never silent. The writer is the server's own, on its real SQLite file.
+/// </summary>
+public sealed class ClassificationLogQueueTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    [Fact]
+    public async Task A_full_queue_drops_the_oldest_entries_and_counts_and_reports_them()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var logger = new WarningCapture();
+        // Not started: nothing drains the queue until the flush below, as when the writer cannot keep up.
+        var log = new BatchedClassificationLog(
+            server.Services.GetRequiredService<IClassificationLogWriter>(), logger, TimeProvider.System, server.Services.GetRequiredService<IMeterFactory>());
+        long? observed = null;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == AdvisorMetrics.MeterName && instrument.Name == "advisor.classification_log.dropped")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => observed = value);
+        listener.Start();
+
+        var prefix = "cq-" + Guid.NewGuid().ToString("N")[..8] + "-";
+        const int Extra = 7;
+        for (var n = 0; n < BatchedClassificationLog.QueueCapacity + Extra; n++)
+        {
+            log.Append(new ClassificationLogEntry($"{prefix}{n:D6}", DateTimeOffset.UtcNow, "description", "a retainer", null, Kind.Client, 0.8, 2.5, "test"));
+        }
+
+        log.Dropped.ShouldBe(Extra);
+        listener.RecordObservableInstruments();
+        observed.ShouldBe(Extra);
+
+        await log.FlushAsync(ct);
+        logger.Warnings.ShouldContain(w => w.Contains($"Dropped {Extra} classification log entries", StringComparison.Ordinal));
+        var written = (await log.RecentAsync(BatchedClassificationLog.QueueCapacity, ct)).Select(e => e.Id).Where(id => id.StartsWith(prefix, StringComparison.Ordinal)).ToHashSet();
+        written.Count.ShouldBe(BatchedClassificationLog.QueueCapacity);
+        written.ShouldNotContain($"{prefix}{Extra - 1:D6}");
+        written.ShouldContain($"{prefix}{Extra:D6}");
+    }
+
+    private sealed class WarningCapture : ILogger<BatchedClassificationLog>
+    {
+        public List<string> Warnings { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == LogLevel.Warning)
+            {
+                lock (Warnings)
+                {
+                    Warnings.Add(formatter(state, exception));
+                }
+            }
+        }
+    }
+}
