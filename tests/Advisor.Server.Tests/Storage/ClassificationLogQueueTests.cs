@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
 using Advisor.Server.Classification;
 using Advisor.Server.Storage;
-using Advisor.Server.Tests.Infrastructure;
 using Advisor.Server.Telemetry;
+using Advisor.Server.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 
 namespace Advisor.Server.Tests.Storage;
