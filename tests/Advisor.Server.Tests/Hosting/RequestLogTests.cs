@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Advisor.Server.Hosting;
 using Advisor.Server.Tests.Infrastructure;
 using Grpc.Health.V1;
@@ -19,50 +18,30 @@ public sealed class RequestLogTests
     public async Task One_call_logs_the_servers_request_line_and_the_frameworks_lines_only_when_configured(string? aspNetCoreLevel, bool routingLinesExpected)
     {
         var folder = Path.Combine(Path.GetTempPath(), "advisor-tests", Guid.NewGuid().ToString("N"));
-        var lines = new ConcurrentQueue<(string Category, LogLevel Level)>();
+        var logs = new CapturedLogs();
         string[] args = ["--urls", "http://127.0.0.1:0", "--Storage:Path", Path.Combine(folder, "advisor.db"), "--Logging:LogLevel:Default", "Information"];
         if (aspNetCoreLevel is not null)
         {
             args = [.. args, "--Logging:LogLevel:Microsoft.AspNetCore", aspNetCoreLevel];
         }
 
-        await using var app = AdvisorServerHost.Build(args, builder => builder.Logging.AddProvider(new CategoryCapture(lines)));
+        await using var app = AdvisorServerHost.Build(args, builder => builder.Logging.AddProvider(logs));
         await app.StartAsync(TestContext.Current.CancellationToken);
         try
         {
             using var channel = GrpcChannel.ForAddress(app.GetListeningAddress());
-            lines.Clear();
+            logs.Lines.Clear();
             var answer = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), ServerFixture.Deadline());
             answer.Status.ShouldBe(HealthCheckResponse.Types.ServingStatus.Serving);
 
-            lines.ShouldContain(l => l.Category == "Advisor.Server.Api.RequestLoggingInterceptor" && l.Level == LogLevel.Information);
-            lines.Any(l => l.Category.StartsWith("Microsoft.AspNetCore.Routing", StringComparison.Ordinal)).ShouldBe(routingLinesExpected);
+            logs.Lines.ShouldContain(l => l.Category == "Advisor.Server.Api.RequestLoggingInterceptor" && l.Level == LogLevel.Information);
+            logs.Lines.Any(l => l.Category.StartsWith("Microsoft.AspNetCore.Routing", StringComparison.Ordinal)).ShouldBe(routingLinesExpected);
         }
         finally
         {
             await app.StopAsync(TestContext.Current.CancellationToken);
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(folder, recursive: true);
-        }
-    }
-
-    private sealed class CategoryCapture(ConcurrentQueue<(string Category, LogLevel Level)> lines) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(string category, ConcurrentQueue<(string Category, LogLevel Level)> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                lines.Enqueue((category, logLevel));
         }
     }
 }

@@ -17,10 +17,10 @@ public sealed class ClassificationLogQueueTests(ServerFixture server) : IClassFi
     public async Task A_full_queue_drops_the_oldest_entries_and_counts_and_reports_them()
     {
         var ct = TestContext.Current.CancellationToken;
-        var logger = new WarningCapture();
+        var logs = new CapturedLogs();
         // Not started: nothing drains the queue until the flush below, as when the writer cannot keep up.
         var log = new BatchedClassificationLog(
-            server.Services.GetRequiredService<IClassificationLogWriter>(), logger, TimeProvider.System, server.Services.GetRequiredService<IMeterFactory>());
+            server.Services.GetRequiredService<IClassificationLogWriter>(), logs.For<BatchedClassificationLog>(), TimeProvider.System, server.Services.GetRequiredService<IMeterFactory>());
         long? observed = null;
         using var listener = new MeterListener
         {
@@ -47,31 +47,10 @@ public sealed class ClassificationLogQueueTests(ServerFixture server) : IClassFi
         observed.ShouldBe(Extra);
 
         await log.FlushAsync(ct);
-        logger.Warnings.ShouldContain(w => w.Contains($"Dropped {Extra} classification log entries", StringComparison.Ordinal));
+        logs.Lines.ShouldContain(l => l.Level == LogLevel.Warning && l.Message.Contains($"Dropped {Extra} classification log entries", StringComparison.Ordinal));
         var written = (await log.RecentAsync(BatchedClassificationLog.QueueCapacity, ct)).Select(e => e.Id).Where(id => id.StartsWith(prefix, StringComparison.Ordinal)).ToHashSet();
         written.Count.ShouldBe(BatchedClassificationLog.QueueCapacity);
         written.ShouldNotContain($"{prefix}{Extra - 1:D6}");
         written.ShouldContain($"{prefix}{Extra:D6}");
-    }
-
-    private sealed class WarningCapture : ILogger<BatchedClassificationLog>
-    {
-        public List<string> Warnings { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (logLevel == LogLevel.Warning)
-            {
-                lock (Warnings)
-                {
-                    Warnings.Add(formatter(state, exception));
-                }
-            }
-        }
     }
 }
