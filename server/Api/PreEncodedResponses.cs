@@ -33,25 +33,8 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
             return wire;
         }
 
-        var w = new ClassificationWire
-        {
-            Kind = c.Kind,
-            Confidence = c.Confidence,
-            Score = c.Score,
-            RuleSetVersion = c.RuleSetVersion,
-            Summary = c.Summary,
-            ClientWeight = c.ClientWeight,
-            CustomerWeight = c.CustomerWeight,
-            Industry = c.Industry,
-            ClassificationId = c.ClassificationId,
-        };
+        var w = CopyShared(c, new ClassificationWire());
         w.Evidence.AddRange(c.Evidence);
-        w.OpenQuestions.AddRange(c.OpenQuestions);
-        foreach (var strategy in c.Strategies)
-        {
-            w.Strategies.Add(strategies.Encoded(strategy));
-        }
-
         wire.Classification = w;
         return wire;
     }
@@ -69,18 +52,7 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
             return null;
         }
 
-        var w = new ClassificationEncodedEvidenceWire
-        {
-            Kind = c.Kind,
-            Confidence = c.Confidence,
-            Score = c.Score,
-            RuleSetVersion = c.RuleSetVersion,
-            Summary = c.Summary,
-            ClientWeight = c.ClientWeight,
-            CustomerWeight = c.CustomerWeight,
-            Industry = c.Industry,
-            ClassificationId = c.ClassificationId,
-        };
+        var w = new ClassificationEncodedEvidenceWire();
         foreach (var item in c.Evidence)
         {
             if (evidence.Encoded(item) is not { } bytes)
@@ -91,13 +63,29 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
             w.Evidence.Add(bytes);
         }
 
+        return new ClassifyBuyerResponseEncodedEvidenceWire { Classification = CopyShared(c, w) };
+    }
+
+    /// <summary>Every field but the evidence, with the strategies as their bytes encoded once.</summary>
+    private TWire CopyShared<TWire>(Advisor.V1.Classification c, TWire w)
+        where TWire : IClassificationWire
+    {
+        w.Kind = c.Kind;
+        w.Confidence = c.Confidence;
+        w.Score = c.Score;
+        w.RuleSetVersion = c.RuleSetVersion;
+        w.Summary = c.Summary;
+        w.ClientWeight = c.ClientWeight;
+        w.CustomerWeight = c.CustomerWeight;
+        w.Industry = c.Industry;
+        w.ClassificationId = c.ClassificationId;
         w.OpenQuestions.AddRange(c.OpenQuestions);
         foreach (var strategy in c.Strategies)
         {
             w.Strategies.Add(strategies.Encoded(strategy));
         }
 
-        return new ClassifyBuyerResponseEncodedEvidenceWire { Classification = w };
+        return w;
     }
 
     private void WriteClassifyBuyer(ClassifyBuyerResponse response, SerializationContext context)
