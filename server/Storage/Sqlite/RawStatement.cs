@@ -110,24 +110,7 @@ internal sealed class RawStatement : IDisposable
     public List<T> ReadAll<T>(Func<RawStatement, T> read)
     {
         var rows = new List<T>();
-        try
-        {
-            int rc;
-            while ((rc = raw.sqlite3_step(_statement)) == Row)
-            {
-                rows.Add(read(this));
-            }
-
-            if (rc != Done)
-            {
-                Fail(rc);
-            }
-        }
-        finally
-        {
-            raw.sqlite3_reset(_statement);
-        }
-
+        ForEach(row => rows.Add(read(row)));
         return rows;
     }
 
