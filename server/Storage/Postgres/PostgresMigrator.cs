@@ -14,21 +14,7 @@ public sealed class PostgresMigrator(PostgresDatabase database, ILogger<Postgres
 
     private const string ResourcePrefix = "Advisor.Server.Storage.Postgres.Migrations.";
 
-    public static IReadOnlyList<(int Version, string Name, string Sql)> Migrations()
-    {
-        var assembly = typeof(PostgresMigrator).Assembly;
-        return assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
-            .Select(n =>
-            {
-                var name = n[ResourcePrefix.Length..^4];
-                var version = int.Parse(name.AsSpan(0, name.IndexOf('_', StringComparison.Ordinal)), System.Globalization.CultureInfo.InvariantCulture);
-                using var reader = new StreamReader(assembly.GetManifestResourceStream(n)!);
-                return (version, name, reader.ReadToEnd());
-            })
-            .OrderBy(m => m.version)
-            .ToList();
-    }
+    public static IReadOnlyList<Migration> Migrations() => EmbeddedMigrations.Read(typeof(PostgresMigrator).Assembly, ResourcePrefix);
 
     public Task<int> MigrateAsync(CancellationToken cancellationToken) => MigrateAsync(int.MaxValue, cancellationToken);
 

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
@@ -12,21 +11,7 @@ public sealed class SqliteMigrator(SqliteDatabase database, ILogger<SqliteMigrat
 {
     private const string ResourcePrefix = "Advisor.Server.Storage.Sqlite.Migrations.";
 
-    public static IReadOnlyList<(int Version, string Name, string Sql)> Migrations()
-    {
-        var assembly = typeof(SqliteMigrator).Assembly;
-        return assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
-            .Select(n =>
-            {
-                var name = n[ResourcePrefix.Length..^4];
-                var version = int.Parse(name.AsSpan(0, name.IndexOf('_', StringComparison.Ordinal)), System.Globalization.CultureInfo.InvariantCulture);
-                using var reader = new StreamReader(assembly.GetManifestResourceStream(n)!);
-                return (version, name, reader.ReadToEnd());
-            })
-            .OrderBy(m => m.version)
-            .ToList();
-    }
+    public static IReadOnlyList<Migration> Migrations() => EmbeddedMigrations.Read(typeof(SqliteMigrator).Assembly, ResourcePrefix);
 
     public async Task<int> MigrateAsync(CancellationToken cancellationToken)
     {
@@ -54,7 +39,7 @@ public sealed class SqliteMigrator(SqliteDatabase database, ILogger<SqliteMigrat
                 await connection.ExecuteAsync(new CommandDefinition(sql, transaction: transaction, cancellationToken: cancellationToken));
                 await connection.ExecuteAsync(new CommandDefinition(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @now)",
-                    new { version, name, now = DateTimeOffset.UtcNow.ToString("O") }, transaction, cancellationToken: cancellationToken));
+                    new { version, name, now = Ids.Timestamp(DateTimeOffset.UtcNow) }, transaction, cancellationToken: cancellationToken));
                 return true;
             }, cancellationToken);
             if (done)
@@ -66,5 +51,4 @@ public sealed class SqliteMigrator(SqliteDatabase database, ILogger<SqliteMigrat
 
         return applied;
     }
-
 }
