@@ -81,7 +81,7 @@ public sealed class AdvisorGrpcService(
         }
 
         var id = Log(classified, subject, input, request.SubjectCase == ClassifyBuyerRequest.SubjectOneofCase.BuyerId ? request.BuyerId : null);
-        return new ClassifyBuyerResponse { Classification = full ? classified.ToProto(id, strategyMessages) : classified.Result.ToBasicProto(id, evidenceMessages) };
+        return new ClassifyBuyerResponse { Classification = full ? classified.ToProto(id, strategyMessages, evidenceMessages) : classified.Result.ToBasicProto(id, evidenceMessages) };
     }
 
     public override Task<SuggestStrategiesResponse> SuggestStrategies(SuggestStrategiesRequest request, ServerCallContext context)

@@ -10,8 +10,9 @@ namespace Advisor.Server.Api;
 /// to three strategies (about 2 KB of the 3 KB answer): the generated serializer measures their text three times (the
 /// response, the classification and each strategy ask their children's sizes) and encodes it once per answer; here each
 /// shared strategy's bytes, encoded when its message was built (<see cref="StrategyMessages"/>), are copied instead.
-/// The basic view's evidence items are shared the same way (<see cref="EvidenceMessages"/>): an answer whose every
-/// evidence item has bytes encoded once is written with those bytes copied.
+/// Evidence items that are the same in every answer naming their rule (the basic view's, and a profile's in the full
+/// view) are shared the same way (<see cref="EvidenceMessages"/>): an answer whose every evidence item has bytes encoded
+/// once is written with those bytes copied.
 /// The bytes written are exactly the generated serializer's (<c>PreEncodedResponsesTests</c>); nothing is cached per
 /// answer: every other field is written from the answer built for this call.
 /// </summary>
@@ -40,27 +41,31 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
     }
 
     /// <summary>
-    /// The wire form of an answer whose evidence items all have bytes encoded once (the basic view's), with the evidence
-    /// and the strategies as their bytes; <c>null</c> when some item has none (the full view's, built per call).
+    /// The wire form of an answer whose evidence items all have bytes encoded once (the basic view's, a profile's full
+    /// view), with the evidence and the strategies as their bytes; <c>null</c> when some item has none (a description's
+    /// or a registered buyer's full view, whose spans and interaction ids are built per call).
     /// </summary>
     public ClassifyBuyerResponseEncodedEvidenceWire? ToEncodedEvidenceWire(ClassifyBuyerResponse response)
     {
-        // The first item decides for every full-view answer (whose items are built per call and never kept), so those
-        // fall back before anything is built: this runs on every ClassifyBuyer answer.
-        if (response.Classification is not { } c || c.Evidence.Count == 0 || evidence.Encoded(c.Evidence[0]) is null)
+        if (response.Classification is not { } c || c.Evidence.Count == 0)
         {
             return null;
+        }
+
+        // Checked before anything is built: this runs on every ClassifyBuyer answer, and a description's full view falls
+        // back at its first item with a span (its kept industry item can sort first).
+        foreach (var item in c.Evidence)
+        {
+            if (evidence.Encoded(item) is null)
+            {
+                return null;
+            }
         }
 
         var w = new ClassificationEncodedEvidenceWire();
         foreach (var item in c.Evidence)
         {
-            if (evidence.Encoded(item) is not { } bytes)
-            {
-                return null;
-            }
-
-            w.Evidence.Add(bytes);
+            w.Evidence.Add(evidence.Encoded(item)!);
         }
 
         return new ClassifyBuyerResponseEncodedEvidenceWire { Classification = CopyShared(c, w) };

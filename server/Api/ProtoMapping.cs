@@ -66,13 +66,19 @@ public static class ProtoMapping
     };
 
     /// <param name="strategies">Where the strategies' messages are kept once built; without it they are built anew.</param>
-    public static V1.Classification ToProto(this ClassifiedBuyer classified, string? classificationId = null, StrategyMessages? strategies = null)
+    /// <param name="evidence">
+    /// Where evidence messages without a span or interaction ids (a profile's, the industry prior) are kept once built
+    /// and encoded; without it, or for items with either, they are built anew.
+    /// </param>
+    public static V1.Classification ToProto(this ClassifiedBuyer classified, string? classificationId = null, StrategyMessages? strategies = null, EvidenceMessages? evidence = null)
     {
         var r = classified.Result;
         var proto = r.Decision(classificationId ?? "");
         foreach (var item in r.Evidence)
         {
-            proto.Evidence.Add(item.ToProto());
+            proto.Evidence.Add(evidence is not null && item.Span is null && item.InteractionIds.Count == 0
+                ? evidence.For(item.Signal, item.RuleId, item.Weight, item.Explanation, item.Source)
+                : item.ToProto());
         }
 
         proto.OpenQuestions.AddRange(r.OpenQuestions);

@@ -3,13 +3,16 @@ using Advisor.Server.Classification;
 using Advisor.V1;
 using BenchmarkDotNet.Attributes;
 using Google.Protobuf;
+using Grpc.Core;
 
 namespace Advisor.Benchmarks;
 
 /// <summary>
 /// The parts of a ClassifyBuyer(profile) call that are not the classification: the profile's text for the
 /// classification log, and the answer's message (built and serialised). Each pair compares the way it was done
-/// before with the way the server does it now, in-process, so it can be measured on a busy machine.
+/// before with the way the server does it now, in-process, so it can be measured on a busy machine. The "written"
+/// pairs write the whole answer through the server's response marshaller (<see cref="PreEncodedResponses"/>), as the
+/// server does for each call, into a reused buffer.
 /// </summary>
 [MemoryDiagnoser]
 public class PerCallBenchmarks
@@ -25,7 +28,12 @@ public class PerCallBenchmarks
         Industry = "law",
     };
 
+    private const string Id = "c_0193b2f0a1b27c3d8e9f0a1b2c3d4e5f";
+
     private readonly StrategyMessages _strategies = new();
+    private readonly EvidenceMessages _evidence = new();
+    private readonly BufferContext _buffer = new();
+    private Marshaller<ClassifyBuyerResponse> _marshaller = null!;
     private AdvisorSnapshot _snapshot = null!;
     private ClassifiedBuyer _classified = null!;
 
@@ -34,6 +42,8 @@ public class PerCallBenchmarks
     {
         _snapshot = SnapshotLoader.LoadShipped();
         _classified = BuyerClassifier.ClassifyFacts(_snapshot, _profile.ToDomain(), _profile.Industry);
+        _marshaller = new PreEncodedResponses(_strategies, _evidence).For(new Marshaller<ClassifyBuyerResponse>(
+            (r, c) => c.Complete(r.ToByteArray()), c => ClassifyBuyerResponse.Parser.ParseFrom(c.PayloadAsNewBuffer())));
     }
 
     [Benchmark(Description = "Profile log text, JsonFormatter (before)")]
@@ -48,6 +58,40 @@ public class PerCallBenchmarks
     [Benchmark(Description = "Answer message built and serialised, strategies kept (now)")]
     public int AnswerCached() => new ClassifyBuyerResponse { Classification = _classified.ToProto("c_0193b2f0a1b27c3d8e9f0a1b2c3d4e5f", _strategies) }.ToByteArray().Length;
 
+    [Benchmark(Description = "Full answer built and written, evidence built per call (before)")]
+    public int FullAnswerWrittenEvidencePerCall() => Write(new ClassifyBuyerResponse { Classification = _classified.ToProto(Id, _strategies) });
+
+    [Benchmark(Description = "Full answer built and written, evidence kept (now)")]
+    public int FullAnswerWrittenEvidenceKept() => Write(new ClassifyBuyerResponse { Classification = _classified.ToProto(Id, _strategies, _evidence) });
+
+    [Benchmark(Description = "Basic answer built and written, evidence kept (for scale)")]
+    public int BasicAnswerWritten() => Write(new ClassifyBuyerResponse { Classification = _classified.Result.ToBasicProto(Id, _evidence) });
+
     [Benchmark(Description = "Explained classification of the profile (for scale)")]
     public ClassifiedBuyer Classify() => BuyerClassifier.ClassifyFacts(_snapshot, _profile.ToDomain(), _profile.Industry);
+
+    private int Write(ClassifyBuyerResponse response)
+    {
+        _buffer.Buffer.ResetWrittenCount();
+        _marshaller.ContextualSerializer(response, _buffer);
+        return _buffer.Buffer.WrittenCount;
+    }
+
+    /// <summary>A serialization context over a reused buffer, as the framework gives a marshaller.</summary>
+    private sealed class BufferContext : SerializationContext
+    {
+        public System.Buffers.ArrayBufferWriter<byte> Buffer { get; } = new(16 * 1024);
+
+        public override void SetPayloadLength(int payloadLength)
+        {
+        }
+
+        public override System.Buffers.IBufferWriter<byte> GetBufferWriter() => Buffer;
+
+        public override void Complete()
+        {
+        }
+
+        public override void Complete(byte[] payload) => System.Buffers.BuffersExtensions.Write(Buffer, payload);
+    }
 }

@@ -5,6 +5,7 @@ using Advisor.Server.Knowledge;
 using Advisor.Server.Tests.Evaluation;
 using Advisor.Server.Tests.Infrastructure;
 using Advisor.V1;
+using CsCheck;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Core;
@@ -151,6 +152,110 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
         evidence.Encoded(fullResponse.Classification.Evidence[0]).ShouldBeNull("a message this class did not build has no kept bytes");
         responses.ToEncodedEvidenceWire(fullResponse).ShouldBeNull();
         Write(responses, fullResponse).ShouldBe(fullResponse.ToByteArray());
+    }
+
+    /// <summary>Profiles a caller could send: every field set or left out, values in and around the rules' thresholds.</summary>
+    private static readonly Gen<BuyerProfile> Profiles = Gen.Select(
+        Gen.Double[-1, 60].Select(d => d < 0 ? (double?)null : Math.Round(d, 1)),
+        Gen.Double[-10, 240].Select(d => d < 0 ? (double?)null : Math.Round(d)),
+        Gen.Enum<AgreementStatus>(),
+        Gen.Enum<Offering>(),
+        Gen.Bool.Array[6],
+        Gen.Bool.Array[6],
+        Gen.OneOf<string>(["", "law", "retail", "accounting", "unknown trade"]),
+        Gen.Enum<Market>(),
+        (purchases, months, agreement, offering, has, flags, industry, market) =>
+        {
+            var p = new BuyerProfile { Agreement = agreement, Offering = offering, Industry = industry, Market = market };
+            if (purchases is { } n)
+            {
+                p.PurchasesPerYear = n;
+            }
+
+            if (months is { } m)
+            {
+                p.RelationshipMonths = m;
+                p.MonthsSinceLastContact = m / 4;
+            }
+
+            Action<bool>[] setters = [v => p.Retainer = v, v => p.PersonalisedWork = v, v => p.TwoWayCommunication = v, v => p.PriceFocused = v, v => p.DedicatedContact = v, v => p.TrustBased = v];
+            for (var i = 0; i < setters.Length; i++)
+            {
+                if (has[i])
+                {
+                    setters[i](flags[i]);
+                }
+            }
+
+            return p;
+        });
+
+    [Fact]
+    public void Full_profile_answers_are_written_from_evidence_encoded_once_byte_for_byte_as_the_generated_serializer_writes_them()
+    {
+        var evidence = new EvidenceMessages();
+        var strategies = new StrategyMessages();
+        var responses = new PreEncodedResponses(strategies, evidence);
+        var encodedAnswers = 0;
+        var withIndustryItem = 0;
+
+        // Each profile twice: the first answer builds and keeps its items, the second is written from the kept ones.
+        Profiles.Sample(profile =>
+        {
+            var industry = profile.Industry.Length > 0 ? profile.Industry : null;
+            var classified = BuyerClassifier.ClassifyFacts(Snapshot, profile.ToDomain(), industry, StrategyStage.Any, withStrategies: true);
+            var expected = new ClassifyBuyerResponse { Classification = classified.ToProto("c_profile") }.ToByteArray();
+            for (var round = 0; round < 2; round++)
+            {
+                var response = new ClassifyBuyerResponse { Classification = classified.ToProto("c_profile", strategies, evidence) };
+                response.ToByteArray().ShouldBe(expected, "the shared messages are the ones built per call");
+                Write(responses, response).ShouldBe(expected, "through the marshaller");
+                foreach (var item in response.Classification.Evidence)
+                {
+                    evidence.Encoded(item).ShouldNotBeNull($"{item.RuleId} was kept").ToByteArray().ShouldBe(item.ToByteArray(), item.RuleId);
+                }
+
+                if (response.Classification.Evidence.Count > 0)
+                {
+                    responses.ToEncodedEvidenceWire(response).ShouldNotBeNull("a profile's every item is kept").ToByteArray().ShouldBe(expected);
+                    encodedAnswers++;
+                }
+            }
+
+            withIndustryItem += classified.Result.Evidence.Count(e => e.Source == SignalHit.FromIndustry);
+        }, iter: 2_000);
+
+        encodedAnswers.ShouldBeGreaterThan(0);
+        withIndustryItem.ShouldBeGreaterThan(0, "some answers carry the industry prior's item");
+
+        // A description's full answer: its items with a span are built per call, so it is written as before, also when
+        // its industry item (kept, no span) sorts first.
+        var description = BuyerClassifier.ClassifyText(Snapshot, "Our law firm has advised them for years on a monthly retainer.", "law");
+        var fullResponse = new ClassifyBuyerResponse { Classification = description.ToProto("c_full", strategies, evidence) };
+        fullResponse.Classification.Evidence.ShouldContain(e => e.Span != null);
+        fullResponse.Classification.Evidence.Where(e => e.Span != null).ShouldAllBe(e => evidence.Encoded(e) == null);
+        responses.ToEncodedEvidenceWire(fullResponse).ShouldBeNull();
+        Write(responses, fullResponse).ShouldBe(new ClassifyBuyerResponse { Classification = description.ToProto("c_full") }.ToByteArray());
+        var industryFirst = new ClassifyBuyerResponse { Classification = description.ToProto("c_full", strategies, evidence) };
+        var kept = industryFirst.Classification.Evidence.Single(e => e.Span == null);
+        evidence.Encoded(kept).ShouldNotBeNull("the industry item is kept");
+        industryFirst.Classification.Evidence.Remove(kept);
+        industryFirst.Classification.Evidence.Insert(0, kept);
+        responses.ToEncodedEvidenceWire(industryFirst).ShouldBeNull("a kept first item does not decide for the rest");
+        Write(responses, industryFirst).ShouldBe(industryFirst.ToByteArray());
+    }
+
+    [Fact]
+    public async Task A_full_profile_answer_over_grpc_is_the_answer_built_in_process()
+    {
+        var profile = new BuyerProfile { PurchasesPerYear = 2, RelationshipMonths = 48, Agreement = AgreementStatus.Active, Retainer = true, Offering = Offering.ProfessionalService, TrustBased = true, Industry = "law" };
+        var client = new AdvisorService.AdvisorServiceClient(server.Channel);
+        for (var i = 0; i < 2; i++)
+        {
+            var answer = (await client.ClassifyBuyerAsync(new ClassifyBuyerRequest { Profile = profile }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: TestContext.Current.CancellationToken)).Classification;
+            answer.Evidence.ShouldNotBeEmpty();
+            answer.ShouldBe(BuyerClassifier.ClassifyFacts(Snapshot, profile.ToDomain(), null, StrategyStage.Any, withStrategies: true).ToProto(answer.ClassificationId), $"call {i}");
+        }
     }
 
     [Fact]
