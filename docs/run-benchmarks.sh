@@ -144,7 +144,8 @@ fi
 
 if wants registry; then
   # Import over gRPC into a fresh SQLite file, server RSS, SearchBuyers, ClassifyBuyer by id and the name index
-  # (see "Registry"); then the store alone with 4,096- and 16,384-item batches (the batch-size A/B).
+  # (see "Registry"); then the store alone with 4,096- and 16,384-item batches (the batch-size A/B), and with one and
+  # four 65,536-item batches per transaction.
   {
     uptime
     # Streams chunks of 1,000 interactions per message (the default), then the chunk A/B: the same import sent one
@@ -155,6 +156,11 @@ if wants registry; then
     done
     for batch in 4096 16384; do
       dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry 200000 20000 store "$batch"
+    done
+    # The store alone at the registry's size, 65,536-item batches, one and four per transaction (the server's import
+    # takes up to four per transaction; "SQLite import: several batches per transaction").
+    for per in 1 4; do
+      dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll registry "${registry[@]}" store 65536 "$per"
     done
   } | tee "$out/registry.txt"
 fi

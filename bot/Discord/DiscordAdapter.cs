@@ -14,6 +14,7 @@ namespace Advisor.Bot.Discord;
 public sealed class DiscordAdapter(
     ConversationCore core,
     BackgroundWork background,
+    [FromKeyedServices(DiscordAdapter.GateKey)] AnswerGate gate,
     DiscordApiClient discord,
     DiscordSignature signature,
     IOptions<DiscordOptions> options,
@@ -21,6 +22,9 @@ public sealed class DiscordAdapter(
     ILogger<DiscordAdapter> logger)
 {
     public const int MaxChoices = 25;
+
+    /// <summary>The service key of the commands' and buttons' <see cref="AnswerGate"/>.</summary>
+    public const string GateKey = "discord-answers";
     private const string Channel = "discord";
 
     public static readonly IReadOnlyList<string> Usage =
@@ -86,14 +90,14 @@ public sealed class DiscordAdapter(
             _ => new ShowHelp(Usage),
         };
 
-        var answer = core.HandleAsync(request, Context(interaction), background.Stopping);
+        var answer = AnswerInTurnAsync(request, Context(interaction));
         return await RespondAsync(interaction, answer, page: _ => 0, isPrivate, cancellationToken);
     }
 
     private async Task<IResult> ComponentAsync(JsonObject interaction, CancellationToken cancellationToken)
     {
         var customId = Str(interaction["data"], "custom_id");
-        var answer = core.HandleAsync(new PressButton(customId), Context(interaction), background.Stopping);
+        var answer = AnswerInTurnAsync(new PressButton(customId), Context(interaction));
         int Page(Reply reply) => ReplyAction.TryParse(customId, out var action) && action.Kind == ReplyActionKind.More && reply.Status == ReplyStatus.Answer
             ? action.Argument
             : 0;
@@ -117,24 +121,37 @@ public sealed class DiscordAdapter(
         return new JsonBody(new JsonObject { ["type"] = 8, ["data"] = new JsonObject { ["choices"] = new JsonArray(choices) } });
     }
 
-    private async Task<IResult> RespondAsync(JsonObject interaction, Task<Reply> answer, Func<Reply, int> page, bool isPrivate, CancellationToken cancellationToken)
+    /// <summary>
+    /// Type 4 when the answer (its wait for a turn included) is ready within the budget, otherwise type 5 and a PATCH of
+    /// @original once it is. The turn ends when the answer is rendered.
+    /// </summary>
+    private async Task<IResult> RespondAsync(JsonObject interaction, Task<(Reply Reply, IDisposable Turn)> answer, Func<Reply, int> page, bool isPrivate, CancellationToken cancellationToken)
     {
         if (await AnswerBudget.FinishedWithinAsync(answer, options.Value.AnswerBudget, cancellationToken))
         {
-            var reply = await answer;
-            return new JsonBody(new JsonObject
+            var (reply, turn) = await answer;
+            using (turn)
             {
-                ["type"] = 4,
-                ["data"] = DiscordRenderer.Render(reply, page(reply), ephemeral: isPrivate || reply.IsPrivate),
-            });
+                return new JsonBody(new JsonObject
+                {
+                    ["type"] = 4,
+                    ["data"] = DiscordRenderer.Render(reply, page(reply), ephemeral: isPrivate || reply.IsPrivate),
+                });
+            }
         }
 
         var applicationId = Str(interaction, "application_id") is { Length: > 0 } id ? id : options.Value.ApplicationId ?? "";
         var token = Str(interaction, "token");
         background.Run("discord deferred answer", async stopping =>
         {
-            var reply = await answer;
-            await discord.EditOriginalAsync(applicationId, token, DiscordRenderer.Render(reply, page(reply)), stopping);
+            JsonObject message;
+            var (reply, turn) = await answer;
+            using (turn)
+            {
+                message = DiscordRenderer.Render(reply, page(reply));
+            }
+
+            await discord.EditOriginalAsync(applicationId, token, message, stopping);
         });
 
         var deferred = new JsonObject { ["type"] = 5 };
@@ -144,6 +161,29 @@ public sealed class DiscordAdapter(
         }
 
         return new JsonBody(deferred);
+    }
+
+    /// <summary>The answer after waiting for a turn at the gate (as Slack's commands do); busy when the queue is full.</summary>
+    private async Task<(Reply Reply, IDisposable Turn)> AnswerInTurnAsync(ConversationRequest question, ConversationContext context)
+    {
+        var turn = await gate.EnterAsync(background.Stopping);
+        if (!turn.IsAcquired)
+        {
+            turn.Dispose();
+            metrics.AnswerRejected(Channel);
+            logger.LogWarning("Discord answer queue full ({Queued} waiting); told the asker the advisor is busy", options.Value.QueuedAnswers);
+            return (Reply.Busy(), turn);
+        }
+
+        try
+        {
+            return (await core.HandleAsync(question, context, background.Stopping), turn);
+        }
+        catch
+        {
+            turn.Dispose();
+            throw;
+        }
     }
 
     private static ConversationContext Context(JsonObject interaction) =>

@@ -21,6 +21,16 @@ public sealed class DiscordOptions
     /// <summary>How long an interaction waits for the answer before deferring (type 5) and editing the reply later.</summary>
     public TimeSpan AnswerBudget { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Commands and button presses answered at once; the rest wait their turn, oldest first (see
+    /// <see cref="Hosting.AnswerGate"/>; the same default as Slack's, for the same reasons). Autocomplete does not wait:
+    /// Discord shows nothing for a late suggestion, and it cannot be deferred.
+    /// </summary>
+    public int ConcurrentAnswers { get; set; } = 16;
+
+    /// <summary>Answers that may wait for a turn; beyond that the asker is told at once that the advisor is busy.</summary>
+    public int QueuedAnswers { get; set; } = 1000;
+
     public bool IsEnabled => !string.IsNullOrEmpty(PublicKey);
 }
 
@@ -52,6 +62,16 @@ public sealed class DiscordOptionsValidator : IValidateOptions<DiscordOptions>
         if (options.AnswerBudget < TimeSpan.Zero || options.AnswerBudget > TimeSpan.FromMilliseconds(2500))
         {
             failures.Add("Discord:AnswerBudget must be between 0 and 2.5 seconds (Discord waits 3).");
+        }
+
+        if (options.ConcurrentAnswers is < 1 or > 1024)
+        {
+            failures.Add("Discord:ConcurrentAnswers must be between 1 and 1024.");
+        }
+
+        if (options.QueuedAnswers is < 0 or > 100_000)
+        {
+            failures.Add("Discord:QueuedAnswers must be between 0 and 100000.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

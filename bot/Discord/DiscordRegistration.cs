@@ -9,6 +9,11 @@ public static class DiscordRegistration
     {
         services.AddOptions<DiscordOptions>().Bind(configuration.GetSection(DiscordOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DiscordOptions>, DiscordOptionsValidator>();
+        services.AddKeyedSingleton(DiscordAdapter.GateKey, (sp, _) =>
+        {
+            var discord = sp.GetRequiredService<IOptions<DiscordOptions>>().Value;
+            return new AnswerGate(discord.ConcurrentAnswers, discord.QueuedAnswers);
+        });
         services.AddSingleton(sp => new DiscordSignature(sp.GetRequiredService<IOptions<DiscordOptions>>().Value.PublicKey));
         // Interaction tokens are in webhook URLs: no request logging by the factory.
         services.AddHttpClient<DiscordApiClient>(http => http.Timeout = TimeSpan.FromSeconds(30))

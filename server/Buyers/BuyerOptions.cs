@@ -19,6 +19,18 @@ public sealed class BuyerOptions
     public int ImportBatchSize { get; set; } = 65_536;
 
     /// <summary>
+    /// Most import items one transaction takes, in batches of at most <see cref="ImportBatchSize"/>: after a batch, the
+    /// transaction takes the next one if its items have already arrived (it never waits for the client), and commits and
+    /// acknowledges them all together. Why: the SQLite store writes every page a transaction dirtied once per commit, and
+    /// with buyers in random order each batch dirties nearly every page of the per-buyer indexes, so four batches per
+    /// commit write those pages a quarter as often, while memory still holds two batches of items, not two transactions'
+    /// worth (docs/benchmarks.md, "SQLite import: several batches per transaction"). The price: other writes to the same
+    /// store wait for up to one such transaction (seconds in a large import) rather than one batch.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int ImportTransactionItems { get; set; } = 262_144;
+
+    /// <summary>
     /// After an import of at least this many items, the server compacts its heap and hands the freed memory back to the
     /// system before it answers (0: never). Why: a large import churns batches and per-batch totals, and the garbage
     /// collector keeps that memory committed for the next burst; for a one-off bulk load that is memory a long-running

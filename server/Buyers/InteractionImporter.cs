@@ -121,19 +121,32 @@ public sealed partial class InteractionImporter(
         ChannelReader<ImportItem> reader, int batchSize, Action<long, string, string> reject, Action<int>? onCommitted, CancellationToken cancellationToken)
     {
         long accepted = 0, duplicates = 0, created = 0;
-        var batch = new List<ImportItem>(batchSize);
-        while (await reader.WaitToReadAsync(cancellationToken))
+        var transactionItems = options.Value.ImportTransactionItems;
+        var batch = new List<ImportItem>(Math.Min(batchSize, transactionItems));
+        var taken = 0;
+
+        // The next batch of the same transaction: items that have already arrived, never a wait (the store is writing).
+        IReadOnlyList<ImportItem>? Next()
         {
-            while (batch.Count < batchSize && reader.TryRead(out var item))
+            batch.Clear();
+            while (batch.Count < batchSize && taken < transactionItems && reader.TryRead(out var item))
             {
                 batch.Add(item);
+                taken++;
             }
 
+            return batch.Count == 0 ? null : batch;
+        }
+
+        while (await reader.WaitToReadAsync(cancellationToken))
+        {
+            taken = 0;
+            Next();
             ImportBatchResult result;
             activity.ImportBatchStarted();
             try
             {
-                result = await store.ImportBatchAsync(batch, cancellationToken);
+                result = await store.ImportBatchesAsync(batch, Next, cancellationToken);
             }
             finally
             {
@@ -158,7 +171,7 @@ public sealed partial class InteractionImporter(
                 }
             }
 
-            onCommitted?.Invoke(batch.Count);
+            onCommitted?.Invoke(taken);
             batch.Clear();
         }
 

@@ -271,6 +271,35 @@ public interface IBuyerStore
     /// </summary>
     Task<ImportBatchResult> ImportBatchAsync(IReadOnlyList<ImportItem> items, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores <paramref name="first"/> and then every sub-batch <paramref name="next"/> returns until it returns null, as
+    /// <see cref="ImportBatchAsync"/> stores one batch; every item is committed before the task completes, and results
+    /// are in input order across the sub-batches. The store is done with a sub-batch before it asks for the next one, so
+    /// the caller may reuse its list, and <paramref name="next"/> must not wait (it is called inside the store's write).
+    /// Why: a store may put all the sub-batches in one transaction (SQLite does), which writes each page the import
+    /// dirties once per commit, while only one sub-batch of items is held in memory. This default stores each sub-batch
+    /// in its own transaction (PostgreSQL, which already commits concurrent batches together).
+    /// </summary>
+    async Task<ImportBatchResult> ImportBatchesAsync(IReadOnlyList<ImportItem> first, Func<IReadOnlyList<ImportItem>?> next, CancellationToken cancellationToken)
+    {
+        var result = await ImportBatchAsync(first, cancellationToken);
+        if (next() is not { } more)
+        {
+            return result;
+        }
+
+        var items = new List<ImportItemResult>(result.Items);
+        var created = result.BuyersCreated;
+        for (; more is not null; more = next())
+        {
+            var part = await ImportBatchAsync(more, cancellationToken);
+            items.AddRange(part.Items);
+            created += part.BuyersCreated;
+        }
+
+        return new ImportBatchResult(items, created);
+    }
+
     /// <summary>The buyer's interactions, newest <c>occurred_at</c> first (then newest stored first), with the total count; null when the buyer does not exist.</summary>
     Task<InteractionPage?> ListInteractionsAsync(string buyerId, int pageSize, string? pageToken, CancellationToken cancellationToken);
 

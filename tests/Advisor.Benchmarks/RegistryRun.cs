@@ -17,7 +17,7 @@ namespace Advisor.Benchmarks;
 
 /// <summary>
 /// The buyer registry's measured run (figures for docs/benchmarks.md, "Registry"):
-/// <c>dotnet run -c Release --project tests/Advisor.Benchmarks -- registry [interactions] [buyers] [store [batch] | inprocess | names | chunk [import-only]]</c>
+/// <c>dotnet run -c Release --project tests/Advisor.Benchmarks -- registry [interactions] [buyers] [store [batch [batches per transaction]] | inprocess | names | chunk [import-only]]</c>
 /// (<c>import-only</c>: step 1's import and nothing else, for back-to-back comparisons).
 /// 1. Starts the real server (server/bin/Release) as a child process on a fresh SQLite file, streams the
 ///    interactions over one ImportInteractions call in messages of <c>chunk</c> interactions (default 1,000; 1 sends
@@ -49,7 +49,8 @@ public static class RegistryRun
         Console.WriteLine($"Registry run: {interactions:N0} interactions for {buyers:N0} buyers, {Environment.ProcessorCount} cores");
         if (args.Length > 2 && args[2] == "store")
         {
-            await StoreOnlyRunAsync(interactions, buyers, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 4096);
+            await StoreOnlyRunAsync(
+                interactions, buyers, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 4096, args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 1);
             return 0;
         }
 
@@ -238,8 +239,12 @@ public static class RegistryRun
         }
     }
 
-    /// <summary>The store alone (no gRPC, no validation): what one core of SQLite does with batches of <paramref name="batchSize"/> (default 4,096).</summary>
-    private static async Task StoreOnlyRunAsync(int interactions, int buyers, int batchSize)
+    /// <summary>
+    /// The store alone (no gRPC, no validation): what one core of SQLite does with batches of <paramref name="batchSize"/>
+    /// (default 4,096), <paramref name="batchesPerTransaction"/> of them per transaction (default 1; the server's import
+    /// takes up to <see cref="BuyerOptions.ImportTransactionItems"/> items per transaction).
+    /// </summary>
+    private static async Task StoreOnlyRunAsync(int interactions, int buyers, int batchSize, int batchesPerTransaction)
     {
         var folder = Path.Combine(Path.GetTempPath(), "advisor-registry-run", Guid.NewGuid().ToString("N"));
         var app = AdvisorServerHost.Build(["--Storage:Path", Path.Combine(folder, "advisor.db"), "--Logging:LogLevel:Default", "Warning"]);
@@ -263,13 +268,25 @@ public static class RegistryRun
 
             var clock = Stopwatch.StartNew();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-            for (var start = 0; start < interactions; start += batchSize)
+            var start = 0;
+            IReadOnlyList<ImportItem>? Next(int n) =>
+                n == batchesPerTransaction || start >= interactions ? null : items.GetRange(start, Math.Min(batchSize, interactions - start));
+            while (start < interactions)
             {
-                await store.ImportBatchAsync(items.GetRange(start, Math.Min(batchSize, interactions - start)), CancellationToken.None);
+                var n = 0;
+                var first = Next(n)!;
+                start += first.Count;
+                await store.ImportBatchesAsync(first, () => Next(++n) is { } more ? Take(more) : null, CancellationToken.None);
+            }
+
+            IReadOnlyList<ImportItem> Take(IReadOnlyList<ImportItem> batch)
+            {
+                start += batch.Count;
+                return batch;
             }
 
             cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-            Console.WriteLine($"Store only, batches of {batchSize:N0}: {interactions / clock.Elapsed.TotalSeconds:N0} interactions/s; process CPU {cpu.TotalSeconds:F1} s " +
+            Console.WriteLine($"Store only, batches of {batchSize:N0}, {batchesPerTransaction} per transaction: {interactions / clock.Elapsed.TotalSeconds:N0} interactions/s; process CPU {cpu.TotalSeconds:F1} s " +
                 $"({cpu.TotalMicroseconds / interactions:F1} µs per item) in {clock.Elapsed.TotalSeconds:F1} s wall");
         }
 

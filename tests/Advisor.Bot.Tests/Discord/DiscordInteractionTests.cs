@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Advisor.Bot.Conversation;
 using Advisor.Bot.Discord;
+using Advisor.Bot.Hosting;
 using Advisor.Bot.Tests.Infrastructure;
 using Advisor.Bot.Tests.Slack;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,6 +61,21 @@ public sealed class DiscordInteractionTests(AdvisorServerFixture server)
         return (await bot.Api.WaitForAsync(r => r.Method == "PATCH" && r.Path.Contains(token, StringComparison.Ordinal))).Json;
     }
 
+    /// <summary>
+    /// A bot with one answer turn, which the test takes: a command sent then cannot finish until the turn is released, so it
+    /// is deferred (type 5) whatever the machine's speed. A zero budget alone left a race: an answer that completed
+    /// before the budget check (compare needs no server call) was sent inline as type 4.
+    /// </summary>
+    private static Task<BotUnderTest> StartWithOneTurnAsync(Uri serverAddress) =>
+        BotUnderTest.StartAsync(serverAddress, "--Discord:ConcurrentAnswers", "1", "--Discord:AnswerBudget", "00:00:00");
+
+    private static async Task<IDisposable> TakeTheOnlyTurnAsync(BotUnderTest bot)
+    {
+        var turn = await bot.Services.GetRequiredKeyedService<AnswerGate>(DiscordAdapter.GateKey).EnterAsync(TestContext.Current.CancellationToken);
+        turn.IsAcquired.ShouldBeTrue();
+        return turn;
+    }
+
     [Fact]
     public async Task Ping_gets_pong()
     {
@@ -73,12 +89,14 @@ public sealed class DiscordInteractionTests(AdvisorServerFixture server)
     [InlineData(true, false)]
     public async Task Forged_or_missing_signatures_get_401_and_no_work(bool forge, bool unsigned)
     {
-        await using var bot = await BotUnderTest.StartAsync(server.Address, "--Discord:AnswerBudget", "00:00:00");
+        await using var bot = await StartWithOneTurnAsync(server.Address);
+        var turn = await TakeTheOnlyTurnAsync(bot);
         (await bot.DiscordAsync("""{"type":1}""", forge, unsigned)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         (await bot.DiscordAsync(Command("ask", ("question", "client vs customer?")), forge, unsigned)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
 
         // A properly signed request afterwards is deferred and finished: the forged one would have been too.
         (await JsonAsync(await bot.DiscordAsync(Command("compare"))))["type"]!.GetValue<int>().ShouldBe(5);
+        turn.Dispose();
         await bot.Api.WaitForAsync(r => r.Method == "PATCH");
         await Task.Delay(200, TestContext.Current.CancellationToken);
         bot.Api.Requests.Select(r => r.Path).ShouldBe(["/api/v10/webhooks/1000000000000000001/interaction-token-compare/messages/@original"]);
@@ -135,13 +153,16 @@ public sealed class DiscordInteractionTests(AdvisorServerFixture server)
     [Fact]
     public async Task A_slow_answer_is_deferred_and_finished_by_patching_the_original()
     {
-        await using var bot = await BotUnderTest.StartAsync(server.Address, "--Discord:AnswerBudget", "00:00:00");
+        await using var bot = await StartWithOneTurnAsync(server.Address);
+        var turn = await TakeTheOnlyTurnAsync(bot);
         var body = JsonNode.Parse(Command("ask", ("question", "client vs customer?")))!;
         body["data"]!["options"]![0]!["options"]!.AsArray().Add(new JsonObject { ["name"] = "private", ["type"] = 5, ["value"] = true });
 
         var json = await JsonAsync(await bot.DiscordAsync(body.ToJsonString()));
         json["type"]!.GetValue<int>().ShouldBe(5);
         json["data"]!["flags"]!.GetValue<int>().ShouldBe(64);
+        bot.Api.Requests.ShouldNotContain(r => r.Method == "PATCH", "the answer waits for the turn the test holds");
+        turn.Dispose();
 
         var patch = await bot.Api.WaitForAsync(r => r.Method == "PATCH");
         patch.Path.ShouldBe("/api/v10/webhooks/1000000000000000001/interaction-token-ask/messages/@original");
@@ -231,10 +252,12 @@ public sealed class DiscordInteractionTests(AdvisorServerFixture server)
     [Fact]
     public async Task A_429_on_the_deferred_edit_is_retried_after_retry_after()
     {
-        await using var bot = await BotUnderTest.StartAsync(server.Address, "--Discord:AnswerBudget", "00:00:00");
+        await using var bot = await StartWithOneTurnAsync(server.Address);
+        var turn = await TakeTheOnlyTurnAsync(bot);
         bot.Api.RespondOnce(r => r.Method == "PATCH", new FakeResponse(429, """{"message":"You are being rate limited.","retry_after":0.05,"global":false}"""));
 
         (await JsonAsync(await bot.DiscordAsync(Command("compare"))))["type"]!.GetValue<int>().ShouldBe(5);
+        turn.Dispose();
 
         var patches = await bot.Api.WaitForCountAsync(r => r.Method == "PATCH", 2);
         patches[1].Body.ShouldBe(patches[0].Body);
@@ -245,10 +268,12 @@ public sealed class DiscordInteractionTests(AdvisorServerFixture server)
     [InlineData(403)]
     public async Task A_401_or_403_is_never_retried(int status)
     {
-        await using var bot = await BotUnderTest.StartAsync(server.Address, "--Discord:AnswerBudget", "00:00:00");
+        await using var bot = await StartWithOneTurnAsync(server.Address);
+        var turn = await TakeTheOnlyTurnAsync(bot);
         bot.Api.RespondOnce(r => r.Method == "PATCH", new FakeResponse(status, """{"message":"no","code":0}"""));
 
         (await JsonAsync(await bot.DiscordAsync(Command("compare"))))["type"]!.GetValue<int>().ShouldBe(5);
+        turn.Dispose();
         await bot.Api.WaitForAsync(r => r.Method == "PATCH");
         (await JsonAsync(await bot.DiscordAsync(Command("help"))))["type"]!.GetValue<int>().ShouldBe(4);
         await Task.Delay(300, TestContext.Current.CancellationToken);

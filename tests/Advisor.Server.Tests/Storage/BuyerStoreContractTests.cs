@@ -312,6 +312,50 @@ public abstract class BuyerStoreContractTests<TProvider>(TProvider provider)
     }
 
     [Fact]
+    public async Task Import_sub_batches_are_stored_as_one_import_in_input_order_with_duplicates_and_new_buyers_seen_across_them()
+    {
+        // Three sub-batches in one list that the caller reuses (the store must be done with each before it asks for the
+        // next): a buyer created by external id in the first is found again in the second, a key repeated in the third
+        // is a duplicate of the first's item, and an unknown buyer id is rejected wherever it comes.
+        var existing = await NewBuyerAsync();
+        var external = "crm-sub-" + Unique();
+        var name = "Sub Batch " + Unique();
+        List<List<ImportItem>> parts =
+        [
+            [Item(0, null, external, name, InteractionKind.Purchase, T0, "s-0", amount: 10), Item(1, existing, null, null, InteractionKind.Message, T0, "s-1")],
+            [Item(2, null, external, null, InteractionKind.Purchase, T0.AddMinutes(1), "s-2", amount: 5), Item(3, "b_missing" + Unique(), null, null, InteractionKind.Message, T0, "s-3")],
+            [Item(4, existing, null, null, InteractionKind.Message, T0.AddMinutes(2), "s-1"), Item(5, null, external, null, InteractionKind.Refund, T0.AddMinutes(2), "s-0", amount: 1)],
+        ];
+        var list = new List<ImportItem>(parts[0]);
+        var next = 1;
+        IReadOnlyList<ImportItem>? Next()
+        {
+            if (next == parts.Count)
+            {
+                return null;
+            }
+
+            list.Clear();
+            list.AddRange(parts[next++]);
+            return list;
+        }
+
+        var result = await Store.ImportBatchesAsync(list, Next, Ct);
+
+        result.Items.Select(i => i.Index).ShouldBe([0L, 1, 2, 3, 4, 5]);
+        result.Items.Select(i => i.Status).ShouldBe([
+            ImportItemStatus.Accepted, ImportItemStatus.Accepted, ImportItemStatus.Accepted, ImportItemStatus.Rejected, ImportItemStatus.Duplicate, ImportItemStatus.Duplicate]);
+        result.Items[3].Field.ShouldBe("interaction.buyer_id");
+        result.BuyersCreated.ShouldBe(1);
+        var created = (await Store.FindBuyersByNameAsync(name, 5, Ct)).ShouldHaveSingleItem();
+        created.ExternalId.ShouldBe(external);
+        var profile = (await Store.GetProfileAsync(created.Id, 1, Ct))!;
+        profile.Buyer.InteractionCount.ShouldBe(2);
+        profile.Stats.Sum(s => s.AmountTotal).ShouldBe(15);
+        (await Store.GetProfileAsync(existing, 1, Ct))!.Buyer.InteractionCount.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task Concurrent_import_batches_with_the_same_keys_store_each_key_once_and_answer_each_batch_for_its_own_items()
     {
         // Eight writers over the same two buyers, every key sent by two of them: whatever runs together, each key is
