@@ -95,6 +95,12 @@ done
 { uptime; dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
   --server-dll server/bin/Release/net10.0/Advisor.Server.dll --scenarios "$tail_scenarios" \
   --connections 8 --concurrency 64 "${tail[@]}" --markdown; } | tee "$out/tail-connections-8.md"
+# Whether a classification call's cost rises with the length of a run (docs/benchmarks.md "ClassifyBuyer: evidence
+# kept for the full view"): one server, three 10 s runs of each in turn, every run's server CPU per call printed as a
+# "run i/3" line; QUICK keeps this block's length, since its question is the length.
+{ uptime; dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
+  --server-dll server/bin/Release/net10.0/Advisor.Server.dll --scenarios health,classify-profile-basic \
+  --connections 4 --concurrency 64 --warmup 3 --duration 10 --repeat 3 --markdown; } | tee "$out/run-length.md"
 unset DOTNET_GCgen0size
 fi
 

@@ -21,7 +21,11 @@ public interface IClassificationLogWriter
 /// </summary>
 public sealed partial class BatchedClassificationLog : BackgroundService, IClassificationLog
 {
-    private const int BatchSize = 512;
+    /// <summary>
+    /// Entries written per transaction at most. 2,048 was measured against it and cost no less per row
+    /// (docs/benchmarks.md "ClassifyBuyer: full-view evidence kept"); the benchmark tool's classification-log run uses it.
+    /// </summary>
+    public const int BatchSize = 512;
 
     /// <summary>Entries that may wait to be written; past this the oldest are dropped.</summary>
     public const int QueueCapacity = 50_000;

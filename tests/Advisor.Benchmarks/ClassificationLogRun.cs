@@ -12,19 +12,19 @@ namespace Advisor.Benchmarks;
 
 /// <summary>
 /// What the classification log costs per row, outside the server: the SQLite writer (<see cref="SqliteClassificationLogWriter"/>)
-/// given batches of 512 rows as the batched log hands them over, into a fresh file that grows round after round, and the
+/// given batches of 512 rows (or as many as the third argument says) as the batched log hands them over, into a fresh file that grows round after round, and the
 /// profile's log text (<see cref="ProfileLogText"/>). Process CPU per row and bytes per text. Why a run of its own: every
 /// ClassifyBuyer pays for a row that Health/Check does not, and under the load tool the server's CPU per call moves with
 /// the machine by more than a row costs (docs/benchmarks.md, "ClassifyBuyer: what the classification log costs per call").
 /// </summary>
 public static class ClassificationLogRun
 {
-    private const int BatchSize = 512;
-
+    /// <param name="args">Rounds (6), batches per round (150) and rows per batch (the server's batch size).</param>
     public static async Task<int> RunAsync(string[] args)
     {
         var rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 6;
         var batches = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 150;
+        var batchSize = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : BatchedClassificationLog.BatchSize;
         var profile = new BuyerProfile
         {
             PurchasesPerYear = 12,
@@ -64,15 +64,15 @@ public static class ClassificationLogRun
             await new SqliteMigrator(database, NullLogger<SqliteMigrator>.Instance).MigrateAsync(CancellationToken.None);
             var writer = new SqliteClassificationLogWriter(database);
             var ids = new SharedIdSource("c");
-            Console.WriteLine($"classification log on SQLite: {rounds} rounds of {batches} batches of {BatchSize} rows, {Environment.ProcessorCount} cores");
+            Console.WriteLine($"classification log on SQLite: {rounds} rounds of {batches} batches of {batchSize} rows, {Environment.ProcessorCount} cores");
             for (var round = 0; round < rounds; round++)
             {
                 // The rows are made before the clock starts: only the writer is measured.
                 var work = new List<List<ClassificationLogEntry>>(batches);
                 for (var b = 0; b < batches; b++)
                 {
-                    var batch = new List<ClassificationLogEntry>(BatchSize);
-                    for (var i = 0; i < BatchSize; i++)
+                    var batch = new List<ClassificationLogEntry>(batchSize);
+                    for (var i = 0; i < batchSize; i++)
                     {
                         var now = DateTimeOffset.UtcNow;
                         batch.Add(new ClassificationLogEntry(ids.Next(now), now, "profile", input, null, Kind.Client, 0.83, 4.5, "2026.11.1"));
@@ -89,7 +89,7 @@ public static class ClassificationLogRun
                 }
 
                 var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-                var rows = batches * (double)BatchSize;
+                var rows = batches * (double)batchSize;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"round {round + 1}: {used.TotalMicroseconds / rows:F2} µs CPU per row, {clock.Elapsed.TotalMicroseconds / rows:F2} µs per row elapsed, file {new FileInfo(database.FilePath).Length / 1e6:F0} MB"));
             }
