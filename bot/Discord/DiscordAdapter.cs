@@ -164,27 +164,15 @@ public sealed class DiscordAdapter(
     }
 
     /// <summary>The answer after waiting for a turn at the gate (as Slack's commands do); busy when the queue is full.</summary>
-    private async Task<(Reply Reply, IDisposable Turn)> AnswerInTurnAsync(ConversationRequest question, ConversationContext context)
-    {
-        var turn = await gate.EnterAsync(background.Stopping);
-        if (!turn.IsAcquired)
-        {
-            turn.Dispose();
-            metrics.AnswerRejected(Channel);
-            logger.LogWarning("Discord answer queue full ({Queued} waiting); told the asker the advisor is busy", options.Value.QueuedAnswers);
-            return (Reply.Busy(), turn);
-        }
-
-        try
-        {
-            return (await core.HandleAsync(question, context, background.Stopping), turn);
-        }
-        catch
-        {
-            turn.Dispose();
-            throw;
-        }
-    }
+    private Task<(Reply Reply, IDisposable Turn)> AnswerInTurnAsync(ConversationRequest question, ConversationContext context) =>
+        gate.AnswerInTurnAsync(
+            stopping => core.HandleAsync(question, context, stopping),
+            () =>
+            {
+                metrics.AnswerRejected(Channel);
+                logger.LogWarning("Discord answer queue full ({Queued} waiting); told the asker the advisor is busy", options.Value.QueuedAnswers);
+            },
+            background.Stopping);
 
     private static ConversationContext Context(JsonObject interaction) =>
         new(Channel, Str(interaction["member"]?["user"], "id") is { Length: > 0 } member ? member : Str(interaction["user"], "id"));

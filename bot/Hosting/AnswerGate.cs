@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Advisor.Bot.Conversation;
 
 namespace Advisor.Bot.Hosting;
 
@@ -30,6 +31,32 @@ public sealed class AnswerGate : IAsyncDisposable
     /// never drop the request. Dispose the lease when the work (and its response) is done.
     /// </summary>
     public ValueTask<RateLimitLease> EnterAsync(CancellationToken cancellationToken) => _limiter.AcquireAsync(1, cancellationToken);
+
+    /// <summary>
+    /// The answer once this request has its turn, with the turn to end when the answer has been delivered; a busy
+    /// reply (and no turn) when too many requests are waiting already, after <paramref name="whenFull"/> has recorded it.
+    /// </summary>
+    public async Task<(Reply Reply, IDisposable Turn)> AnswerInTurnAsync(
+        Func<CancellationToken, Task<Reply>> answer, Action whenFull, CancellationToken cancellationToken)
+    {
+        var turn = await EnterAsync(cancellationToken);
+        if (!turn.IsAcquired)
+        {
+            turn.Dispose();
+            whenFull();
+            return (Reply.Busy(), turn);
+        }
+
+        try
+        {
+            return (await answer(cancellationToken), turn);
+        }
+        catch
+        {
+            turn.Dispose();
+            throw;
+        }
+    }
 
     public ValueTask DisposeAsync() => _limiter.DisposeAsync();
 }

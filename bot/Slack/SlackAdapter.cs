@@ -174,27 +174,15 @@ public sealed partial class SlackAdapter(
     /// The answer once the gate gives this command its turn, with the turn to end when the answer has been
     /// delivered; a busy reply (and no turn) when too many commands are waiting already.
     /// </summary>
-    private async Task<(Reply Reply, IDisposable Turn)> AnswerInTurnAsync(ConversationRequest question, ConversationContext context)
-    {
-        var turn = await gate.EnterAsync(background.Stopping);
-        if (!turn.IsAcquired)
-        {
-            turn.Dispose();
-            metrics.AnswerRejected(Channel);
-            logger.LogWarning("Slack command queue full ({Queued} waiting); told the asker the advisor is busy", options.Value.QueuedAnswers);
-            return (Reply.Busy(), turn);
-        }
-
-        try
-        {
-            return (await core.HandleAsync(question, context, background.Stopping), turn);
-        }
-        catch
-        {
-            turn.Dispose();
-            throw;
-        }
-    }
+    private Task<(Reply Reply, IDisposable Turn)> AnswerInTurnAsync(ConversationRequest question, ConversationContext context) =>
+        gate.AnswerInTurnAsync(
+            stopping => core.HandleAsync(question, context, stopping),
+            () =>
+            {
+                metrics.AnswerRejected(Channel);
+                logger.LogWarning("Slack command queue full ({Queued} waiting); told the asker the advisor is busy", options.Value.QueuedAnswers);
+            },
+            background.Stopping);
 
     /// <summary>The raw body if the signature is valid and fresh; null (and nothing else done) otherwise.</summary>
     private async Task<byte[]?> VerifiedBodyAsync(HttpRequest request, CancellationToken cancellationToken)

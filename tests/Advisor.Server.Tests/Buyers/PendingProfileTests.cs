@@ -3,6 +3,7 @@ using Advisor.Server.Buyers;
 using Advisor.Server.Classification;
 using Advisor.Server.Hosting;
 using Advisor.Server.Storage;
+using Advisor.Server.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
 namespace Advisor.Server.Tests.Buyers;
@@ -21,7 +22,7 @@ public sealed class PendingProfileTests : IAsyncLifetime
 
     private static readonly DateTimeOffset Now = T0.AddDays(200);
 
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "advisor-tests", Guid.NewGuid().ToString("N"), "advisor.db");
+    private readonly ScratchDatabase _database = new();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -32,7 +33,7 @@ public sealed class PendingProfileTests : IAsyncLifetime
     public async Task A_buyer_read_before_the_fold_is_classified_exactly_as_after_it(int seed)
     {
         // Not started: the reclassification worker would fold at a time of its choosing.
-        await using var app = AdvisorServerHost.Build(["--Storage:Provider", "sqlite", "--Storage:Path", _path, "--Logging:LogLevel:Default", "Warning"]);
+        await using var app = AdvisorServerHost.Build(["--Storage:Provider", "sqlite", "--Storage:Path", _database.Path, "--Logging:LogLevel:Default", "Warning"]);
         await app.Services.GetRequiredService<IStoreMigrator>().MigrateAsync(Ct);
         var store = app.Services.GetRequiredService<IBuyerStore>();
         var snapshot = app.Services.GetRequiredService<SnapshotHolder>().Current;
@@ -123,7 +124,7 @@ public sealed class PendingProfileTests : IAsyncLifetime
     /// <summary>Rows above the fold position, read from the file as another process would.</summary>
     private long PendingRows()
     {
-        using var connection = new SqliteConnection($"Data Source={_path};Mode=ReadOnly;Pooling=False");
+        using var connection = new SqliteConnection($"Data Source={_database.Path};Mode=ReadOnly;Pooling=False");
         connection.Open();
         using var command = new SqliteCommand("SELECT (SELECT COALESCE(MAX(seq), 0) FROM interactions) - folded_seq FROM private_fold", connection);
         return (long)command.ExecuteScalar()!;
@@ -133,15 +134,7 @@ public sealed class PendingProfileTests : IAsyncLifetime
 
     public ValueTask DisposeAsync()
     {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-
+        _database.Dispose();
         return ValueTask.CompletedTask;
     }
 }

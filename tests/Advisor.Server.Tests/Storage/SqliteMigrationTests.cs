@@ -2,6 +2,7 @@ using Advisor.Server.Classification;
 using Advisor.Server.Hosting;
 using Advisor.Server.Storage;
 using Advisor.Server.Storage.Sqlite;
+using Advisor.Server.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
 namespace Advisor.Server.Tests.Storage;
@@ -13,7 +14,7 @@ namespace Advisor.Server.Tests.Storage;
 /// </summary>
 public sealed class SqliteMigrationTests : IAsyncLifetime
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "advisor-tests", Guid.NewGuid().ToString("N"), "advisor.db");
+    private readonly ScratchDatabase _database = new();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -22,7 +23,7 @@ public sealed class SqliteMigrationTests : IAsyncLifetime
     {
         await WriteVersion4DatabaseAsync();
 
-        await using var app = AdvisorServerHost.Build(["--Storage:Provider", "sqlite", "--Storage:Path", _path, "--Logging:LogLevel:Default", "Warning"]);
+        await using var app = AdvisorServerHost.Build(["--Storage:Provider", "sqlite", "--Storage:Path", _database.Path, "--Logging:LogLevel:Default", "Warning"]);
         (await app.Services.GetRequiredService<IStoreMigrator>().MigrateAsync(Ct)).ShouldBe(2, "only migrations 005 and 006 were missing");
         var store = app.Services.GetRequiredService<IBuyerStore>();
 
@@ -78,8 +79,8 @@ public sealed class SqliteMigrationTests : IAsyncLifetime
     /// <summary>Applies migrations 001-004 as a server of that time did, then writes rows in that schema's form.</summary>
     private async Task WriteVersion4DatabaseAsync()
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        await using var connection = new SqliteConnection($"Data Source={_path}");
+        Directory.CreateDirectory(Path.GetDirectoryName(_database.Path)!);
+        await using var connection = new SqliteConnection($"Data Source={_database.Path}");
         await connection.OpenAsync(Ct);
         await ExecuteAsync(connection, "PRAGMA journal_mode = WAL; CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);");
         foreach (var (version, name, sql) in SqliteMigrator.Migrations().Where(m => m.Version <= 4))
@@ -112,15 +113,7 @@ public sealed class SqliteMigrationTests : IAsyncLifetime
 
     public ValueTask DisposeAsync()
     {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-
+        _database.Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -1,5 +1,6 @@
 using Advisor.Server.Hosting;
 using Advisor.Server.Storage;
+using Advisor.Server.Tests.Infrastructure;
 
 namespace Advisor.Server.Tests.Storage;
 
@@ -44,22 +45,15 @@ public abstract class StoreProvider : IAsyncLifetime
 
 public sealed class SqliteProvider : StoreProvider
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "advisor-tests", Guid.NewGuid().ToString("N"), "advisor.db");
+    private readonly ScratchDatabase _database = new();
 
     protected override Task<string[]> SettingsAsync(CancellationToken cancellationToken) =>
-        Task.FromResult(new[] { "--Storage:Provider", "sqlite", "--Storage:Path", _path });
+        Task.FromResult(new[] { "--Storage:Provider", "sqlite", "--Storage:Path", _database.Path });
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _database.Dispose();
     }
 }
 
