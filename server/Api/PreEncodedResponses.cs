@@ -52,11 +52,12 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
             return null;
         }
 
-        // Checked before anything is built: this runs on every ClassifyBuyer answer, and a description's full view falls
-        // back at its first item with a span (its kept industry item can sort first).
+        // Items with a span or interaction ids (a description's or a registered buyer's full view) are built per call and
+        // never kept: such answers fall back on a field read, before anything is built or looked up, since this runs on
+        // every ClassifyBuyer answer (a description's kept industry item can sort first, so every item is read).
         foreach (var item in c.Evidence)
         {
-            if (evidence.Encoded(item) is null)
+            if (item.Span is not null || item.InteractionIds.Count > 0)
             {
                 return null;
             }
@@ -65,7 +66,13 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
         var w = new ClassificationEncodedEvidenceWire();
         foreach (var item in c.Evidence)
         {
-            w.Evidence.Add(evidence.Encoded(item)!);
+            // Null only past the table's limit, when items are built per answer.
+            if (evidence.Encoded(item) is not { } bytes)
+            {
+                return null;
+            }
+
+            w.Evidence.Add(bytes);
         }
 
         return new ClassifyBuyerResponseEncodedEvidenceWire { Classification = CopyShared(c, w) };

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 namespace Advisor.Server.Storage;
 
 /// <summary>Identifiers: a short type prefix and a time-ordered UUIDv7, so ids sort by creation.</summary>
@@ -91,13 +92,13 @@ public sealed class IdSource(string prefix, bool monotonic = false)
 
         var random = _random.AsSpan(_next++ * 16, 16);
         var ms = now.ToUnixTimeMilliseconds();
-        var a = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(random) & 0x0FFF;
-        var b = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(random[8..]) & RandBMask;
+        var a = BinaryPrimitives.ReadUInt16BigEndian(random) & 0x0FFF;
+        var b = BinaryPrimitives.ReadUInt64BigEndian(random[8..]) & RandBMask;
         if (monotonic && ms <= _lastMs)
         {
             ms = _lastMs;
             a = _lastA;
-            var step = 1 + (ulong)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(random[2..]);
+            var step = 1 + (ulong)BinaryPrimitives.ReadUInt32BigEndian(random[2..]);
             if (_lastB <= RandBMask - step)
             {
                 b = _lastB + step;
@@ -130,7 +131,7 @@ public sealed class IdSource(string prefix, bool monotonic = false)
 
         bytes[6] = (byte)(0x70 | (a >> 8)); // version 7
         bytes[7] = (byte)a;
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], b | (0x2UL << 62)); // RFC 9562 variant
+        BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], b | (0x2UL << 62)); // RFC 9562 variant
         return Ids.Format(prefix, new Guid(bytes, bigEndian: true));
     }
 }

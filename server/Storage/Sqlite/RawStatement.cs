@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -58,7 +59,17 @@ internal sealed class RawStatement : IDisposable
         }
         else
         {
-            Check(raw.sqlite3_bind_text(_statement, index, Encoding.UTF8.GetBytes(value)));
+            // Long text (a description in the classification log) is encoded into a pooled buffer: SQLite copies it.
+            var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(value.Length));
+            try
+            {
+                var length = Encoding.UTF8.GetBytes(value, buffer);
+                Check(raw.sqlite3_bind_text(_statement, index, buffer.AsSpan(0, length)));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 

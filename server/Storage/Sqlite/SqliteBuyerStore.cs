@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Advisor.Server.Classification;
 using Dapper;
@@ -373,8 +374,8 @@ public sealed class SqliteBuyerStore(SqliteDatabase database) : IBuyerStore
         // keep their stream order: the first of two items with the same idempotency key is still the one accepted, and
         // sequences still follow arrival within each buyer (nothing orders interactions across buyers by sequence).
         var offset = results.Count;
-        System.Runtime.InteropServices.CollectionsMarshal.SetCount(results, offset + items.Count);
-        var mine = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(results)[offset..];
+        CollectionsMarshal.SetCount(results, offset + items.Count);
+        var mine = CollectionsMarshal.AsSpan(results)[offset..];
         var order = new (long Key, int Position)[items.Count];
         var resolved = 0;
         for (var i = 0; i < items.Count; i++)
