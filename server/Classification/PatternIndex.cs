@@ -306,6 +306,7 @@ internal sealed class PatternIndex
     }
 
     /// <summary>The child of node <paramref name="id"/> reached by <paramref name="key"/>, or -1.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private int FindChild(int id, char key)
     {
         var node = _nodes[id];
