@@ -1,4 +1,7 @@
-using Advisor.Server.Api.Wire;
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Text;
 using Advisor.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -6,18 +9,23 @@ using Grpc.Core;
 namespace Advisor.Server.Api;
 
 /// <summary>
-/// Response marshallers that write parts encoded once instead of on every answer. ClassifyBuyer's full view carries up
-/// to three strategies (about 2 KB of the 3 KB answer): the generated serializer measures their text three times (the
-/// response, the classification and each strategy ask their children's sizes) and encodes it once per answer; here each
-/// shared strategy's bytes, encoded when its message was built (<see cref="StrategyMessages"/>), are copied instead.
-/// Evidence items that are the same in every answer naming their rule (the basic view's, and a profile's in the full
-/// view) are shared the same way (<see cref="EvidenceMessages"/>): an answer whose every evidence item has bytes encoded
-/// once is written with those bytes copied.
-/// The bytes written are exactly the generated serializer's (<c>PreEncodedResponsesTests</c>); nothing is cached per
-/// answer: every other field is written from the answer built for this call.
+/// ClassifyBuyer's response marshaller: writes the answer's protobuf by hand, sizing every part once, and copies the
+/// parts encoded once instead of encoding them on every answer. A full answer carries up to three strategies (about
+/// 2 KB of the 3 KB answer), copied as the bytes encoded when their messages were built (<see cref="StrategyMessages"/>);
+/// evidence items that are the same in every answer naming their rule (the basic view's, and a profile's in the full
+/// view) are copied the same way (<see cref="EvidenceMessages"/>). Why by hand: the generated serializer sizes a
+/// nested message once per enclosing level (an evidence item's span three times: for the response, the classification
+/// and the item), and the wire mirrors this replaced were a copy of the answer per call; a description's full answer
+/// (items with spans, built per call) spent ~3.7 µs of server CPU writing itself under the load tool.
+/// The bytes written are exactly the generated serializer's (<c>PreEncodedResponsesTests</c>, which also fails when a
+/// field is added to the messages written here); nothing is cached per answer: every other field is written from the
+/// answer built for this call.
 /// </summary>
 public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMessages evidence)
 {
+    /// <summary>Parts of an answer sized in the first pass and written in the second without being looked up again.</summary>
+    private const int StackParts = 32;
+
     /// <summary>The marshaller to use for a method's responses: a pre-encoding one where there is one, else <paramref name="generated"/>.</summary>
     public Marshaller<TResponse> For<TResponse>(Marshaller<TResponse> generated)
         where TResponse : class =>
@@ -25,95 +33,261 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
             ? (Marshaller<TResponse>)(object)new Marshaller<ClassifyBuyerResponse>(WriteClassifyBuyer, ((Marshaller<ClassifyBuyerResponse>)(object)generated).ContextualDeserializer)
             : generated;
 
-    /// <summary>The wire form of an answer: the same fields, the strategies as their encoded bytes.</summary>
-    public ClassifyBuyerResponseWire ToWire(ClassifyBuyerResponse response)
+    private void WriteClassifyBuyer(ClassifyBuyerResponse response, SerializationContext context)
     {
-        var wire = new ClassifyBuyerResponseWire();
         if (response.Classification is not { } c)
         {
-            return wire;
+            context.SetPayloadLength(0);
+            context.Complete();
+            return;
         }
 
-        var w = CopyShared(c, new ClassificationWire());
-        w.Evidence.AddRange(c.Evidence);
-        wire.Classification = w;
-        return wire;
+        // Per evidence item and strategy: its kept bytes (null for an item built per call) and its encoded length.
+        var parts = c.Evidence.Count + c.Strategies.Count;
+        var rented = parts > StackParts ? ArrayPool<ByteString?>.Shared.Rent(parts) : null;
+        var inline = default(InlineParts);
+        Span<ByteString?> kept = rented is null ? ((Span<ByteString?>)inline)[..parts] : rented.AsSpan(0, parts);
+        Span<int> lengths = parts <= StackParts ? stackalloc int[parts] : new int[parts];
+        try
+        {
+            var body = SizeClassification(c, kept, lengths);
+            var total = 1 + VarintSize((uint)body) + body;
+            context.SetPayloadLength(total);
+            var writer = context.GetBufferWriter();
+            var output = new Output(writer.GetSpan(total));
+            output.Tag(ClassifyBuyerResponse.ClassificationFieldNumber, LengthDelimited);
+            output.Varint((uint)body);
+            WriteClassification(ref output, c, kept, lengths);
+            writer.Advance(total);
+            context.Complete();
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<ByteString?>.Shared.Return(rented, clearArray: true);
+            }
+        }
     }
 
     /// <summary>
-    /// The wire form of an answer whose evidence items all have bytes encoded once (the basic view's, a profile's full
-    /// view), with the evidence and the strategies as their bytes; <c>null</c> when some item has none (a description's
-    /// or a registered buyer's full view, whose spans and interaction ids are built per call).
+    /// The classification's encoded length; fills <paramref name="kept"/> and <paramref name="lengths"/> with each evidence
+    /// item's and then each strategy's kept bytes and length.
     /// </summary>
-    public ClassifyBuyerResponseEncodedEvidenceWire? ToEncodedEvidenceWire(ClassifyBuyerResponse response)
+    private int SizeClassification(V1.Classification c, Span<ByteString?> kept, Span<int> lengths)
     {
-        if (response.Classification is not { } c || c.Evidence.Count == 0)
+        var size = 0;
+        if (c.Kind != BuyerKind.Unspecified)
         {
-            return null;
+            size += 1 + Int32Size((int)c.Kind);
         }
 
-        // Items with a span or interaction ids (a description's or a registered buyer's full view) are built per call and
-        // never kept: such answers fall back on a field read, before anything is built or looked up, since this runs on
-        // every ClassifyBuyer answer (a description's kept industry item can sort first, so every item is read).
+        size += DoubleSize(c.Confidence) + DoubleSize(c.Score);
+        var p = 0;
         foreach (var item in c.Evidence)
         {
-            if (item.Span is not null || item.InteractionIds.Count > 0)
-            {
-                return null;
-            }
+            kept[p] = evidence.Encoded(item);
+            lengths[p] = kept[p]?.Length ?? SizeEvidence(item);
+            size += 1 + VarintSize((uint)lengths[p]) + lengths[p];
+            p++;
         }
 
-        var w = new ClassificationEncodedEvidenceWire();
-        foreach (var item in c.Evidence)
+        foreach (var question in c.OpenQuestions)
         {
-            // Null only past the table's limit, when items are built per answer.
-            if (evidence.Encoded(item) is not { } bytes)
-            {
-                return null;
-            }
-
-            w.Evidence.Add(bytes);
+            size += 1 + LengthDelimitedSize(Encoding.UTF8.GetByteCount(question));
         }
 
-        return new ClassifyBuyerResponseEncodedEvidenceWire { Classification = CopyShared(c, w) };
-    }
-
-    /// <summary>Every field but the evidence, with the strategies as their bytes encoded once.</summary>
-    private TWire CopyShared<TWire>(Advisor.V1.Classification c, TWire w)
-        where TWire : IClassificationWire
-    {
-        w.Kind = c.Kind;
-        w.Confidence = c.Confidence;
-        w.Score = c.Score;
-        w.RuleSetVersion = c.RuleSetVersion;
-        w.Summary = c.Summary;
-        w.ClientWeight = c.ClientWeight;
-        w.CustomerWeight = c.CustomerWeight;
-        w.Industry = c.Industry;
-        w.ClassificationId = c.ClassificationId;
-        w.OpenQuestions.AddRange(c.OpenQuestions);
         foreach (var strategy in c.Strategies)
         {
-            w.Strategies.Add(strategies.Encoded(strategy));
+            kept[p] = strategies.Encoded(strategy);
+            lengths[p] = kept[p]!.Length;
+            size += 1 + VarintSize((uint)lengths[p]) + lengths[p];
+            p++;
         }
 
-        return w;
+        return size + StringSize(c.RuleSetVersion) + StringSize(c.Summary) + DoubleSize(c.ClientWeight) + DoubleSize(c.CustomerWeight)
+            + StringSize(c.Industry) + StringSize(c.ClassificationId);
     }
 
-    private void WriteClassifyBuyer(ClassifyBuyerResponse response, SerializationContext context)
+    private static void WriteClassification(ref Output output, V1.Classification c, scoped ReadOnlySpan<ByteString?> kept, scoped ReadOnlySpan<int> lengths)
     {
-        if (ToEncodedEvidenceWire(response) is { } encoded)
+        if (c.Kind != BuyerKind.Unspecified)
         {
-            context.SetPayloadLength(encoded.CalculateSize());
-            encoded.WriteTo(context.GetBufferWriter());
-        }
-        else
-        {
-            var wire = ToWire(response);
-            context.SetPayloadLength(wire.CalculateSize());
-            wire.WriteTo(context.GetBufferWriter());
+            output.Tag(V1.Classification.KindFieldNumber, Varint);
+            output.Int32((int)c.Kind);
         }
 
-        context.Complete();
+        output.Double(V1.Classification.ConfidenceFieldNumber, c.Confidence);
+        output.Double(V1.Classification.ScoreFieldNumber, c.Score);
+        var p = 0;
+        foreach (var item in c.Evidence)
+        {
+            output.Tag(V1.Classification.EvidenceFieldNumber, LengthDelimited);
+            output.Varint((uint)lengths[p]);
+            if (kept[p] is { } bytes)
+            {
+                output.Raw(bytes.Span);
+            }
+            else
+            {
+                WriteEvidence(ref output, item);
+            }
+
+            p++;
+        }
+
+        foreach (var question in c.OpenQuestions)
+        {
+            output.RepeatedString(V1.Classification.OpenQuestionsFieldNumber, question);
+        }
+
+        for (var s = 0; s < c.Strategies.Count; s++, p++)
+        {
+            output.Tag(V1.Classification.StrategiesFieldNumber, LengthDelimited);
+            output.Varint((uint)lengths[p]);
+            output.Raw(kept[p]!.Span);
+        }
+
+        output.String(V1.Classification.RuleSetVersionFieldNumber, c.RuleSetVersion);
+        output.String(V1.Classification.SummaryFieldNumber, c.Summary);
+        output.Double(V1.Classification.ClientWeightFieldNumber, c.ClientWeight);
+        output.Double(V1.Classification.CustomerWeightFieldNumber, c.CustomerWeight);
+        output.String(V1.Classification.IndustryFieldNumber, c.Industry);
+        output.String(V1.Classification.ClassificationIdFieldNumber, c.ClassificationId);
+    }
+
+    /// <summary>An evidence item built for this answer (one with a span or interaction ids), sized as it is written below.</summary>
+    private static int SizeEvidence(Evidence e)
+    {
+        var size = StringSize(e.Signal) + StringSize(e.RuleId) + DoubleSize(e.Weight);
+        if (e.Span is { } span)
+        {
+            var spanSize = SizeSpan(span);
+            size += 1 + VarintSize((uint)spanSize) + spanSize;
+        }
+
+        size += StringSize(e.Explanation) + StringSize(e.Source);
+        foreach (var id in e.InteractionIds)
+        {
+            size += 1 + LengthDelimitedSize(Encoding.UTF8.GetByteCount(id));
+        }
+
+        return size;
+    }
+
+    private static void WriteEvidence(ref Output output, Evidence e)
+    {
+        output.String(Evidence.SignalFieldNumber, e.Signal);
+        output.String(Evidence.RuleIdFieldNumber, e.RuleId);
+        output.Double(Evidence.WeightFieldNumber, e.Weight);
+        if (e.Span is { } span)
+        {
+            output.Tag(Evidence.SpanFieldNumber, LengthDelimited);
+            output.Varint((uint)SizeSpan(span));
+            if (span.Start != 0)
+            {
+                output.Tag(TextSpan.StartFieldNumber, Varint);
+                output.Int32(span.Start);
+            }
+
+            if (span.End != 0)
+            {
+                output.Tag(TextSpan.EndFieldNumber, Varint);
+                output.Int32(span.End);
+            }
+
+            output.String(TextSpan.TextFieldNumber, span.Text);
+        }
+
+        output.String(Evidence.ExplanationFieldNumber, e.Explanation);
+        output.String(Evidence.SourceFieldNumber, e.Source);
+        foreach (var id in e.InteractionIds)
+        {
+            output.RepeatedString(Evidence.InteractionIdsFieldNumber, id);
+        }
+    }
+
+    private static int SizeSpan(TextSpan span) =>
+        (span.Start != 0 ? 1 + Int32Size(span.Start) : 0) + (span.End != 0 ? 1 + Int32Size(span.End) : 0) + StringSize(span.Text);
+
+    private const int Varint = 0;
+    private const int Fixed64 = 1;
+    private const int LengthDelimited = 2;
+
+    /// <summary>A proto3 string field: left out when empty, as the generated code does.</summary>
+    private static int StringSize(string value) => value.Length == 0 ? 0 : 1 + LengthDelimitedSize(Encoding.UTF8.GetByteCount(value));
+
+    /// <summary>A proto3 double field: left out when it compares equal to 0 (so also -0.0), as the generated code does.</summary>
+    private static int DoubleSize(double value) => value != 0D ? 1 + sizeof(double) : 0;
+
+    private static int LengthDelimitedSize(int length) => VarintSize((uint)length) + length;
+
+    /// <summary>A negative int32 is written as a ten-byte varint (sign-extended to 64 bits), as protobuf does.</summary>
+    private static int Int32Size(int value) => value >= 0 ? VarintSize((uint)value) : 10;
+
+    private static int VarintSize(ulong value) => (BitOperations.Log2(value | 1) / 7) + 1;
+
+    /// <summary>
+    /// The parts of an answer of at most <see cref="StackParts"/> evidence items and strategies, kept on the stack.
+    /// Holds references, so it is an inline array rather than stack memory.
+    /// </summary>
+    [System.Runtime.CompilerServices.InlineArray(StackParts)]
+    private struct InlineParts
+    {
+        private ByteString? _first;
+    }
+
+    /// <summary>Protobuf's wire encoding into a span sized for the whole answer (field numbers here are all below 16).</summary>
+    private ref struct Output(Span<byte> buffer)
+    {
+        private readonly Span<byte> _buffer = buffer;
+        private int _at;
+
+        public void Tag(int field, int wireType) => _buffer[_at++] = (byte)((field << 3) | wireType);
+
+        public void Varint(ulong value)
+        {
+            while (value >= 0x80)
+            {
+                _buffer[_at++] = (byte)(value | 0x80);
+                value >>= 7;
+            }
+
+            _buffer[_at++] = (byte)value;
+        }
+
+        public void Int32(int value) => Varint((ulong)(long)value);
+
+        public void Double(int field, double value)
+        {
+            if (value != 0D)
+            {
+                Tag(field, Fixed64);
+                BinaryPrimitives.WriteDoubleLittleEndian(_buffer[_at..], value);
+                _at += sizeof(double);
+            }
+        }
+
+        public void String(int field, string value)
+        {
+            if (value.Length != 0)
+            {
+                RepeatedString(field, value);
+            }
+        }
+
+        /// <summary>A string written even when empty, as an element of a repeated field is.</summary>
+        public void RepeatedString(int field, string value)
+        {
+            Tag(field, LengthDelimited);
+            Varint((uint)Encoding.UTF8.GetByteCount(value));
+            _at += Encoding.UTF8.GetBytes(value, _buffer[_at..]);
+        }
+
+        public void Raw(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(_buffer[_at..]);
+            _at += bytes.Length;
+        }
     }
 }

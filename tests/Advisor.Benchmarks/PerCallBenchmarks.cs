@@ -36,12 +36,17 @@ public class PerCallBenchmarks
     private Marshaller<ClassifyBuyerResponse> _marshaller = null!;
     private AdvisorSnapshot _snapshot = null!;
     private ClassifiedBuyer _classified = null!;
+    private ClassifiedBuyer _described = null!;
+
+    /// <summary>A description like the load tool's: its evidence items carry spans, so its full answer builds them per call.</summary>
+    private const string Description = "Our law firm has advised them for years on a monthly retainer; we meet their partners every week and they trust our judgement.";
 
     [GlobalSetup]
     public void Setup()
     {
         _snapshot = SnapshotLoader.LoadShipped();
         _classified = BuyerClassifier.ClassifyFacts(_snapshot, _profile.ToDomain(), _profile.Industry);
+        _described = BuyerClassifier.ClassifyText(_snapshot, Description, null);
         _marshaller = new PreEncodedResponses(_strategies, _evidence).For(new Marshaller<ClassifyBuyerResponse>(
             (r, c) => c.Complete(r.ToByteArray()), c => ClassifyBuyerResponse.Parser.ParseFrom(c.PayloadAsNewBuffer())));
     }
@@ -66,6 +71,12 @@ public class PerCallBenchmarks
 
     [Benchmark(Description = "Basic answer built and written, evidence kept (for scale)")]
     public int BasicAnswerWritten() => Write(new ClassifyBuyerResponse { Classification = _classified.Result.ToBasicProto(Id, _evidence) });
+
+    [Benchmark(Description = "Description's full answer built and written (items with spans built per call)")]
+    public int DescriptionFullAnswerWritten() => Write(new ClassifyBuyerResponse { Classification = _described.ToProto(Id, _strategies, _evidence) });
+
+    [Benchmark(Description = "Description's basic answer built and written")]
+    public int DescriptionBasicAnswerWritten() => Write(new ClassifyBuyerResponse { Classification = _described.Result.ToBasicProto(Id, _evidence) });
 
     [Benchmark(Description = "Explained classification of the profile (for scale)")]
     public ClassifiedBuyer Classify() => BuyerClassifier.ClassifyFacts(_snapshot, _profile.ToDomain(), _profile.Industry);

@@ -1,5 +1,4 @@
 using Advisor.Server.Api;
-using Advisor.Server.Api.Wire;
 using Advisor.Server.Classification;
 using Advisor.Server.Knowledge;
 using Advisor.Server.Tests.Evaluation;
@@ -23,27 +22,115 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
     private static readonly AdvisorSnapshot Snapshot = SnapshotLoader.LoadShipped();
 
     [Fact]
-    public void The_wire_messages_mirror_advisor_v1_field_for_field()
+    public void The_messages_written_by_hand_have_the_fields_the_writer_knows()
     {
-        Shape(ClassifyBuyerResponseWire.Descriptor).ShouldBe(Shape(ClassifyBuyerResponse.Descriptor).Select(f => f with { Type = "wire" }).ToList(),
-            "the response has one field, the classification, written as the wire classification");
-        var mirrored = Shape(V1.Classification.Descriptor)
-            .Select(f => f.Number == V1.Classification.StrategiesFieldNumber ? f with { Type = nameof(FieldType.Bytes) } : f)
-            .ToList();
-        Shape(ClassificationWire.Descriptor).ShouldBe(mirrored, "a field added to advisor.v1.Classification must be added to ClassificationWire (and copied in PreEncodedResponses.ToWire)");
-        Shape(ClassifyBuyerResponseEncodedEvidenceWire.Descriptor).ShouldBe(Shape(ClassifyBuyerResponse.Descriptor).Select(f => f with { Type = "wire" }).ToList());
-        Shape(ClassificationEncodedEvidenceWire.Descriptor).ShouldBe(
-            mirrored.Select(f => f.Number == V1.Classification.EvidenceFieldNumber ? f with { Type = nameof(FieldType.Bytes) } : f).ToList(),
-            "a field added to advisor.v1.Classification must be added to ClassificationEncodedEvidenceWire (and copied in PreEncodedResponses.ToEncodedEvidenceWire)");
+        // PreEncodedResponses writes these four messages field by field: a field added to (or changed in) one of them
+        // must be added to its writer, or answers would silently lose it.
+        Shape(ClassifyBuyerResponse.Descriptor).ShouldBe([new(1, "classification", "advisor.v1.Classification", false)]);
+        Shape(V1.Classification.Descriptor).ShouldBe(
+        [
+            new(1, "kind", "advisor.v1.BuyerKind", false),
+            new(2, "confidence", nameof(FieldType.Double), false),
+            new(3, "score", nameof(FieldType.Double), false),
+            new(4, "evidence", "advisor.v1.Evidence", true),
+            new(5, "open_questions", nameof(FieldType.String), true),
+            new(6, "strategies", "advisor.v1.Strategy", true),
+            new(7, "rule_set_version", nameof(FieldType.String), false),
+            new(8, "summary", nameof(FieldType.String), false),
+            new(9, "client_weight", nameof(FieldType.Double), false),
+            new(10, "customer_weight", nameof(FieldType.Double), false),
+            new(11, "industry", nameof(FieldType.String), false),
+            new(12, "classification_id", nameof(FieldType.String), false),
+        ]);
+        Shape(Evidence.Descriptor).ShouldBe(
+        [
+            new(1, "signal", nameof(FieldType.String), false),
+            new(2, "rule_id", nameof(FieldType.String), false),
+            new(3, "weight", nameof(FieldType.Double), false),
+            new(4, "span", "advisor.v1.TextSpan", false),
+            new(5, "explanation", nameof(FieldType.String), false),
+            new(6, "source", nameof(FieldType.String), false),
+            new(7, "interaction_ids", nameof(FieldType.String), true),
+        ]);
+        Shape(TextSpan.Descriptor).ShouldBe(
+        [
+            new(1, "start", nameof(FieldType.Int32), false),
+            new(2, "end", nameof(FieldType.Int32), false),
+            new(3, "text", nameof(FieldType.String), false),
+        ]);
 
         static List<FieldShape> Shape(MessageDescriptor message) =>
             [.. message.Fields.InFieldNumberOrder().Select(f => new FieldShape(
                 f.FieldNumber,
                 f.Name,
-                f.FieldType == FieldType.Message && f.MessageType.FullName.StartsWith("advisor.wire.", StringComparison.Ordinal) ? "wire"
-                    : f.FieldType is FieldType.Message or FieldType.Enum ? (f.FieldType == FieldType.Message ? f.MessageType.FullName : f.EnumType.FullName)
-                    : f.FieldType.ToString(),
+                f.FieldType == FieldType.Message ? f.MessageType.FullName : f.FieldType == FieldType.Enum ? f.EnumType.FullName : f.FieldType.ToString(),
                 f.IsRepeated))];
+    }
+
+    /// <summary>Text a field may hold: empty, ASCII, accented, astral (surrogate pairs), and long enough for a two-byte length.</summary>
+    private static readonly Gen<string> Texts = Gen.OneOf(
+        Gen.Const(""),
+        Gen.String[Gen.Char.AlphaNumeric, 1, 20],
+        Gen.OneOf<string>(["Kanzlei für Ärzte", "法律事务所", "retainer 🤝 monthly", "\u00e9t\u00e9", "cut \uD83E pair"]),
+        Gen.String[Gen.Char.AlphaNumeric, 100, 300]);
+
+    /// <summary>Numbers around the edges of their encodings: zero (left out), negative zero, NaN, negative ints (ten-byte varints).</summary>
+    private static readonly Gen<double> Doubles = Gen.OneOf(Gen.OneOf<double>([0D, -0D, double.NaN, 1.5, -2.25, double.MaxValue]), Gen.Double);
+
+    private static readonly Gen<int> Offsets = Gen.OneOf(Gen.OneOf<int>([0, 1, 127, 128, 16_384, -1, int.MinValue, int.MaxValue]), Gen.Int);
+
+    private static readonly Gen<Evidence> EvidenceItems = Gen.Select(
+        Texts, Texts, Doubles, Gen.Bool, Offsets, Offsets, Texts, Gen.Select(Texts, Texts, Texts.Array[0, 3]),
+        (signal, rule, weight, hasSpan, start, end, spanText, rest) =>
+        {
+            var (explanation, source, ids) = rest;
+            var item = new Evidence { Signal = signal, RuleId = rule, Weight = weight, Explanation = explanation, Source = source };
+            if (hasSpan)
+            {
+                item.Span = new TextSpan { Start = start, End = end, Text = spanText };
+            }
+
+            item.InteractionIds.AddRange(ids);
+            return item;
+        });
+
+    [Fact]
+    public void Any_answer_is_written_byte_for_byte_as_the_generated_serializer_writes_it()
+    {
+        var strategies = new StrategyMessages();
+        var evidence = new EvidenceMessages();
+        var responses = new PreEncodedResponses(strategies, evidence);
+        var known = Snapshot.Knowledge.Strategies;
+        Gen.Select(
+            Gen.Enum<BuyerKind>(), Doubles, Doubles, EvidenceItems.Array[0, 8], Texts.Array[0, 3], Gen.Int[0, known.Count - 1].Array[0, 3],
+            Gen.Select(Texts, Texts, Doubles, Doubles, Texts, Texts, Gen.Bool))
+            .Sample((kind, confidence, score, items, questions, strategyIndexes, rest) =>
+            {
+                var (version, summary, client, customer, industry, id, keptItem) = rest;
+                var c = new V1.Classification
+                {
+                    Kind = kind,
+                    Confidence = confidence,
+                    Score = score,
+                    RuleSetVersion = version,
+                    Summary = summary,
+                    ClientWeight = client,
+                    CustomerWeight = customer,
+                    Industry = industry,
+                    ClassificationId = id,
+                };
+                c.Evidence.AddRange(items);
+                if (keptItem)
+                {
+                    // A kept item (its bytes copied) among the built ones.
+                    c.Evidence.Insert(c.Evidence.Count / 2, evidence.For("retainer", "agreement.retainer", 2.5, "A retainer is a standing relationship.", "profile"));
+                }
+
+                c.OpenQuestions.AddRange(questions);
+                c.Strategies.AddRange(strategyIndexes.Select(i => i % 2 == 0 ? strategies.For(known[i]) : known[i].ToProto()));
+                var response = new ClassifyBuyerResponse { Classification = c };
+                Write(responses, response).ShouldBe(response.ToByteArray());
+            }, iter: 5_000);
     }
 
     [Fact]
@@ -96,7 +183,6 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
         {
             var response = new ClassifyBuyerResponse { Classification = answer.ToProto($"c_{i}", messages) };
             var expected = response.ToByteArray();
-            responses.ToWire(response).ToByteArray().ShouldBe(expected, $"answer {i}");
             Write(responses, response).ShouldBe(expected, $"answer {i} through the marshaller");
             ClassifyBuyerResponse.Parser.ParseFrom(expected).ShouldBe(new ClassifyBuyerResponse { Classification = answer.ToProto($"c_{i}") });
         }
@@ -109,7 +195,6 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
     {
         var evidence = new EvidenceMessages();
         var responses = new PreEncodedResponses(new StrategyMessages(), evidence);
-        var encodedAnswers = 0;
         var items = 0;
 
         // Every labelled description, with and without its industry (the industry prior adds an evidence item of its
@@ -134,23 +219,16 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
                     items++;
                 }
 
-                if (responses.ToEncodedEvidenceWire(response) is { } wire)
-                {
-                    wire.ToByteArray().ShouldBe(expected, $"{round} answer {i} as the encoded-evidence wire");
-                    encodedAnswers++;
-                }
             }
         }
 
         items.ShouldBeGreaterThan(0);
-        encodedAnswers.ShouldBe(results.Count(r => r.Evidence.Count > 0) * 2, "every basic answer with evidence is written from the encoded items");
 
         // An answer with an item built elsewhere (the full view's, with its explanation and span) is written as before.
         var full = BuyerClassifier.ClassifyText(Snapshot, "Our law firm has advised them for years on a monthly retainer.");
         full.Result.Evidence.ShouldNotBeEmpty();
         var fullResponse = new ClassifyBuyerResponse { Classification = full.ToProto("c_full") };
         evidence.Encoded(fullResponse.Classification.Evidence[0]).ShouldBeNull("a message this class did not build has no kept bytes");
-        responses.ToEncodedEvidenceWire(fullResponse).ShouldBeNull();
         Write(responses, fullResponse).ShouldBe(fullResponse.ToByteArray());
     }
 
@@ -196,7 +274,7 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
         var evidence = new EvidenceMessages();
         var strategies = new StrategyMessages();
         var responses = new PreEncodedResponses(strategies, evidence);
-        var encodedAnswers = 0;
+        var withEvidence = 0;
         var withIndustryItem = 0;
 
         // Each profile twice: the first answer builds and keeps its items, the second is written from the kept ones.
@@ -215,17 +293,13 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
                     evidence.Encoded(item).ShouldNotBeNull($"{item.RuleId} was kept").ToByteArray().ShouldBe(item.ToByteArray(), item.RuleId);
                 }
 
-                if (response.Classification.Evidence.Count > 0)
-                {
-                    responses.ToEncodedEvidenceWire(response).ShouldNotBeNull("a profile's every item is kept").ToByteArray().ShouldBe(expected);
-                    encodedAnswers++;
-                }
+                withEvidence += response.Classification.Evidence.Count > 0 ? 1 : 0;
             }
 
             withIndustryItem += classified.Result.Evidence.Count(e => e.Source == SignalHit.FromIndustry);
         }, iter: 2_000);
 
-        encodedAnswers.ShouldBeGreaterThan(0);
+        withEvidence.ShouldBeGreaterThan(0);
         withIndustryItem.ShouldBeGreaterThan(0, "some answers carry the industry prior's item");
 
         // A description's full answer: its items with a span are built per call, so it is written as before, also when
@@ -234,14 +308,12 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
         var fullResponse = new ClassifyBuyerResponse { Classification = description.ToProto("c_full", strategies, evidence) };
         fullResponse.Classification.Evidence.ShouldContain(e => e.Span != null);
         fullResponse.Classification.Evidence.Where(e => e.Span != null).ShouldAllBe(e => evidence.Encoded(e) == null);
-        responses.ToEncodedEvidenceWire(fullResponse).ShouldBeNull();
         Write(responses, fullResponse).ShouldBe(new ClassifyBuyerResponse { Classification = description.ToProto("c_full") }.ToByteArray());
         var industryFirst = new ClassifyBuyerResponse { Classification = description.ToProto("c_full", strategies, evidence) };
         var kept = industryFirst.Classification.Evidence.Single(e => e.Span == null);
         evidence.Encoded(kept).ShouldNotBeNull("the industry item is kept");
         industryFirst.Classification.Evidence.Remove(kept);
         industryFirst.Classification.Evidence.Insert(0, kept);
-        responses.ToEncodedEvidenceWire(industryFirst).ShouldBeNull("a kept first item does not decide for the rest");
         Write(responses, industryFirst).ShouldBe(industryFirst.ToByteArray());
     }
 
