@@ -309,7 +309,8 @@ public sealed class LoadRunner : IDisposable
                 toolGcPause.TotalMilliseconds,
                 latencies.Length == 0 ? 0 : (double)duringGc.Length / latencies.Length,
                 slow == 0 ? 0 : (double)duringGc.Count(l => l >= p99) / slow,
-                calls == 0 ? 0 : (double)toolAllocated / calls) { Older = (gen1Count, gen2Count), Pauses = toolPauses, PromotedPerGen0 = toolPromoted },
+                calls == 0 ? 0 : (double)toolAllocated / calls)
+            { Older = (gen1Count, gen2Count), Pauses = toolPauses, PromotedPerGen0 = toolPromoted },
             ServerGc = serverGc,
         };
     }
