@@ -16,9 +16,8 @@ public static class BuyerClassifier
     /// <param name="withStrategies">False when the caller will not show strategies (ClassifyBuyer's basic view): they are not looked up.</param>
     public static ClassifiedBuyer ClassifyText(AdvisorSnapshot snapshot, string text, string? industryHint = null, StrategyStage stage = StrategyStage.Any, bool withStrategies = true)
     {
-        var hits = snapshot.Rules.Extractor.Extract(text);
         var industry = snapshot.Knowledge.FindIndustry(industryHint) ?? FindIndustryInText(snapshot.Knowledge, text);
-        return Finish(snapshot, snapshot.Rules.Classify(hits, industry, stage), withStrategies);
+        return Finish(snapshot, snapshot.Rules.ClassifyText(text, industry, stage), withStrategies);
     }
 
     /// <param name="withStrategies">False when the caller will not show strategies (ClassifyBuyer's basic view): they are not looked up.</param>

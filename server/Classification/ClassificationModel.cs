@@ -2,8 +2,71 @@ using Advisor.Server.Knowledge;
 
 namespace Advisor.Server.Classification;
 
-/// <summary>A span of the input text, in UTF-16 offsets.</summary>
-public readonly record struct Span(int Start, int End, string Text);
+/// <summary>
+/// A span of the input text, in UTF-16 offsets. Equal to another span with the same offsets and the same text, as the
+/// record it was.
+/// </summary>
+public readonly struct Span : IEquatable<Span>
+{
+    /// <summary>
+    /// The span's text when it is <c>End - Start</c> characters long; otherwise the text the span was cut from
+    /// (<see cref="In"/>), which <see cref="Text"/> cuts on demand. One field rather than two, so a span (and every
+    /// hit and evidence item holding one) stays the size it was.
+    /// </summary>
+    private readonly string? _chars;
+
+    /// <param name="text">The spanned text, <c>end - start</c> characters long.</param>
+    public Span(int start, int end, string text)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(text.Length, end - start);
+        Start = start;
+        End = end;
+        _chars = text;
+    }
+
+    private Span(string source, int start, int end)
+    {
+        Start = start;
+        End = end;
+        _chars = source;
+    }
+
+    public int Start { get; }
+
+    public int End { get; }
+
+    /// <summary>
+    /// The spanned text. A span made with <see cref="In"/> cuts it from its source on each read: a description's
+    /// hits are many and most of their text is never read (ClassifyBuyer's basic view carries none; repeated signals
+    /// and unknown ones give no evidence), so cutting it for every hit made copies for nothing.
+    /// </summary>
+    public string Text => _chars is null ? "" : _chars.Length == End - Start ? _chars : _chars.Substring(Start, End - Start);
+
+    private ReadOnlySpan<char> Chars => _chars is null ? default : _chars.Length == End - Start ? _chars.AsSpan() : _chars.AsSpan(Start, End - Start);
+
+    /// <summary>The span of <paramref name="source"/> from <paramref name="start"/> to <paramref name="end"/>, its text cut only when read.</summary>
+    public static Span In(string source, int start, int end)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfLessThan(end, start);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(end, source.Length);
+        return new Span(source, start, end);
+    }
+
+    public static bool operator ==(Span left, Span right) => left.Equals(right);
+
+    public static bool operator !=(Span left, Span right) => !left.Equals(right);
+
+    public bool Equals(Span other) => Start == other.Start && End == other.End && Chars.SequenceEqual(other.Chars);
+
+    public override bool Equals(object? obj) => obj is Span other && Equals(other);
+
+    public override int GetHashCode() => HashCode.Combine(Start, End, string.GetHashCode(Chars, StringComparison.Ordinal));
+
+    public void Deconstruct(out int start, out int end, out string text) => (start, end, text) = (Start, End, Text);
+
+    public override string ToString() => $"Span {{ Start = {Start}, End = {End}, Text = {Text} }}";
+}
 
 /// <summary>
 /// A signal found about a buyer: in a description (with its span), in a typed profile,

@@ -64,6 +64,11 @@ public sealed class CompiledRuleSet
                 _weighing.Count, definition, definition.Group is { } group ? GroupNumber(group) : -1, _rulesBySignal.GetValueOrDefault(definition.Id) ?? []);
         }
 
+        _textWeighing = [.. extractor.HitSignals.Select(id => _weighing.GetValueOrDefault(id))];
+        _priorEvidence = priors.ToDictionary(
+            p => p.IndustryId,
+            p => new PriorEvidence("industry:" + p.IndustryId, "industry." + p.IndustryId, p),
+            StringComparer.Ordinal);
         _questionGroups = [.. openQuestions.Select(q => GroupNumber(q.Group))];
         _groupCount = groups.Count;
         _hybridSignal = thresholds.HybridRequiresSignal is not { } hybrid ? -1 : _weighing.TryGetValue(hybrid, out var h) ? h.Number : -2;
@@ -71,6 +76,17 @@ public sealed class CompiledRuleSet
 
     /// <summary>What weighing a hit of one signal needs (see <see cref="_weighing"/>).</summary>
     private sealed record SignalWeighing(int Number, SignalDefinition Definition, int Group, Rule[] Rules);
+
+    /// <summary>
+    /// Per signal of <see cref="SignalExtractor.HitSignals"/>, what weighing its hits needs (null for a signal this rule set
+    /// does not define): a description's hits come numbered, so they are weighed without hashing their names.
+    /// </summary>
+    private readonly SignalWeighing?[] _textWeighing;
+
+    /// <summary>Per industry with a prior, the prior and its evidence's signal and rule id, made once rather than concatenated per call.</summary>
+    private readonly Dictionary<string, PriorEvidence> _priorEvidence;
+
+    private sealed record PriorEvidence(string Signal, string RuleId, IndustryPrior Prior);
 
     public string Version { get; }
 
@@ -94,7 +110,83 @@ public sealed class CompiledRuleSet
     /// Weighs the signals and decides. Each signal counts once however often it is mentioned,
     /// so repeating a word cannot tip the balance. Deterministic: the same hits give the same result.
     /// </summary>
-    public ClassificationResult Classify(IReadOnlyList<SignalHit> hits, KnowledgeTopic? industry, StrategyStage requestedStage = StrategyStage.Any)
+    public ClassificationResult Classify(IReadOnlyList<SignalHit> hits, KnowledgeTopic? industry, StrategyStage requestedStage = StrategyStage.Any) =>
+        Weigh(new ListedHits(hits, _weighing), industry, requestedStage);
+
+    /// <summary>
+    /// The same result as <see cref="Classify"/> over <see cref="SignalExtractor.Extract"/> of the text, without a
+    /// <see cref="SignalHit"/> (and a list of them) per hit: the hits stay numbered in a pooled buffer while they are
+    /// weighed, and only those that become evidence get their span.
+    /// </summary>
+    public ClassificationResult ClassifyText(string text, KnowledgeTopic? industry, StrategyStage requestedStage = StrategyStage.Any)
+    {
+        var hits = new PatternIndex.MatchBuffer(text.Length);
+        try
+        {
+            Extractor.ExtractNumbered(text, ref hits);
+            return Weigh(new NumberedTextHits(text, hits.Items, _textWeighing), industry, requestedStage);
+        }
+        finally
+        {
+            hits.Dispose();
+        }
+    }
+
+    /// <summary>The hits one classification weighs, read by index; a struct per kind of source, so the weighing is compiled for each.</summary>
+    private interface IHits
+    {
+        int Count { get; }
+
+        /// <summary>What weighing hit <paramref name="i"/> needs, or null when its signal is not one of this rule set's.</summary>
+        SignalWeighing? Weighing(int i);
+
+        /// <summary>Hit <paramref name="i"/>'s signal name, as the evidence names it.</summary>
+        string Signal(int i);
+
+        Span? Span(int i);
+
+        string Source(int i);
+
+        IReadOnlyList<string> InteractionIds(int i);
+    }
+
+    /// <summary>Hits as objects (a profile's, a history's, or a description's through <see cref="SignalExtractor.Extract"/>).</summary>
+    private readonly struct ListedHits(IReadOnlyList<SignalHit> hits, Dictionary<string, SignalWeighing> weighing) : IHits
+    {
+        public int Count => hits.Count;
+
+        public SignalWeighing? Weighing(int i) => weighing.GetValueOrDefault(hits[i].Signal);
+
+        public string Signal(int i) => hits[i].Signal;
+
+        public Span? Span(int i) => hits[i].Span;
+
+        public string Source(int i) => hits[i].Source;
+
+        public IReadOnlyList<string> InteractionIds(int i) => hits[i].InteractionIds;
+    }
+
+    /// <summary>A description's hits from <see cref="SignalExtractor.ExtractNumbered"/>: (signal number, start, length).</summary>
+    private readonly ref struct NumberedTextHits(string text, ReadOnlySpan<(int Signal, int Start, int Length)> hits, SignalWeighing?[] weighing) : IHits
+    {
+        private readonly ReadOnlySpan<(int Signal, int Start, int Length)> _hits = hits;
+
+        public int Count => _hits.Length;
+
+        public SignalWeighing? Weighing(int i) => weighing[_hits[i].Signal];
+
+        // Only called for hits with a weighing (Weigh skips the rest), whose definition's id is the hit's signal.
+        public string Signal(int i) => weighing[_hits[i].Signal]!.Definition.Id;
+
+        public Span? Span(int i) => Classification.Span.In(text, _hits[i].Start, _hits[i].Start + _hits[i].Length);
+
+        public string Source(int i) => SignalHit.FromDescription;
+
+        public IReadOnlyList<string> InteractionIds(int i) => [];
+    }
+
+    private ClassificationResult Weigh<THits>(THits hits, KnowledgeTopic? industry, StrategyStage requestedStage)
+        where THits : IHits, allows ref struct
     {
         var evidence = new List<EvidenceItem>(hits.Count + 2);
         var stage = requestedStage;
@@ -107,9 +199,9 @@ public sealed class CompiledRuleSet
         seen.Clear();
         groups.Clear();
 
-        foreach (var hit in hits)
+        for (var h = 0; h < hits.Count; h++)
         {
-            if (!_weighing.TryGetValue(hit.Signal, out var weighing))
+            if (hits.Weighing(h) is not { } weighing)
             {
                 continue;
             }
@@ -128,11 +220,13 @@ public sealed class CompiledRuleSet
             if (seen[weighing.Number] > 0)
             {
                 // Later mentions of the same signal add their interactions, never weight.
-                if (hit.InteractionIds.Count > 0)
+                var more = hits.InteractionIds(h);
+                if (more.Count > 0)
                 {
-                    for (var i = seen[weighing.Number] - 1; i < evidence.Count && evidence[i].Signal == hit.Signal; i++)
+                    var signal = hits.Signal(h);
+                    for (var i = seen[weighing.Number] - 1; i < evidence.Count && evidence[i].Signal == signal; i++)
                     {
-                        evidence[i] = evidence[i] with { InteractionIds = [.. evidence[i].InteractionIds.Concat(hit.InteractionIds).Distinct().Take(20)] };
+                        evidence[i] = evidence[i] with { InteractionIds = [.. evidence[i].InteractionIds.Concat(more).Distinct().Take(20)] };
                     }
                 }
 
@@ -140,9 +234,13 @@ public sealed class CompiledRuleSet
             }
 
             seen[weighing.Number] = evidence.Count + 1;
-            foreach (var rule in weighing.Rules)
+            if (weighing.Rules.Length > 0)
             {
-                evidence.Add(new EvidenceItem(hit.Signal, rule.Id, rule.Weight, hit.Span, rule.Explanation, hit.Source, hit.InteractionIds));
+                var (signal, span, source, interactionIds) = (hits.Signal(h), hits.Span(h), hits.Source(h), hits.InteractionIds(h));
+                foreach (var rule in weighing.Rules)
+                {
+                    evidence.Add(new EvidenceItem(signal, rule.Id, rule.Weight, span, rule.Explanation, source, interactionIds));
+                }
             }
         }
 
@@ -161,11 +259,11 @@ public sealed class CompiledRuleSet
 
         // The industry prior tilts a close call; it never counts as evidence of its own.
         double prior = 0;
-        if (industry is not null && _priors.TryGetValue(industry.Id, out var industryPrior))
+        if (industry is not null && _priorEvidence.TryGetValue(industry.Id, out var industryPrior))
         {
-            prior = industryPrior.Weight;
+            prior = industryPrior.Prior.Weight;
             evidence.Add(new EvidenceItem(
-                "industry:" + industry.Id, "industry." + industry.Id, prior, null, industryPrior.Explanation, SignalHit.FromIndustry, []));
+                industryPrior.Signal, industryPrior.RuleId, prior, null, industryPrior.Prior.Explanation, SignalHit.FromIndustry, []));
         }
 
         var (kind, confidence, score) = Decide(clientWeight, customerWeight, prior, _hybridSignal == -1 || (_hybridSignal >= 0 && seen[_hybridSignal] > 0));

@@ -12,7 +12,9 @@ public sealed class SignalExtractor
 {
     private readonly PatternIndex _index;
     private readonly string[] _groupSignals;
-    private readonly IReadOnlyDictionary<string, SignalDefinition> _signals;
+
+    /// <summary>Per pattern owner (as <see cref="_groupSignals"/>), the signal a negated match becomes, or null when it is dropped.</summary>
+    private readonly string?[] _negatedSignals;
     private readonly HashSet<string> _negationCues;
     private readonly HashSet<char> _breakChars;
     private readonly HashSet<string> _breakWords;
@@ -35,7 +37,6 @@ public sealed class SignalExtractor
         IEnumerable<string> clauseBreaks,
         int negationWindow)
     {
-        _signals = signals.ToDictionary(s => s.Id, StringComparer.Ordinal);
         _negationCues = new HashSet<string>(negationCues, StringComparer.OrdinalIgnoreCase);
         var breaks = clauseBreaks.ToList();
         _breakChars = breaks.Where(b => b.Trim().Length == 1 && !char.IsLetter(b.Trim()[0])).Select(b => b.Trim()[0]).Append('\n').ToHashSet();
@@ -58,7 +59,25 @@ public sealed class SignalExtractor
 
         _index = new PatternIndex(patterns);
         _groupSignals = [.. names];
+        var byId = signals.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        _negatedSignals = [.. names.Select(n => byId[n].NegatedSignal)];
+        HitSignals = [.. _groupSignals.Concat(_negatedSignals.OfType<string>()).Distinct(StringComparer.Ordinal)];
+        var numbers = HitSignals.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
+        _hitNumbers = [.. names.Select(n => numbers[n])];
+        _negatedHitNumbers = [.. _negatedSignals.Select(n => n is null ? -1 : numbers[n])];
     }
+
+    /// <summary>
+    /// Every signal a text hit can name, each once: the hits of <see cref="ExtractNumbered"/> give their signal as an
+    /// index into this list, so the rule set looks up what weighing one needs by number instead of hashing its name.
+    /// </summary>
+    internal IReadOnlyList<string> HitSignals { get; }
+
+    /// <summary>Per pattern owner, the index in <see cref="HitSignals"/> of its signal.</summary>
+    private readonly int[] _hitNumbers;
+
+    /// <summary>Per pattern owner, the index in <see cref="HitSignals"/> of its negated signal, or -1 when a negated match is dropped.</summary>
+    private readonly int[] _negatedHitNumbers;
 
     private const RegexOptions ScanOptions = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture;
 
@@ -94,24 +113,46 @@ public sealed class SignalExtractor
 
     public IReadOnlyList<SignalHit> Extract(string text)
     {
-        var matches = _index.Matches(text);
-        var hits = new List<SignalHit>(matches.Count);
-        foreach (var (owner, start, length) in matches)
+        var matches = new PatternIndex.MatchBuffer(text.Length);
+        try
         {
-            var signal = _groupSignals[owner];
-            if (IsNegated(text, start))
+            ExtractNumbered(text, ref matches);
+            var hits = new List<SignalHit>(matches.Count);
+            foreach (var (signal, start, length) in matches.Items)
             {
-                signal = _signals[signal].NegatedSignal;
-                if (signal is null)
-                {
-                    continue;
-                }
+                hits.Add(SignalHit.InText(HitSignals[signal], Span.In(text, start, start + length)));
             }
 
-            hits.Add(SignalHit.InText(signal, new Span(start, start + length, text.Substring(start, length))));
+            return hits;
+        }
+        finally
+        {
+            matches.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The hits <see cref="Extract"/> finds, in the same order, each as (index in <see cref="HitSignals"/>, start, length)
+    /// in <paramref name="hits"/> (which must be empty): no object per hit, for a caller that weighs them at once.
+    /// </summary>
+    internal void ExtractNumbered(string text, ref PatternIndex.MatchBuffer hits)
+    {
+        _index.Matches(text, ref hits);
+
+        // The matches become hits in place: each is kept (as its signal or its negated signal) or dropped.
+        var items = hits.Items;
+        var kept = 0;
+        for (var i = 0; i < items.Length; i++)
+        {
+            var (owner, start, length) = items[i];
+            var signal = IsNegated(text, start) ? _negatedHitNumbers[owner] : _hitNumbers[owner];
+            if (signal >= 0)
+            {
+                hits.Set(kept++, signal, start, length);
+            }
         }
 
-        return hits;
+        hits.Truncate(kept);
     }
 
     /// <summary>
