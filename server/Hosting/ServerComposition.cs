@@ -69,6 +69,7 @@ public static class ServerComposition
         builder.Services.AddSingleton<StrategyMessages>();
         builder.Services.AddSingleton<EvidenceMessages>();
         builder.Services.AddSingleton<PreEncodedResponses>();
+        builder.Services.AddSingleton<RequestTags>();
         builder.Services.AddSingleton<AdvisorGrpcService>();
         builder.Services.AddGrpcReflection();
         // A singleton, so the store answer it shares outlives one check (AddCheck<T> uses the registered instance).

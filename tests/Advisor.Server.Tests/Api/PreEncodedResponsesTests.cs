@@ -357,19 +357,29 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
     private static byte[] Write(PreEncodedResponses responses, ClassifyBuyerResponse response)
     {
         var generated = new Marshaller<ClassifyBuyerResponse>((r, c) => c.Complete(r.ToByteArray()), c => ClassifyBuyerResponse.Parser.ParseFrom(c.PayloadAsNewBuffer()));
-        var context = new BufferContext();
-        responses.For(generated).ContextualSerializer(response, context);
-        context.Completed.ShouldBeTrue();
-        context.Length.ShouldBe(context.Buffer.WrittenCount, "the payload length announced first is the length written");
-        return context.Buffer.WrittenSpan.ToArray();
+
+        // Into a buffer with room for the whole answer (written in place) and into one with a few bytes of room (written
+        // aside and copied): the same bytes either way.
+        var written = new List<byte[]>();
+        foreach (var room in new[] { 64 * 1024, 8 })
+        {
+            var context = new BufferContext(room);
+            responses.For(generated).ContextualSerializer(response, context);
+            context.Completed.ShouldBeTrue();
+            context.Length.ShouldBe(context.Buffer.WrittenCount, "the payload length announced first is the length written");
+            written.Add(context.Buffer.WrittenSpan.ToArray());
+        }
+
+        written[1].ShouldBe(written[0], "written in place and written aside");
+        return written[0];
     }
 
     private sealed record FieldShape(int Number, string Name, string Type, bool Repeated);
 
     /// <summary>A serialization context over a growing buffer, as the framework gives a marshaller.</summary>
-    private sealed class BufferContext : SerializationContext
+    private sealed class BufferContext(int room) : SerializationContext
     {
-        public System.Buffers.ArrayBufferWriter<byte> Buffer { get; } = new();
+        public System.Buffers.ArrayBufferWriter<byte> Buffer { get; } = new(room);
 
         public int Length { get; private set; } = -1;
 
