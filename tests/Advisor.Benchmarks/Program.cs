@@ -19,5 +19,11 @@ if (args.Length > 0 && args[0] == "classification-log")
     return await Advisor.Benchmarks.ClassificationLogRun.RunAsync(args[1..]);
 }
 
+// dotnet run -c Release --project tests/Advisor.Benchmarks -- description-cpu [basic|full] [seconds] (CPU per description, see DescriptionCpuRun)
+if (args.Length > 0 && args[0] == "description-cpu")
+{
+    return Advisor.Benchmarks.DescriptionCpuRun.Run(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Advisor.Benchmarks.ClassificationBenchmarks).Assembly).Run(args);
 return 0;
