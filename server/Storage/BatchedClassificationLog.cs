@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Threading.Channels;
 using Advisor.Server.Telemetry;
 
 namespace Advisor.Server.Storage;
@@ -44,9 +43,11 @@ public sealed partial class BatchedClassificationLog : BackgroundService, IClass
     private readonly TimeProvider _time;
     private readonly IClassificationLogWriter _writer;
     private readonly ILogger<BatchedClassificationLog> _logger;
-    private readonly Channel<ClassificationLogEntry> _queue;
+    private readonly PendingClassificationLog _queue = new(QueueCapacity);
+
+    /// <summary>Released when an entry arrives in an empty queue: wakes the writer.</summary>
+    private readonly SemaphoreSlim _arrived = new(0);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private long _droppedCount;
 
     // Written only while _writeLock is held.
     private long _droppedWarned;
@@ -57,17 +58,20 @@ public sealed partial class BatchedClassificationLog : BackgroundService, IClass
         _writer = writer;
         _time = time;
         _logger = logger;
-        _queue = Channel.CreateBounded<ClassificationLogEntry>(
-            new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
-            _ => Interlocked.Increment(ref _droppedCount));
         meters.Create(AdvisorMetrics.MeterName).CreateObservableCounter(
             "advisor.classification_log.dropped", () => Dropped, "{entry}", "Classification log entries dropped because the write queue was full.");
     }
 
     /// <summary>Entries dropped because the queue was full.</summary>
-    public long Dropped => Interlocked.Read(ref _droppedCount);
+    public long Dropped => _queue.Dropped;
 
-    public void Append(ClassificationLogEntry entry) => _queue.Writer.TryWrite(entry);
+    public void Append(ClassificationLogEntry entry)
+    {
+        if (_queue.Add(entry))
+        {
+            _arrived.Release();
+        }
+    }
 
     public Task<IReadOnlyList<ClassificationLogEntry>> RecentAsync(int count, CancellationToken cancellationToken) =>
         _writer.RecentAsync(count, cancellationToken);
@@ -79,9 +83,16 @@ public sealed partial class BatchedClassificationLog : BackgroundService, IClass
     {
         try
         {
-            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            while (!stoppingToken.IsCancellationRequested)
             {
-                if (_queue.Reader.Count < BatchSize)
+                // An entry arriving between this check and the wait has released the semaphore: the wait returns at once.
+                if (_queue.Count == 0)
+                {
+                    await _arrived.WaitAsync(stoppingToken);
+                    continue;
+                }
+
+                if (_queue.Count < BatchSize)
                 {
                     await Task.Delay(GatherTime, _time, stoppingToken);
                 }
@@ -110,11 +121,7 @@ public sealed partial class BatchedClassificationLog : BackgroundService, IClass
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            var batch = new List<ClassificationLogEntry>(Math.Min(max, BatchSize));
-            while (batch.Count < max && _queue.Reader.TryRead(out var entry))
-            {
-                batch.Add(entry);
-            }
+            var batch = _queue.Take(max);
 
             if (batch.Count > 0)
             {

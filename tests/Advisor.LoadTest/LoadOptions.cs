@@ -57,8 +57,10 @@ public sealed record LoadOptions
         anything else fails the call (INTERNAL). Ask, SearchBuyers, GetBuyer and
         ImportInteractions answers are parsed into the generated messages. Latency runs from the send (open
         loop: from when the call was due) to the parsed answer; each worker records it in its own list.
-        The report prints the tool's and the server's GC pauses, bytes allocated per call on both sides and
-        the server's most allocated types (sampled from its runtime's allocation events). For load runs,
+        The report prints the tool's and the server's GC pauses (the server's by generation, both split into
+        stopping the threads and collecting, with the bytes that survive each gen0 collection), bytes
+        allocated per call on both sides and the server's most allocated types (sampled from its runtime's
+        allocation events). For load runs,
         give the tool a large gen0 budget: DOTNET_GCgen0size=0x10000000 (docs/run-benchmarks.sh does).
         """;
 

@@ -12,7 +12,17 @@ namespace Advisor.LoadTest;
 /// <param name="CallsShare">Share of all measured calls that had a collection of the tool while in flight.</param>
 /// <param name="SlowCallsShare">The same share among the calls at or above the p99 latency.</param>
 /// <param name="BytesPerCall">Bytes the tool allocated per call (everything it allocated while measuring, over the calls).</param>
-public sealed record ToolGc(int Collections, double PauseMs, double CallsShare, double SlowCallsShare, double BytesPerCall);
+public sealed record ToolGc(int Collections, double PauseMs, double CallsShare, double SlowCallsShare, double BytesPerCall)
+{
+    /// <summary>Of <see cref="Collections"/>, those of generation 1 and of generation 2 (the rest were gen0 only).</summary>
+    public (int Gen1, int Gen2) Older { get; init; }
+
+    /// <summary>The pauses as the tool's runtime events saw them (stopping the threads against collecting); empty when not seen.</summary>
+    public IReadOnlyList<ToolPause> Pauses { get; init; } = [];
+
+    /// <summary>Mean bytes that survived each of the tool's gen0 collections; null when none was seen.</summary>
+    public double? PromotedPerGen0 { get; init; }
+}
 
 /// <summary>The server's garbage-collection pauses during a measurement, from its runtime's GC events.</summary>
 /// <param name="Collections">Pauses (one per collection that stopped the server's threads).</param>
@@ -27,7 +37,18 @@ public sealed record ServerGc(int Collections, double PauseMs, double MaxPauseMs
 
     /// <summary>The types that took most of the server's allocation ticks, with their share of the bytes.</summary>
     public IReadOnlyList<(string Type, double Share)> TopTypes { get; init; } = [];
+
+    /// <summary>The pauses by the generation they collected (-1: a suspension without a collection), in generation order.</summary>
+    public IReadOnlyList<GenerationPauses> ByGeneration { get; init; } = [];
+
+    /// <summary>Mean bytes that survived each gen0 collection of the server (promoted to gen1); null when none was seen.</summary>
+    public double? PromotedPerGen0 { get; init; }
 }
+
+/// <summary>The server's pauses for collections of one generation.</summary>
+/// <param name="SuspendingMs">Of <paramref name="PauseMs"/>, the time spent stopping the server's threads.</param>
+/// <param name="Compacting">How many of the collections compacted.</param>
+public sealed record GenerationPauses(int Generation, int Count, double PauseMs, double MaxPauseMs, double SuspendingMs, int Compacting);
 
 /// <summary>The measured outcome of one scenario run (or, after --repeat, the median of several).</summary>
 public sealed record ScenarioResult(
@@ -78,6 +99,7 @@ public sealed class LoadRunner : IDisposable
     private readonly int _concurrency;
     private readonly int? _serverPid;
     private readonly double? _rate;
+    private readonly ToolGcWatch _toolGcWatch = new();
 
     /// <param name="serverPid">The server's process id, to report its CPU per call; null when it is not known.</param>
     /// <param name="rate">Calls per second offered in all (open loop); null for closed loop.</param>
@@ -143,7 +165,10 @@ public sealed class LoadRunner : IDisposable
         var serverCpu = _serverPid is { } pid ? ProcessCpu.Reading.Take(pid) : default;
         using var serverGcWatch = warmingUp || _serverPid is not { } watched ? null : ServerGcWatch.Start(watched);
         var toolCpu = ProcessCpu.Reading.Take(Environment.ProcessId);
+        _toolGcWatch.Begin();
         var gcCount = GC.CollectionCount(0);
+        var gen1Before = GC.CollectionCount(1);
+        var gen2Before = GC.CollectionCount(2);
         var gcPause = GC.GetTotalPauseDuration();
         var allocated = GC.GetTotalAllocatedBytes(precise: false);
         var started = Stopwatch.GetTimestamp();
@@ -229,8 +254,11 @@ public sealed class LoadRunner : IDisposable
         await Task.WhenAll(tasks);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var toolAllocated = GC.GetTotalAllocatedBytes(precise: false) - allocated;
+        var (toolPauses, toolPromoted) = _toolGcWatch.End();
         var serverPauses = serverGcWatch is null ? null : await serverGcWatch.StopAsync();
         var toolGcs = GC.CollectionCount(0) - gcCount;
+        var gen1Count = GC.CollectionCount(1) - gen1Before;
+        var gen2Count = GC.CollectionCount(2) - gen2Before;
         var toolGcPause = GC.GetTotalPauseDuration() - gcPause;
         var calls = workers.Sum(w => w.Ok + w.Errors.Values.Sum());
         var serverCpuPerCall = _serverPid is null ? null : serverCpu.PerCallUs(calls);
@@ -256,6 +284,7 @@ public sealed class LoadRunner : IDisposable
         {
             BytesPerCall = calls == 0 ? null : (double)serverGcWatch!.AllocatedBytes / calls,
             TopTypes = [.. serverGcWatch!.TopTypes(6).Select(t => (t.Type, serverGcWatch.AllocatedBytes == 0 ? 0 : (double)t.Bytes / serverGcWatch.AllocatedBytes))],
+            PromotedPerGen0 = serverGcWatch.PromotedPerGen0,
         };
         var first = scenarios[0];
         return new ScenarioResult(
@@ -280,13 +309,14 @@ public sealed class LoadRunner : IDisposable
                 toolGcPause.TotalMilliseconds,
                 latencies.Length == 0 ? 0 : (double)duringGc.Length / latencies.Length,
                 slow == 0 ? 0 : (double)duringGc.Count(l => l >= p99) / slow,
-                calls == 0 ? 0 : (double)toolAllocated / calls),
+                calls == 0 ? 0 : (double)toolAllocated / calls)
+            { Older = (gen1Count, gen2Count), Pauses = toolPauses, PromotedPerGen0 = toolPromoted },
             ServerGc = serverGc,
         };
     }
 
     /// <summary>Which calls had one of the server's GC pauses while in flight (pauses outside the measurement are left out).</summary>
-    private static ServerGc LineUp(IReadOnlyList<(long Suspend, long Restart)> pauses, List<(long Begin, long Latency, bool DuringGc)> calls, long p99, long from, long to)
+    private static ServerGc LineUp(IReadOnlyList<ServerPause> pauses, List<(long Begin, long Latency, bool DuringGc)> calls, long p99, long from, long to)
     {
         var inWindow = pauses.Where(p => p.Restart >= from && p.Suspend <= to + (long)(Scenario.CallDeadline.TotalSeconds * Stopwatch.Frequency)).ToArray();
         var starts = inWindow.Select(p => p.Suspend).ToArray();
@@ -317,7 +347,11 @@ public sealed class LoadRunner : IDisposable
             inWindow.Sum(p => Ms(p.Restart - p.Suspend)),
             inWindow.Length == 0 ? 0 : inWindow.Max(p => Ms(p.Restart - p.Suspend)),
             calls.Count == 0 ? 0 : (double)all / calls.Count,
-            slowAll == 0 ? 0 : (double)slowHit / slowAll);
+            slowAll == 0 ? 0 : (double)slowHit / slowAll)
+        {
+            ByGeneration = [.. inWindow.GroupBy(p => p.Generation).OrderBy(g => g.Key)
+                .Select(g => new GenerationPauses(g.Key, g.Count(), g.Sum(p => Ms(p.Restart - p.Suspend)), g.Max(p => Ms(p.Restart - p.Suspend)), g.Sum(p => Ms(p.Suspending)), g.Count(p => p.Compacting)))],
+        };
     }
 
     /// <summary>Appends one line per call: send and end (ns on Stopwatch's monotonic clock), latency in ns, tool GC meanwhile (0/1).</summary>
@@ -352,6 +386,7 @@ public sealed class LoadRunner : IDisposable
 
     public void Dispose()
     {
+        _toolGcWatch.Dispose();
         foreach (var channel in _channels)
         {
             channel.Dispose();

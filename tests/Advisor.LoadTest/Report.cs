@@ -116,7 +116,9 @@ public static class Report
             foreach (var r in gcs)
             {
                 var gc = r.ToolGc!;
-                text.AppendLine($"{(md ? "- " : "  ")}{r.Name}: {gc.Collections} collections, {F(gc.PauseMs, "0.0")} ms paused, {F(gc.BytesPerCall, "N0")} bytes allocated per call; calls at or above p99 with a tool GC in flight {F(gc.SlowCallsShare * 100, "0")} % (all calls {F(gc.CallsShare * 100, "0.0")} %)");
+                var split = gc.Pauses.Count == 0 ? "" :
+                    $"; as its runtime's events saw them: {gc.Pauses.Count} pauses, mean {F(gc.Pauses.Average(p => p.Pause.TotalMilliseconds), "0.00")} ms (stopping threads {F(gc.Pauses.Average(p => p.Suspending.TotalMilliseconds), "0.00")}, collecting {F(gc.Pauses.Average(p => p.Collecting.TotalMilliseconds), "0.00")}), longest {F(gc.Pauses.Max(p => p.Pause.TotalMilliseconds), "0.00")}{(gc.PromotedPerGen0 is { } kept ? $", ~{F(kept / 1024, "N0")} KB survived each gen0 collection" : "")}";
+                text.AppendLine($"{(md ? "- " : "  ")}{r.Name}: {gc.Collections} collections, {F(gc.PauseMs, "0.0")} ms paused, {F(gc.BytesPerCall, "N0")} bytes allocated per call{(gc.Collections == 0 ? "" : $" (mean pause {F(gc.PauseMs / gc.Collections, "0.00")} ms; {gc.Older.Gen1} of gen1, {gc.Older.Gen2} of gen2)")}; calls at or above p99 with a tool GC in flight {F(gc.SlowCallsShare * 100, "0")} % (all calls {F(gc.CallsShare * 100, "0.0")} %){split}");
             }
         }
 
@@ -129,6 +131,13 @@ public static class Report
             {
                 var gc = r.ServerGc!;
                 text.AppendLine($"{(md ? "- " : "  ")}{r.Name}: {gc.Collections} pauses, {F(gc.PauseMs, "0.0")} ms in all, longest {F(gc.MaxPauseMs, "0.00")} ms{(gc.BytesPerCall is { } bytes ? $", ~{F(bytes, "N0")} bytes allocated per call" : "")}; calls at or above p99 with a server pause in flight {F(gc.SlowCallsShare * 100, "0")} % (all calls {F(gc.CallsShare * 100, "0.0")} %)");
+                if (gc.ByGeneration.Count > 0)
+                {
+                    var byGeneration = gc.ByGeneration.Select(g => $"{(g.Generation < 0 ? "no collection" : $"gen{g.Generation}")} {g.Count} × {F(g.PauseMs / g.Count, "0.00")} ms (longest {F(g.MaxPauseMs, "0.00")}, stopping threads {F(g.SuspendingMs / g.Count, "0.00")}, {g.Compacting} compacting)");
+                    var promoted = gc.PromotedPerGen0 is { } p ? $"; ~{F(p / 1024, "N0")} KB survived each gen0 collection" : "";
+                    text.AppendLine($"{(md ? "  - " : "    ")}pauses by generation: {string.Join(", ", byGeneration)}{promoted}");
+                }
+
                 if (gc.TopTypes.Count > 0)
                 {
                     text.AppendLine($"{(md ? "  - " : "    ")}most allocated (sampled): {string.Join(", ", gc.TopTypes.Select(t => $"{ShortType(t.Type)} {F(t.Share * 100, "0")} %"))}");

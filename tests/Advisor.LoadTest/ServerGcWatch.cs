@@ -2,6 +2,7 @@ using System.Diagnostics.Tracing;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Parsers;
+using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
 namespace Advisor.LoadTest;
 
@@ -16,7 +17,8 @@ public sealed class ServerGcWatch : IDisposable
 {
     private readonly EventPipeSession _session;
     private readonly Task _reader;
-    private readonly List<(long Suspend, long Restart)> _pauses = [];
+    private readonly List<ServerPause> _pauses = [];
+    private readonly List<long> _promotedFromGen0 = [];
     private readonly Dictionary<string, long> _allocatedByType = new(StringComparer.Ordinal);
     private long _allocated;
 
@@ -25,22 +27,50 @@ public sealed class ServerGcWatch : IDisposable
         _session = session;
         var source = new EventPipeEventSource(session.EventStream);
         long? suspend = null;
+        long? suspended = null;
+        int? generation = null;
+        var compacting = false;
 
         // The raw timestamp is what lines up with Stopwatch; TraceEvent marks it "discouraged" (not obsolete) because
         // most readers want times relative to the session.
 #pragma warning disable CS0618
         source.Clr.GCSuspendEEStart += e => suspend = e.TimeStampQPC;
+        source.Clr.GCSuspendEEStop += e => suspended = e.TimeStampQPC;
+
+        // The collection a pause ran for: its generation (depth) says whether a long pause was a gen0, a gen1 or a full
+        // (gen2) collection; a suspension without a GCStart (the runtime stopping threads for something else) has none.
+        source.Clr.GCStart += e => generation = e.Depth;
+
+        // Whether the collection compacted (copied what survived) rather than swept: a compacting gen2 copies the whole
+        // live heap, and conserve-memory asks for exactly that once enough of gen2 is free space.
+        source.Clr.GCGlobalHeapHistory += e => compacting = (e.GlobalMechanisms & GCGlobalMechanisms.Compaction) != 0;
         source.Clr.GCRestartEEStop += e =>
         {
             if (suspend is { } s)
             {
                 lock (_pauses)
                 {
-                    _pauses.Add((s, e.TimeStampQPC));
+                    _pauses.Add(new ServerPause(s, e.TimeStampQPC, generation ?? -1, (suspended ?? s) - s, compacting));
                 }
             }
 
             suspend = null;
+            suspended = null;
+            generation = null;
+            compacting = false;
+        };
+
+        // Bytes that survived a gen0 collection (moved to gen1): what the server keeps alive across a collection is
+        // what each gen0 collection has to mark and copy, and what later gen1 collections have to look at again.
+        source.Clr.GCHeapStats += e =>
+        {
+            if (generation == 0)
+            {
+                lock (_pauses)
+                {
+                    _promotedFromGen0.Add(e.TotalPromotedSize0);
+                }
+            }
         };
 #pragma warning restore CS0618
 
@@ -84,7 +114,7 @@ public sealed class ServerGcWatch : IDisposable
     }
 
     /// <summary>Ends the session and returns the pauses seen, in order (monotonic clock ticks).</summary>
-    public async Task<IReadOnlyList<(long Suspend, long Restart)>> StopAsync()
+    public async Task<IReadOnlyList<ServerPause>> StopAsync()
     {
         try
         {
@@ -111,6 +141,18 @@ public sealed class ServerGcWatch : IDisposable
         }
     }
 
+    /// <summary>Mean bytes promoted out of gen0 per gen0 collection while watched (read after <see cref="StopAsync"/>); null without one.</summary>
+    public double? PromotedPerGen0
+    {
+        get
+        {
+            lock (_pauses)
+            {
+                return _promotedFromGen0.Count == 0 ? null : _promotedFromGen0.Average();
+            }
+        }
+    }
+
     /// <summary>Bytes the server allocated while watched (read after <see cref="StopAsync"/>).</summary>
     public long AllocatedBytes
     {
@@ -134,3 +176,10 @@ public sealed class ServerGcWatch : IDisposable
 
     public void Dispose() => _session.Dispose();
 }
+
+/// <summary>
+/// One stop of the server's threads: from suspension to restart (monotonic clock ticks), the generation collected (-1:
+/// none), the ticks it took to stop the threads (a thread that waits for a core answers the stop late), and whether the
+/// collection compacted.
+/// </summary>
+public readonly record struct ServerPause(long Suspend, long Restart, int Generation, long Suspending, bool Compacting);

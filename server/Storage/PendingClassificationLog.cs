@@ -1,0 +1,193 @@
+using System.Buffers.Binary;
+using System.Text;
+using Advisor.Server.Classification;
+
+namespace Advisor.Server.Storage;
+
+/// <summary>
+/// Classification log entries waiting for their writer, kept as bytes in a few large reused blocks instead of as
+/// objects, oldest first, at most <c>capacity</c> of them (past that the oldest are dropped and counted).
+/// Why: the writer gathers up to 512 entries (or 50 ms) per transaction, so under load several hundred entries are
+/// always waiting, and every collection of the server found them alive and promoted them: the entry, its id and its
+/// input text (a whole description), three objects per call. Under the load tool about 400–500 KB survived each gen0
+/// collection in the ClassifyBuyer scenarios against 34 KB for Health/Check, and gen0 pauses were 2–3 times as long
+/// (docs/benchmarks.md, "Tail latency: the server's collections"). Held as bytes, an entry's objects die with its call;
+/// the blocks are large objects that are allocated once and reused. The writer turns entries back into objects only
+/// when it takes them.
+/// </summary>
+internal sealed class PendingClassificationLog(int capacity)
+{
+    /// <summary>Bytes per block: large enough to go straight to the large object heap and hold hundreds of entries.</summary>
+    internal const int BlockSize = 256 * 1024;
+
+    /// <summary>Empty blocks kept for reuse: enough for a few batches' worth of long descriptions.</summary>
+    private const int SpareBlocks = 8;
+
+    private readonly Lock _lock = new();
+    private readonly Queue<Block> _blocks = new();
+    private readonly Stack<byte[]> _spare = new();
+    private Block? _last;
+    private int _count;
+    private long _dropped;
+
+    /// <summary>Entries waiting.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _count;
+            }
+        }
+    }
+
+    /// <summary>Entries dropped because <c>capacity</c> were already waiting.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Queues a copy of <paramref name="entry"/>; returns true when the queue was empty before (the writer may be asleep).</summary>
+    public bool Add(ClassificationLogEntry entry)
+    {
+        var size = EncodedSize(entry);
+        lock (_lock)
+        {
+            if (_count == capacity)
+            {
+                DropOldest();
+                Interlocked.Increment(ref _dropped);
+            }
+
+            var block = _last is { } last && _blocks.Count > 0 && last.Bytes.Length - last.End >= size ? last : NewBlock(size);
+            Encode(entry, block.Bytes.AsSpan(block.End, size));
+            block.End += size;
+            _count++;
+            return _count == 1;
+        }
+    }
+
+    /// <summary>Takes up to <paramref name="max"/> entries, oldest first, as objects.</summary>
+    public List<ClassificationLogEntry> Take(int max)
+    {
+        lock (_lock)
+        {
+            var taken = new List<ClassificationLogEntry>(Math.Min(max, _count));
+            while (taken.Count < max && _count > 0)
+            {
+                var block = _blocks.Peek();
+                var size = BinaryPrimitives.ReadInt32LittleEndian(block.Bytes.AsSpan(block.Start));
+                taken.Add(Decode(block.Bytes.AsSpan(block.Start, size)));
+                Consume(block, size);
+            }
+
+            return taken;
+        }
+    }
+
+    private void DropOldest()
+    {
+        var block = _blocks.Peek();
+        Consume(block, BinaryPrimitives.ReadInt32LittleEndian(block.Bytes.AsSpan(block.Start)));
+    }
+
+    /// <summary>Moves past the oldest entry; a block whose entries are all gone is recycled.</summary>
+    private void Consume(Block block, int size)
+    {
+        block.Start += size;
+        _count--;
+        if (block.Start == block.End)
+        {
+            _blocks.Dequeue();
+            if (block.Bytes.Length == BlockSize && _spare.Count < SpareBlocks)
+            {
+                _spare.Push(block.Bytes);
+            }
+        }
+    }
+
+    private Block NewBlock(int size)
+    {
+        // An entry larger than a block (a very long input) gets a block of its own, not kept for reuse.
+        var bytes = size > BlockSize ? new byte[size] : _spare.Count > 0 ? _spare.Pop() : new byte[BlockSize];
+        var block = new Block(bytes);
+        _blocks.Enqueue(block);
+        _last = block;
+        return block;
+    }
+
+    // Layout: total size (int), time ticks (long), offset minutes (short), kind (int), confidence, score (double), then
+    // id, subject, input, buyer id, rule-set version as (UTF-8 byte count or -1 for null, bytes).
+    private const int FixedSize = 4 + 8 + 2 + 4 + 8 + 8;
+
+    private static int EncodedSize(ClassificationLogEntry e) =>
+        FixedSize + TextSize(e.Id) + TextSize(e.Subject) + TextSize(e.Input) + TextSize(e.BuyerId) + TextSize(e.RuleSetVersion);
+
+    private static int TextSize(string? text) => 4 + (text is null ? 0 : Encoding.UTF8.GetByteCount(text));
+
+    private static void Encode(ClassificationLogEntry e, Span<byte> to)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(to, to.Length);
+        BinaryPrimitives.WriteInt64LittleEndian(to[4..], e.Time.Ticks);
+        BinaryPrimitives.WriteInt16LittleEndian(to[12..], (short)e.Time.TotalOffsetMinutes);
+        BinaryPrimitives.WriteInt32LittleEndian(to[14..], (int)e.Kind);
+        BinaryPrimitives.WriteDoubleLittleEndian(to[18..], e.Confidence);
+        BinaryPrimitives.WriteDoubleLittleEndian(to[26..], e.Score);
+        var at = FixedSize;
+        at += WriteText(e.Id, to[at..]);
+        at += WriteText(e.Subject, to[at..]);
+        at += WriteText(e.Input, to[at..]);
+        at += WriteText(e.BuyerId, to[at..]);
+        _ = WriteText(e.RuleSetVersion, to[at..]);
+    }
+
+    private static int WriteText(string? text, Span<byte> to)
+    {
+        if (text is null)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(to, -1);
+            return 4;
+        }
+
+        var length = Encoding.UTF8.GetBytes(text, to[4..]);
+        BinaryPrimitives.WriteInt32LittleEndian(to, length);
+        return 4 + length;
+    }
+
+    private static ClassificationLogEntry Decode(ReadOnlySpan<byte> from)
+    {
+        var time = new DateTimeOffset(BinaryPrimitives.ReadInt64LittleEndian(from[4..]), TimeSpan.FromMinutes(BinaryPrimitives.ReadInt16LittleEndian(from[12..])));
+        var kind = (Kind)BinaryPrimitives.ReadInt32LittleEndian(from[14..]);
+        var confidence = BinaryPrimitives.ReadDoubleLittleEndian(from[18..]);
+        var score = BinaryPrimitives.ReadDoubleLittleEndian(from[26..]);
+        var at = FixedSize;
+        var id = ReadText(from, ref at)!;
+        var subject = ReadText(from, ref at)!;
+        var input = ReadText(from, ref at)!;
+        var buyerId = ReadText(from, ref at);
+        var ruleSetVersion = ReadText(from, ref at)!;
+        return new ClassificationLogEntry(id, time, subject, input, buyerId, kind, confidence, score, ruleSetVersion);
+    }
+
+    private static string? ReadText(ReadOnlySpan<byte> from, ref int at)
+    {
+        var length = BinaryPrimitives.ReadInt32LittleEndian(from[at..]);
+        at += 4;
+        if (length < 0)
+        {
+            return null;
+        }
+
+        var text = Encoding.UTF8.GetString(from.Slice(at, length));
+        at += length;
+        return text;
+    }
+
+    /// <summary>One block of encoded entries: those from <see cref="Start"/> to <see cref="End"/> are still waiting.</summary>
+    private sealed class Block(byte[] bytes)
+    {
+        public byte[] Bytes { get; } = bytes;
+
+        public int Start { get; set; }
+
+        public int End { get; set; }
+    }
+}
