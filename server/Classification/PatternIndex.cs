@@ -175,7 +175,8 @@ internal sealed class PatternIndex
         // comparison is plain ASCII case folding, so a missing required literal rules a member out.
         Span<int> always = _always.Length <= 64 ? stackalloc int[_always.Length] : new int[_always.Length];
         var alwaysCount = 0;
-        var ascii = System.Text.Ascii.IsValid(text);
+        // Read only when some member is tried everywhere (the industry index has none): it is a pass over the text.
+        var ascii = _always.Length > 0 && System.Text.Ascii.IsValid(text);
         for (var i = 0; i < _always.Length; i++)
         {
             if (!ascii || _alwaysNeeds[i] is not { } needed || text.AsSpan().ContainsAny(needed))
@@ -306,6 +307,7 @@ internal sealed class PatternIndex
     }
 
     /// <summary>The child of node <paramref name="id"/> reached by <paramref name="key"/>, or -1.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private int FindChild(int id, char key)
     {
         var node = _nodes[id];
