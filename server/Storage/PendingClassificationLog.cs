@@ -9,9 +9,9 @@ namespace Advisor.Server.Storage;
 /// objects, oldest first, at most <c>capacity</c> of them (past that the oldest are dropped and counted).
 /// Why: the writer gathers up to 512 entries (or 50 ms) per transaction, so under load several hundred entries are
 /// always waiting, and every collection of the server found them alive and promoted them: the entry, its id and its
-/// input text (a whole description), three objects per call. Under the load tool about 400–500 KB survived each gen0
-/// collection in the ClassifyBuyer scenarios against 34 KB for Health/Check, and gen0 pauses were 2–3 times as long
-/// (docs/benchmarks.md, "Tail latency: the server's collections"). Held as bytes, an entry's objects die with its call;
+/// input text (a whole description), three objects per call. Under the load tool 540–780 KB survived each gen0
+/// collection in the ClassifyBuyer scenarios against 30–140 KB for Health/Check, with gen1 collections on top; held as
+/// bytes, 390–430 KB and no gen1 (docs/benchmarks.md, "Tail latency: the two processes' collections, split"). An entry's objects die with its call;
 /// the blocks are large objects that are allocated once and reused. The writer turns entries back into objects only
 /// when it takes them.
 /// </summary>

@@ -24,7 +24,7 @@ public sealed class SqliteMigrationTests : IAsyncLifetime
         await WriteVersion4DatabaseAsync();
 
         await using var app = AdvisorServerHost.Build(["--Storage:Provider", "sqlite", "--Storage:Path", _database.Path, "--Logging:LogLevel:Default", "Warning"]);
-        (await app.Services.GetRequiredService<IStoreMigrator>().MigrateAsync(Ct)).ShouldBe(2, "only migrations 005 and 006 were missing");
+        (await app.Services.GetRequiredService<IStoreMigrator>().MigrateAsync(Ct)).ShouldBe(3, "only migrations 005, 006 and 007 were missing");
         var store = app.Services.GetRequiredService<IBuyerStore>();
 
         var acme = (await store.GetBuyerAsync("b_acme", Ct))!;
@@ -74,6 +74,44 @@ public sealed class SqliteMigrationTests : IAsyncLifetime
         (await store.ListBuyersToReclassifyAsync(10, Ct)).ShouldBeEmpty();
         // Listing folded the meeting into the stored totals: the profile reads the same as before the fold.
         (await store.GetProfileAsync("b_acme", 5, Ct))!.Stats.ShouldBe(after.Stats);
+    }
+
+    [Fact]
+    public async Task Migration_007_keeps_the_classification_log_and_still_refuses_an_unknown_subject()
+    {
+        await WriteVersion4DatabaseAsync();
+        await using (var connection = new SqliteConnection($"Data Source={_database.Path}"))
+        {
+            await connection.OpenAsync(Ct);
+            await ExecuteAsync(connection, """
+                INSERT INTO classification_log (id, time, subject, input, buyer_id, kind, confidence, score, rule_set_version) VALUES
+                    ('c_1', '2024-03-01T10:00:00.0000000Z', 'description', 'They buy once a year.', NULL, 'customer', 0.7, -3.5, 'v1'),
+                    ('c_2', '2024-03-01T10:00:01.0000000Z', 'buyer', 'b_acme', 'b_acme', 'client', 0.9, 4, 'v1');
+                """);
+        }
+
+        SqliteConnection.ClearAllPools();
+        await using var app = AdvisorServerHost.Build(["--Storage:Provider", "sqlite", "--Storage:Path", _database.Path, "--Logging:LogLevel:Default", "Warning"]);
+        await app.Services.GetRequiredService<IStoreMigrator>().MigrateAsync(Ct);
+
+        var rows = await app.Services.GetRequiredService<IClassificationLogWriter>().RecentAsync(10, Ct);
+        rows.Select(r => (r.Id, r.Subject, r.Input, r.BuyerId, r.Kind, r.Confidence, r.Score, r.RuleSetVersion)).ShouldBe(
+        [
+            ("c_2", "buyer", "b_acme", "b_acme", Kind.Client, 0.9, 4, "v1"),
+            ("c_1", "description", "They buy once a year.", null, Kind.Customer, 0.7, -3.5, "v1"),
+        ]);
+
+        await using var check = new SqliteConnection($"Data Source={_database.Path}");
+        await check.OpenAsync(Ct);
+        foreach (var subject in new[] { "profile", "question" })
+        {
+            await ExecuteAsync(check, $"INSERT INTO classification_log (id, time, subject, input, kind, confidence, score, rule_set_version) VALUES ('c_{subject}', '2024-03-02T00:00:00.0000000Z', '{subject}', 'x', 'client', 1, 1, 'v1')");
+        }
+
+        var refused = await Should.ThrowAsync<SqliteException>(() => ExecuteAsync(check, "INSERT INTO classification_log (id, time, subject, input, kind, confidence, score, rule_set_version) VALUES ('c_other', '2024-03-02T00:00:00.0000000Z', 'other', 'x', 'client', 1, 1, 'v1')"));
+        refused.Message.ShouldContain("CHECK constraint failed");
+        await using var index = new SqliteCommand("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'classification_log_time' AND tbl_name = 'classification_log'", check);
+        ((long)(await index.ExecuteScalarAsync(Ct))!).ShouldBe(1);
     }
 
     /// <summary>Applies migrations 001-004 as a server of that time did, then writes rows in that schema's form.</summary>
