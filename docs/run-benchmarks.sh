@@ -109,6 +109,11 @@ if wants bdn; then
 (cd tests/Advisor.Benchmarks && dotnet bin/Release/net10.0/Advisor.Benchmarks.dll \
   --filter '*EngineBenchmarks*' '*EngineFirstCallBenchmarks*' '*ClassificationBenchmarks*' '*PerCallBenchmarks*' \
   --memory --exporters github "${job[@]}" --artifacts "../../$out/bdn")
+# CPU and bytes per classification of the load tool's descriptions, tiered PGO off as the server runs (docs/benchmarks.md
+# "ClassifyBuyer(description): the classification's own cost"; BenchmarkDotNet's times of these calls are too noisy here).
+{ uptime; for view in basic full; do
+  DOTNET_TieredPGO=0 dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll description-cpu "$view" 4
+done; } | tee "$out/description-cpu.txt"
 # What the classification log costs per row (SQLite writer, batches of 512) and the profile's log text per call.
 { uptime; dotnet tests/Advisor.Benchmarks/bin/Release/net10.0/Advisor.Benchmarks.dll classification-log \
   "$([[ "${QUICK:-}" == 1 ]] && echo 3 || echo 6)" 150; } | tee "$out/classification-log.txt"
