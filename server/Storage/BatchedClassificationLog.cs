@@ -45,7 +45,7 @@ public sealed partial class BatchedClassificationLog : BackgroundService, IClass
     private readonly ILogger<BatchedClassificationLog> _logger;
     private readonly PendingClassificationLog _queue = new(QueueCapacity);
 
-    /// <summary>Released when an entry arrives in an empty queue: wakes the writer.</summary>
+    /// <summary>Released when an entry arrives in an empty queue and no permit is waiting: wakes the writer.</summary>
     private readonly SemaphoreSlim _arrived = new(0);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
@@ -67,7 +67,10 @@ public sealed partial class BatchedClassificationLog : BackgroundService, IClass
 
     public void Append(ClassificationLogEntry entry)
     {
-        if (_queue.Add(entry))
+        // One permit is enough to wake the writer. Under steady load the writer rarely waits, so releasing on every
+        // empty-to-waiting change would pile up permits (one per batch, without bound) that it then spins through
+        // when the load stops. A permit already there wakes it just as well; at worst two racing appends leave two.
+        if (_queue.Add(entry) && _arrived.CurrentCount == 0)
         {
             _arrived.Release();
         }
