@@ -60,8 +60,10 @@ public sealed class CompiledRuleSet
         _weighing = new Dictionary<string, SignalWeighing>(StringComparer.Ordinal);
         foreach (var definition in Signals.Values)
         {
+            var signalRules = _rulesBySignal.GetValueOrDefault(definition.Id) ?? [];
             _weighing[definition.Id] = new SignalWeighing(
-                _weighing.Count, definition, definition.Group is { } group ? GroupNumber(group) : -1, _rulesBySignal.GetValueOrDefault(definition.Id) ?? []);
+                _weighing.Count, definition, definition.Group is { } group ? GroupNumber(group) : -1, signalRules,
+                [.. signalRules.Select(rule => new EvidenceItem(definition.Id, rule.Id, rule.Weight, null, rule.Explanation, SignalHit.FromProfile, []))]);
         }
 
         _textWeighing = [.. extractor.HitSignals.Select(id => _weighing.GetValueOrDefault(id))];
@@ -76,7 +78,11 @@ public sealed class CompiledRuleSet
     }
 
     /// <summary>What weighing a hit of one signal needs (see <see cref="_weighing"/>).</summary>
-    private sealed record SignalWeighing(int Number, SignalDefinition Definition, int Group, Rule[] Rules);
+    /// <param name="ProfileEvidence">
+    /// Per rule, the evidence item a profile's hit of this signal gives: the same values on every call (no span, no
+    /// interactions), so made once and shared (evidence items are immutable) rather than allocated per call.
+    /// </param>
+    private sealed record SignalWeighing(int Number, SignalDefinition Definition, int Group, Rule[] Rules, EvidenceItem[] ProfileEvidence);
 
     /// <summary>
     /// Per signal of <see cref="SignalExtractor.HitSignals"/>, what weighing its hits needs (null for a signal this rule set
@@ -168,6 +174,9 @@ public sealed class CompiledRuleSet
         string Source(int i);
 
         IReadOnlyList<string> InteractionIds(int i);
+
+        /// <summary>The evidence items hit <paramref name="i"/> gives when they are the same on every call (see <see cref="SignalWeighing.ProfileEvidence"/>), else null.</summary>
+        EvidenceItem[]? SharedEvidence(int i);
     }
 
     /// <summary>Hits as objects (a profile's, a history's, or a description's through <see cref="SignalExtractor.Extract"/>).</summary>
@@ -184,6 +193,8 @@ public sealed class CompiledRuleSet
         public string Source(int i) => hits[i].Source;
 
         public IReadOnlyList<string> InteractionIds(int i) => hits[i].InteractionIds;
+
+        public EvidenceItem[]? SharedEvidence(int i) => null;
     }
 
     /// <summary>A description's hits from <see cref="SignalExtractor.ExtractNumbered"/>: (signal number, start, length).</summary>
@@ -203,6 +214,8 @@ public sealed class CompiledRuleSet
         public string Source(int i) => SignalHit.FromDescription;
 
         public IReadOnlyList<string> InteractionIds(int i) => [];
+
+        public EvidenceItem[]? SharedEvidence(int i) => null;
     }
 
     /// <summary>A profile's conditions by number (<see cref="ProfileTable.Conditions"/>), as <see cref="SignalHit.InProfile"/> hits.</summary>
@@ -222,6 +235,8 @@ public sealed class CompiledRuleSet
         public string Source(int i) => SignalHit.FromProfile;
 
         public IReadOnlyList<string> InteractionIds(int i) => [];
+
+        public EvidenceItem[]? SharedEvidence(int i) => weighing[_conditions[i]]!.ProfileEvidence;
     }
 
     private ClassificationResult Weigh<THits>(THits hits, KnowledgeTopic? industry, StrategyStage requestedStage)
@@ -273,7 +288,11 @@ public sealed class CompiledRuleSet
             }
 
             seen[weighing.Number] = evidence.Count + 1;
-            if (weighing.Rules.Length > 0)
+            if (hits.SharedEvidence(h) is { } shared)
+            {
+                evidence.AddRange(shared);
+            }
+            else if (weighing.Rules.Length > 0)
             {
                 var (signal, span, source, interactionIds) = (hits.Signal(h), hits.Span(h), hits.Source(h), hits.InteractionIds(h));
                 foreach (var rule in weighing.Rules)
