@@ -23,10 +23,8 @@ public static class Ids
     /// or three of these per interaction, and a custom format string is parsed again on every call.
     /// </summary>
     public static string Timestamp(DateTimeOffset time) =>
-        string.Create(TimestampLength, time.UtcDateTime, static (text, t) => Timestamp(t, text));
-
-    private static void Timestamp(DateTime t, Span<char> text)
-    {
+        string.Create(28, time.UtcDateTime, static (text, t) =>
+        {
             Digits(text[..4], t.Year);
             text[4] = '-';
             Digits(text.Slice(5, 2), t.Month);
@@ -41,27 +39,7 @@ public static class Ids
             text[19] = '.';
             Digits(text.Slice(20, 7), (int)(t.Ticks % TimeSpan.TicksPerSecond));
             text[27] = 'Z';
-    }
-
-    /// <summary>
-    /// <see cref="Timestamp"/>'s text as UTF-8 into <paramref name="utf8"/> (at least <see cref="TimestampLength"/> bytes),
-    /// for a UTC time given in ticks; the bytes written. Why: the classification log binds its time as UTF-8 on every
-    /// ClassifyBuyer call, and a string per row only to encode it again was garbage and CPU.
-    /// </summary>
-    public static int Timestamp(long utcTicks, Span<byte> utf8)
-    {
-        Span<char> text = stackalloc char[TimestampLength];
-        Timestamp(new DateTime(utcTicks, DateTimeKind.Utc), text);
-        for (var i = 0; i < TimestampLength; i++)
-        {
-            utf8[i] = (byte)text[i];
-        }
-
-        return TimestampLength;
-    }
-
-    /// <summary>Characters (and UTF-8 bytes: all ASCII) of a <see cref="Timestamp(DateTimeOffset)"/>.</summary>
-    public const int TimestampLength = 28;
+        });
 
     public static DateTimeOffset ParseTimestamp(string text) =>
         DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal);
