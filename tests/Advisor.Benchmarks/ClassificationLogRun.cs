@@ -1,11 +1,11 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Advisor.Server.Api;
 using Advisor.Server.Classification;
 using Advisor.Server.Storage;
 using Advisor.Server.Storage.Sqlite;
 using Advisor.V1;
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
