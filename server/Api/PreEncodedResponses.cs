@@ -107,9 +107,11 @@ public sealed class PreEncodedResponses
         }
 
         size += DoubleSize(r.Confidence) + DoubleSize(r.Score);
+        // Indexed loops throughout: the lists are interfaces, and foreach would box an enumerator per list per pass.
         var p = 0;
-        foreach (var item in r.Evidence)
+        for (var i = 0; i < r.Evidence.Count; i++)
         {
+            var item = r.Evidence[i];
             var rule = rules.For(item);
             kept[p] = rule;
             lengths[p] = answer.Full ? SizeFullEvidence(item, rule, out spanLengths[p]) : SizeBasicEvidence(item, rule);
@@ -119,14 +121,14 @@ public sealed class PreEncodedResponses
 
         if (answer.Full)
         {
-            foreach (var question in r.OpenQuestions)
+            for (var i = 0; i < r.OpenQuestions.Count; i++)
             {
-                size += 1 + LengthDelimitedSize(Encoding.UTF8.GetByteCount(question));
+                size += 1 + LengthDelimitedSize(Encoding.UTF8.GetByteCount(r.OpenQuestions[i]));
             }
 
-            foreach (var strategy in answer.Classified.Strategies)
+            for (var i = 0; i < answer.Classified.Strategies.Count; i++)
             {
-                var bytes = _strategies.Bytes(strategy);
+                var bytes = _strategies.Bytes(answer.Classified.Strategies[i]);
                 kept[p] = bytes;
                 lengths[p] = bytes.Length;
                 size += 1 + VarintSize((uint)lengths[p]) + lengths[p];
@@ -151,8 +153,9 @@ public sealed class PreEncodedResponses
         output.Double(V1.Classification.ConfidenceFieldNumber, r.Confidence);
         output.Double(V1.Classification.ScoreFieldNumber, r.Score);
         var p = 0;
-        foreach (var item in r.Evidence)
+        for (var i = 0; i < r.Evidence.Count; i++)
         {
+            var item = r.Evidence[i];
             output.Tag(V1.Classification.EvidenceFieldNumber, LengthDelimited);
             output.Varint((uint)lengths[p]);
             var rule = (EncodedRule?)kept[p];
@@ -170,9 +173,9 @@ public sealed class PreEncodedResponses
 
         if (answer.Full)
         {
-            foreach (var question in r.OpenQuestions)
+            for (var i = 0; i < r.OpenQuestions.Count; i++)
             {
-                output.RepeatedString(V1.Classification.OpenQuestionsFieldNumber, question);
+                output.RepeatedString(V1.Classification.OpenQuestionsFieldNumber, r.OpenQuestions[i]);
             }
 
             for (var s = 0; s < answer.Classified.Strategies.Count; s++, p++)
@@ -205,9 +208,9 @@ public sealed class PreEncodedResponses
         }
 
         size += EvidenceEncodings.SourceField(e.Source)?.Length ?? StringSize(e.Source);
-        foreach (var id in e.InteractionIds)
+        for (var i = 0; i < e.InteractionIds.Count; i++)
         {
-            size += 1 + LengthDelimitedSize(Encoding.UTF8.GetByteCount(id));
+            size += 1 + LengthDelimitedSize(Encoding.UTF8.GetByteCount(e.InteractionIds[i]));
         }
 
         return size;
@@ -245,9 +248,9 @@ public sealed class PreEncodedResponses
         }
 
         WriteSource(ref output, e);
-        foreach (var id in e.InteractionIds)
+        for (var i = 0; i < e.InteractionIds.Count; i++)
         {
-            output.RepeatedString(Evidence.InteractionIdsFieldNumber, id);
+            output.RepeatedString(Evidence.InteractionIdsFieldNumber, e.InteractionIds[i]);
         }
     }
 

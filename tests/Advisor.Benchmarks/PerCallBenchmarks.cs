@@ -38,6 +38,8 @@ public class PerCallBenchmarks
     private AdvisorSnapshot _snapshot = null!;
     private ClassifiedBuyer _classified = null!;
     private ClassifiedBuyer _described = null!;
+    private ClassifiedBuyer _describedBasic = null!;
+    private ClassifiedBuyer _classifiedBasic = null!;
 
     /// <summary>A description like the load tool's: its evidence items carry spans, so its full answer builds them per call.</summary>
     private const string Description = "Our law firm has advised them for years on a monthly retainer; we meet their partners every week and they trust our judgement.";
@@ -48,6 +50,8 @@ public class PerCallBenchmarks
         _snapshot = SnapshotLoader.LoadShipped();
         _classified = BuyerClassifier.ClassifyFacts(_snapshot, _profile.ToDomain(), _profile.Industry);
         _described = BuyerClassifier.ClassifyText(_snapshot, Description, null);
+        _describedBasic = BuyerClassifier.ClassifyText(_snapshot, Description, null, withStrategies: false);
+        _classifiedBasic = BuyerClassifier.ClassifyFacts(_snapshot, _profile.ToDomain(), _profile.Industry, withStrategies: false);
         _marshaller = new PreEncodedResponses(_strategies, _evidence).ClassifyBuyerAnswers;
     }
 
@@ -70,13 +74,13 @@ public class PerCallBenchmarks
     public int FullAnswerWrittenEvidenceKept() => Write(new ClassifyBuyerAnswer(_classified, Id, Full: true, _snapshot.Rules));
 
     [Benchmark(Description = "Basic answer built and written, evidence kept (for scale)")]
-    public int BasicAnswerWritten() => Write(new ClassifyBuyerAnswer(_classified with { Strategies = [] }, Id, Full: false, _snapshot.Rules));
+    public int BasicAnswerWritten() => Write(new ClassifyBuyerAnswer(_classifiedBasic, Id, Full: false, _snapshot.Rules));
 
     [Benchmark(Description = "Description's full answer built and written (items with spans built per call)")]
     public int DescriptionFullAnswerWritten() => Write(new ClassifyBuyerAnswer(_described, Id, Full: true, _snapshot.Rules));
 
     [Benchmark(Description = "Description's basic answer built and written")]
-    public int DescriptionBasicAnswerWritten() => Write(new ClassifyBuyerAnswer(_described with { Strategies = [] }, Id, Full: false, _snapshot.Rules));
+    public int DescriptionBasicAnswerWritten() => Write(new ClassifyBuyerAnswer(_describedBasic, Id, Full: false, _snapshot.Rules));
 
     [Benchmark(Description = "Explained classification of the profile (for scale)")]
     public ClassifiedBuyer Classify() => BuyerClassifier.ClassifyFacts(_snapshot, _profile.ToDomain(), _profile.Industry);
