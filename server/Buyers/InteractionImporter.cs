@@ -23,6 +23,9 @@ public sealed partial class InteractionImporter(
 {
     public const int MaxReportedRejections = 1000;
 
+    /// <summary>The batch list's first capacity: 8 KB of references, under the large object heap's 85,000 bytes.</summary>
+    private const int InitialBatchCapacity = 1024;
+
     /// <param name="items">The interactions in stream order.</param>
     /// <param name="onRejected">Called for every rejected item (the summary keeps only the first 1,000).</param>
     /// <param name="onCommitted">Called after each committed batch with the number of items it settled.</param>
@@ -122,7 +125,12 @@ public sealed partial class InteractionImporter(
     {
         long accepted = 0, duplicates = 0, created = 0;
         var transactionItems = options.Value.ImportTransactionItems;
-        var batch = new List<ImportItem>(Math.Min(batchSize, transactionItems));
+        // Starts small and grows with what actually arrives. Why: at the largest batch (65,536) the list's array is 512 KB,
+        // a large-object-heap allocation on every stream, and each one spends the LOH's budget. Under a mixed load of small
+        // imports (the soak's 100 interactions per stream) that made every one of the server's collections a full gen2
+        // (1,015 of 1,015 in two minutes, 17 s paused, docs/benchmarks.md "Soak: imports"). A large import grows the list
+        // to its batch size once per stream and reuses it for every transaction.
+        var batch = new List<ImportItem>(Math.Min(InitialBatchCapacity, Math.Min(batchSize, transactionItems)));
         var taken = 0;
 
         // The next batch of the same transaction: items that have already arrived, never a wait (the store is writing).
