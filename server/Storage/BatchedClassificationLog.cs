@@ -12,6 +12,16 @@ public interface IClassificationLogWriter
 }
 
 /// <summary>
+/// A writer that stores the entries' queued bytes as they are. Why: SQLite keeps text as UTF-8, as the queue does, so
+/// turning every entry back into an object and five strings only to encode them again for SQLite cost the log writer
+/// CPU on every ClassifyBuyer call (docs/benchmarks.md, "The classification log's cost per row").
+/// </summary>
+internal interface IEncodedClassificationLogWriter
+{
+    Task WriteAsync(ClassificationLogBatch batch, CancellationToken cancellationToken);
+}
+
+/// <summary>
 /// Queues classification log entries and writes them in batches, one transaction per batch,
 /// so classifying never waits for the disk. When the queue is full the oldest entries are
 /// dropped rather than slowing requests down; they are counted (metric <c>advisor.classification_log.dropped</c>) and a
@@ -44,6 +54,9 @@ public sealed partial class BatchedClassificationLog : BackgroundService, IClass
     private readonly IClassificationLogWriter _writer;
     private readonly ILogger<BatchedClassificationLog> _logger;
     private readonly PendingClassificationLog _queue = new(QueueCapacity);
+
+    /// <summary>The batch an <see cref="IEncodedClassificationLogWriter"/> is given; used only while _writeLock is held.</summary>
+    private readonly ClassificationLogBatch _encoded = new();
 
     /// <summary>Released when an entry arrives in an empty queue and no permit is waiting: wakes the writer.</summary>
     private readonly SemaphoreSlim _arrived = new(0);
@@ -124,22 +137,35 @@ public sealed partial class BatchedClassificationLog : BackgroundService, IClass
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            var batch = _queue.Take(max);
-
-            if (batch.Count > 0)
+            var count = 0;
+            try
             {
-                try
+                if (_writer is IEncodedClassificationLogWriter encoded)
                 {
-                    await _writer.WriteAsync(batch, cancellationToken);
+                    _queue.Take(max, _encoded);
+                    count = _encoded.Count;
+                    if (count > 0)
+                    {
+                        await encoded.WriteAsync(_encoded, cancellationToken);
+                    }
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                else
                 {
-                    LogWriteFailed(_logger, ex, batch.Count);
+                    var batch = _queue.Take(max);
+                    count = batch.Count;
+                    if (count > 0)
+                    {
+                        await _writer.WriteAsync(batch, cancellationToken);
+                    }
                 }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogWriteFailed(_logger, ex, count);
             }
 
             WarnOfDrops();
-            return batch.Count;
+            return count;
         }
         finally
         {

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 using Advisor.Server.Classification;
 
 namespace Advisor.Server.Storage;
@@ -48,7 +47,7 @@ internal sealed class PendingClassificationLog(int capacity)
     /// <summary>Queues a copy of <paramref name="entry"/>; returns true when the queue was empty before (the writer may be asleep).</summary>
     public bool Add(ClassificationLogEntry entry)
     {
-        var size = EncodedSize(entry);
+        var size = EncodedClassificationLogEntry.EncodedSize(entry);
         lock (_lock)
         {
             if (_count == capacity)
@@ -58,7 +57,7 @@ internal sealed class PendingClassificationLog(int capacity)
             }
 
             var block = _last is { } last && _blocks.Count > 0 && last.Bytes.Length - last.End >= size ? last : NewBlock(size);
-            Encode(entry, block.Bytes.AsSpan(block.End, size));
+            EncodedClassificationLogEntry.Encode(entry, block.Bytes.AsSpan(block.End, size));
             block.End += size;
             _count++;
             return _count == 1;
@@ -75,11 +74,30 @@ internal sealed class PendingClassificationLog(int capacity)
             {
                 var block = _blocks.Peek();
                 var size = BinaryPrimitives.ReadInt32LittleEndian(block.Bytes.AsSpan(block.Start));
-                taken.Add(Decode(block.Bytes.AsSpan(block.Start, size)));
+                taken.Add(new EncodedClassificationLogEntry(block.Bytes.AsSpan(block.Start, size)).ToEntry());
                 Consume(block, size);
             }
 
             return taken;
+        }
+    }
+
+    /// <summary>
+    /// Takes up to <paramref name="max"/> entries, oldest first, as their bytes into <paramref name="batch"/> (cleared
+    /// first): a copy of each entry, no object per entry.
+    /// </summary>
+    public void Take(int max, ClassificationLogBatch batch)
+    {
+        batch.Clear();
+        lock (_lock)
+        {
+            while (batch.Count < max && _count > 0)
+            {
+                var block = _blocks.Peek();
+                var size = BinaryPrimitives.ReadInt32LittleEndian(block.Bytes.AsSpan(block.Start));
+                batch.Add(block.Bytes.AsSpan(block.Start, size));
+                Consume(block, size);
+            }
         }
     }
 
@@ -112,73 +130,6 @@ internal sealed class PendingClassificationLog(int capacity)
         _blocks.Enqueue(block);
         _last = block;
         return block;
-    }
-
-    // Layout: total size (int), time ticks (long), offset minutes (short), kind (int), confidence, score (double), then
-    // id, subject, input, buyer id, rule-set version as (UTF-8 byte count or -1 for null, bytes).
-    private const int FixedSize = 4 + 8 + 2 + 4 + 8 + 8;
-
-    private static int EncodedSize(ClassificationLogEntry e) =>
-        FixedSize + TextSize(e.Id) + TextSize(e.Subject) + TextSize(e.Input) + TextSize(e.BuyerId) + TextSize(e.RuleSetVersion);
-
-    private static int TextSize(string? text) => 4 + (text is null ? 0 : Encoding.UTF8.GetByteCount(text));
-
-    private static void Encode(ClassificationLogEntry e, Span<byte> to)
-    {
-        BinaryPrimitives.WriteInt32LittleEndian(to, to.Length);
-        BinaryPrimitives.WriteInt64LittleEndian(to[4..], e.Time.Ticks);
-        BinaryPrimitives.WriteInt16LittleEndian(to[12..], (short)e.Time.TotalOffsetMinutes);
-        BinaryPrimitives.WriteInt32LittleEndian(to[14..], (int)e.Kind);
-        BinaryPrimitives.WriteDoubleLittleEndian(to[18..], e.Confidence);
-        BinaryPrimitives.WriteDoubleLittleEndian(to[26..], e.Score);
-        var at = FixedSize;
-        at += WriteText(e.Id, to[at..]);
-        at += WriteText(e.Subject, to[at..]);
-        at += WriteText(e.Input, to[at..]);
-        at += WriteText(e.BuyerId, to[at..]);
-        _ = WriteText(e.RuleSetVersion, to[at..]);
-    }
-
-    private static int WriteText(string? text, Span<byte> to)
-    {
-        if (text is null)
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(to, -1);
-            return 4;
-        }
-
-        var length = Encoding.UTF8.GetBytes(text, to[4..]);
-        BinaryPrimitives.WriteInt32LittleEndian(to, length);
-        return 4 + length;
-    }
-
-    private static ClassificationLogEntry Decode(ReadOnlySpan<byte> from)
-    {
-        var time = new DateTimeOffset(BinaryPrimitives.ReadInt64LittleEndian(from[4..]), TimeSpan.FromMinutes(BinaryPrimitives.ReadInt16LittleEndian(from[12..])));
-        var kind = (Kind)BinaryPrimitives.ReadInt32LittleEndian(from[14..]);
-        var confidence = BinaryPrimitives.ReadDoubleLittleEndian(from[18..]);
-        var score = BinaryPrimitives.ReadDoubleLittleEndian(from[26..]);
-        var at = FixedSize;
-        var id = ReadText(from, ref at)!;
-        var subject = ReadText(from, ref at)!;
-        var input = ReadText(from, ref at)!;
-        var buyerId = ReadText(from, ref at);
-        var ruleSetVersion = ReadText(from, ref at)!;
-        return new ClassificationLogEntry(id, time, subject, input, buyerId, kind, confidence, score, ruleSetVersion);
-    }
-
-    private static string? ReadText(ReadOnlySpan<byte> from, ref int at)
-    {
-        var length = BinaryPrimitives.ReadInt32LittleEndian(from[at..]);
-        at += 4;
-        if (length < 0)
-        {
-            return null;
-        }
-
-        var text = Encoding.UTF8.GetString(from.Slice(at, length));
-        at += length;
-        return text;
     }
 
     /// <summary>One block of encoded entries: those from <see cref="Start"/> to <see cref="End"/> are still waiting.</summary>

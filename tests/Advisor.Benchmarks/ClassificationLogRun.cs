@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Advisor.Server.Api;
 using Advisor.Server.Classification;
 using Advisor.Server.Storage;
 using Advisor.Server.Storage.Sqlite;
 using Advisor.V1;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +14,7 @@ namespace Advisor.Benchmarks;
 
 /// <summary>
 /// What the classification log costs per row, outside the server: the SQLite writer (<see cref="SqliteClassificationLogWriter"/>)
-/// given batches of 512 rows (or as many as the third argument says) as the batched log hands them over, into a fresh file that grows round after round, and the
+/// given batches of 512 rows (or as many as the third argument says) through the batched log (<see cref="BatchedClassificationLog"/>: appended, then flushed), into a fresh file that grows round after round, and the
 /// profile's log text (<see cref="ProfileLogText"/>). Process CPU per row and bytes per text. Why a run of its own: every
 /// ClassifyBuyer pays for a row that Health/Check does not, and under the load tool the server's CPU per call moves with
 /// the machine by more than a row costs (docs/benchmarks.md, "ClassifyBuyer: what the classification log costs per call").
@@ -62,12 +64,16 @@ public static class ClassificationLogRun
         {
             using var database = new SqliteDatabase(Options.Create(new StorageOptions { Path = Path.Combine(folder.FullName, "advisor.db") }));
             await new SqliteMigrator(database, NullLogger<SqliteMigrator>.Instance).MigrateAsync(CancellationToken.None);
+            // Through the batched log as the server uses it: each batch appended (queued as bytes) and flushed, so the
+            // queue's take and whatever the writer does with the queued entries are measured with the writer.
             var writer = new SqliteClassificationLogWriter(database);
+            using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+            using var log = new BatchedClassificationLog(writer, NullLogger<BatchedClassificationLog>.Instance, TimeProvider.System, services.GetRequiredService<IMeterFactory>());
             var ids = new SharedIdSource("c");
-            Console.WriteLine($"classification log on SQLite: {rounds} rounds of {batches} batches of {batchSize} rows, {Environment.ProcessorCount} cores");
+            Console.WriteLine($"classification log on SQLite: {rounds} rounds of {batches} batches of {batchSize} rows, appended and flushed, {Environment.ProcessorCount} cores");
             for (var round = 0; round < rounds; round++)
             {
-                // The rows are made before the clock starts: only the writer is measured.
+                // The rows are made before the clock starts: only the log is measured.
                 var work = new List<List<ClassificationLogEntry>>(batches);
                 for (var b = 0; b < batches; b++)
                 {
@@ -85,7 +91,12 @@ public static class ClassificationLogRun
                 var clock = Stopwatch.StartNew();
                 foreach (var batch in work)
                 {
-                    await writer.WriteAsync(batch, CancellationToken.None);
+                    foreach (var entry in batch)
+                    {
+                        log.Append(entry);
+                    }
+
+                    await log.FlushAsync(CancellationToken.None);
                 }
 
                 var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;

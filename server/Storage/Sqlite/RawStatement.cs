@@ -80,6 +80,17 @@ internal sealed class RawStatement : IDisposable
         }
     }
 
+    /// <summary>
+    /// Binds text that is already UTF-8 (SQLite copies it). An empty text is bound as the empty string, like
+    /// <see cref="Bind(int, string?)"/>: an empty span has no address, and a null one would bind NULL.
+    /// </summary>
+    public void BindUtf8(int index, ReadOnlySpan<byte> utf8) =>
+        Check(utf8.IsEmpty ? raw.sqlite3_bind_text16(_statement, index, string.Empty.AsSpan()) : raw.sqlite3_bind_text(_statement, index, utf8));
+
+    public void Bind(int index, double value) => Check(raw.sqlite3_bind_double(_statement, index, value));
+
+    public void BindNull(int index) => Check(raw.sqlite3_bind_null(_statement, index));
+
     /// <summary>Text up to this many UTF-16 units is encoded on the stack (at most three UTF-8 bytes each).</summary>
     private const int StackTextChars = 256;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Advisor.Server.Classification;
+using Dapper;
 
 namespace Advisor.Server.Storage.Sqlite;
 
@@ -11,9 +12,10 @@ namespace Advisor.Server.Storage.Sqlite;
 /// batches of 512, docs/benchmarks.md "ClassifyBuyer: what the classification log costs per call"), about a seventh of a
 /// profile ClassifyBuyer's server CPU under the load tool: each execution opened and closed cursors on the table and both
 /// of its indexes and went through a dozen P/Invoke calls, and SQLite translated every UTF-16 value to UTF-8 itself, a
-/// character at a time. Reads are the shared SQL.
+/// character at a time. Reads are the shared SQL. The batched log hands it the entries' queued UTF-8 bytes
+/// (<see cref="IEncodedClassificationLogWriter"/>), which are bound as they are.
 /// </summary>
-public sealed class SqliteClassificationLogWriter(SqliteDatabase database) : IClassificationLogWriter
+public sealed class SqliteClassificationLogWriter(SqliteDatabase database) : IClassificationLogWriter, IEncodedClassificationLogWriter
 {
     /// <summary>Rows per multi-row insert: 32 × 9 = 288 parameters, far below SQLite's limit of 32,766.</summary>
     internal const int RowsPerStatement = 32;
@@ -37,50 +39,112 @@ public sealed class SqliteClassificationLogWriter(SqliteDatabase database) : ICl
 
     private static readonly string InsertOne = InsertRows(1);
 
-    private readonly SqlClassificationLogWriter _shared = new(database);
+    /// <summary>The shared query (<see cref="ClassificationLogRow.SelectRecent"/>) over SQLite's integer time (migration 008).</summary>
+    private const string SelectRecent =
+        "SELECT id, time, subject, input, buyer_id AS BuyerId, kind, confidence, score, rule_set_version AS RuleSetVersion FROM classification_log ORDER BY time DESC, id DESC LIMIT @count";
 
-    public Task<IReadOnlyList<ClassificationLogEntry>> RecentAsync(int count, CancellationToken cancellationToken) =>
-        _shared.RecentAsync(count, cancellationToken);
+    public async Task<IReadOnlyList<ClassificationLogEntry>> RecentAsync(int count, CancellationToken cancellationToken)
+    {
+        var rows = await database.ReadAsync(connection => connection.QueryAsync<Row>(new CommandDefinition(
+            SelectRecent, new { count }, cancellationToken: cancellationToken)), cancellationToken);
+        return rows.Select(r => r.ToEntry()).ToList();
+    }
 
-    public Task WriteAsync(IReadOnlyList<ClassificationLogEntry> batch, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The time as SQLite keeps it (migration 008): 100 ns units since 1970-01-01 UTC. Why an integer: it is bound as it
+    /// is, where the text was formatted per row, and its index entries are a few bytes instead of 28.
+    /// </summary>
+    internal static long StoredTime(long utcTicks) => utcTicks - DateTime.UnixEpoch.Ticks;
+
+    private sealed record Row(string Id, long Time, string Subject, string Input, string? BuyerId, string Kind, double Confidence, double Score, string RuleSetVersion)
+    {
+        public ClassificationLogEntry ToEntry() =>
+            new(Id, new DateTimeOffset(DateTime.UnixEpoch.Ticks + Time, TimeSpan.Zero), Subject, Input, BuyerId,
+                Enum.Parse<Kind>(Kind, ignoreCase: true), Confidence, Score, RuleSetVersion);
+    }
+
+    /// <summary>Entries given as objects (not through the batched log) are encoded as the queue would keep them.</summary>
+    public Task WriteAsync(IReadOnlyList<ClassificationLogEntry> batch, CancellationToken cancellationToken)
+    {
+        var encoded = new ClassificationLogBatch();
+        foreach (var entry in batch)
+        {
+            var bytes = new byte[EncodedClassificationLogEntry.EncodedSize(entry)];
+            EncodedClassificationLogEntry.Encode(entry, bytes);
+            encoded.Add(bytes);
+        }
+
+        return WriteAsync(encoded, cancellationToken);
+    }
+
+    Task IEncodedClassificationLogWriter.WriteAsync(ClassificationLogBatch batch, CancellationToken cancellationToken) =>
+        WriteAsync(batch, cancellationToken);
+
+    private Task WriteAsync(ClassificationLogBatch batch, CancellationToken cancellationToken) =>
         database.WriteAsync((connection, _) =>
         {
             var many = database.Prepared(connection, InsertMany);
+            var inMany = batch.Count / RowsPerStatement * RowsPerStatement;
             var n = 0;
-            for (; n + RowsPerStatement <= batch.Count; n += RowsPerStatement)
+            foreach (var entry in batch)
             {
-                for (var r = 0; r < RowsPerStatement; r++)
+                if (n < inMany)
                 {
-                    Bind(many, r * Columns, batch[n + r]);
+                    var row = n % RowsPerStatement;
+                    Bind(many, row * Columns, entry);
+                    if (row == RowsPerStatement - 1)
+                    {
+                        many.Execute();
+                    }
                 }
-
-                many.Execute();
-            }
-
-            if (n < batch.Count)
-            {
-                var one = database.Prepared(connection, InsertOne);
-                for (; n < batch.Count; n++)
+                else
                 {
-                    Bind(one, 0, batch[n]);
+                    var one = database.Prepared(connection, InsertOne);
+                    Bind(one, 0, entry);
                     one.Execute();
                 }
+
+                n++;
             }
 
             return Task.FromResult(batch.Count);
         }, cancellationToken);
 
+    /// <summary>The kinds' names as UTF-8, by the kind's number.</summary>
+    private static readonly byte[][] KindNames = Enum.GetValues<Kind>().OrderBy(k => (int)k).Select(k => Encoding.UTF8.GetBytes(k.Name())).ToArray();
+
     /// <summary>Binds one entry's nine values from parameter <paramref name="offset"/> + 1 on, in the insert's column order.</summary>
-    private static void Bind(RawStatement insert, int offset, ClassificationLogEntry e)
+    private static void Bind(RawStatement insert, int offset, EncodedClassificationLogEntry e)
     {
-        insert.Bind(offset + 1, e.Id);
-        insert.Bind(offset + 2, Ids.Timestamp(e.Time));
-        insert.Bind(offset + 3, e.Subject);
-        insert.Bind(offset + 4, e.Input);
-        insert.Bind(offset + 5, e.BuyerId);
-        insert.Bind(offset + 6, e.Kind.Name());
+        Text(insert, offset + 1, e.Id);
+        insert.Bind(offset + 2, StoredTime(e.UtcTicks));
+        Text(insert, offset + 3, e.Subject);
+        Text(insert, offset + 4, e.Input);
+        Text(insert, offset + 5, e.BuyerId);
+        var kind = e.Kind;
+        if ((uint)kind < (uint)KindNames.Length)
+        {
+            insert.BindUtf8(offset + 6, KindNames[(int)kind]);
+        }
+        else
+        {
+            insert.Bind(offset + 6, kind.Name());
+        }
+
         insert.Bind(offset + 7, e.Confidence);
         insert.Bind(offset + 8, e.Score);
-        insert.Bind(offset + 9, e.RuleSetVersion);
+        Text(insert, offset + 9, e.RuleSetVersion);
+    }
+
+    private static void Text(RawStatement insert, int index, EncodedClassificationLogEntry.Text text)
+    {
+        if (text.IsNull)
+        {
+            insert.BindNull(index);
+        }
+        else
+        {
+            insert.BindUtf8(index, text.Utf8);
+        }
     }
 }

@@ -24,7 +24,7 @@ public sealed class SqliteMigrationTests : IAsyncLifetime
         await WriteVersion4DatabaseAsync();
 
         await using var app = AdvisorServerHost.Build(["--Storage:Provider", "sqlite", "--Storage:Path", _database.Path, "--Logging:LogLevel:Default", "Warning"]);
-        (await app.Services.GetRequiredService<IStoreMigrator>().MigrateAsync(Ct)).ShouldBe(3, "only migrations 005, 006 and 007 were missing");
+        (await app.Services.GetRequiredService<IStoreMigrator>().MigrateAsync(Ct)).ShouldBe(4, "only migrations 005 to 008 were missing");
         var store = app.Services.GetRequiredService<IBuyerStore>();
 
         var acme = (await store.GetBuyerAsync("b_acme", Ct))!;
@@ -109,6 +109,92 @@ public sealed class SqliteMigrationTests : IAsyncLifetime
         }
 
         var refused = await Should.ThrowAsync<SqliteException>(() => ExecuteAsync(check, "INSERT INTO classification_log (id, time, subject, input, kind, confidence, score, rule_set_version) VALUES ('c_other', '2024-03-02T00:00:00.0000000Z', 'other', 'x', 'client', 1, 1, 'v1')"));
+        refused.Message.ShouldContain("CHECK constraint failed");
+        await using var index = new SqliteCommand("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'classification_log_time' AND tbl_name = 'classification_log'", check);
+        ((long)(await index.ExecuteScalarAsync(Ct))!).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Migration_008_keeps_every_log_row_with_its_exact_time_and_the_readers_see_them_in_the_same_order()
+    {
+        // A 001-007 file holding log rows in the text form: fractions to the 100 ns, two rows at the same time (ordered by
+        // id), a row before 1970, and a row whose time another writer spelled differently.
+        Directory.CreateDirectory(Path.GetDirectoryName(_database.Path)!);
+        await using (var connection = new SqliteConnection($"Data Source={_database.Path}"))
+        {
+            await connection.OpenAsync(Ct);
+            await ExecuteAsync(connection, "PRAGMA journal_mode = WAL; CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);");
+            foreach (var (version, name, sql) in SqliteMigrator.Migrations().Where(m => m.Version <= 7))
+            {
+                await ExecuteAsync(connection, sql);
+                await ExecuteAsync(connection, $"INSERT INTO schema_migrations VALUES ({version}, '{name}', '2026-01-01T00:00:00Z')");
+            }
+
+            await ExecuteAsync(connection, """
+                INSERT INTO classification_log (id, time, subject, input, buyer_id, kind, confidence, score, rule_set_version) VALUES
+                    ('c_b', '2024-03-01T10:00:00.1234567Z', 'description', 'They buy once a year.', NULL, 'customer', 0.7, -3.5, 'v1'),
+                    ('c_old', '1969-07-20T20:17:40.0000001Z', 'question', 'is the moon a client?', NULL, 'undetermined', 0, 0, 'v0'),
+                    ('c_a', '2024-03-01T10:00:00.1234567Z', 'buyer', 'b_acme', 'b_acme', 'client', 0.9, 4, 'v1'),
+                    ('c_late', '2026-11-29T09:30:00.9999999Z', 'profile', 'retainer', NULL, 'hybrid', 0.5, 0.25, 'v2'),
+                    ('c_spelled', '2025-01-02 03:04:05.678', 'profile', 'weekly', NULL, 'client', 0.6, 1, 'v2');
+                """);
+        }
+
+        SqliteConnection.ClearAllPools();
+        await using var app = AdvisorServerHost.Build(["--Storage:Provider", "sqlite", "--Storage:Path", _database.Path, "--Logging:LogLevel:Default", "Warning"]);
+        (await app.Services.GetRequiredService<IStoreMigrator>().MigrateAsync(Ct)).ShouldBe(1, "only migration 008 was missing");
+
+        var log = app.Services.GetRequiredService<IClassificationLogWriter>();
+        var rows = await log.RecentAsync(10, Ct);
+        rows.Select(r => r.Id).ShouldBe(["c_late", "c_spelled", "c_b", "c_a", "c_old"]);
+        rows.Select(r => r.Time).ShouldBe(
+        [
+            new DateTimeOffset(2026, 11, 29, 9, 30, 0, TimeSpan.Zero).AddTicks(9_999_999),
+            new DateTimeOffset(2025, 1, 2, 3, 4, 5, 678, TimeSpan.Zero),
+            new DateTimeOffset(2024, 3, 1, 10, 0, 0, TimeSpan.Zero).AddTicks(1_234_567),
+            new DateTimeOffset(2024, 3, 1, 10, 0, 0, TimeSpan.Zero).AddTicks(1_234_567),
+            new DateTimeOffset(1969, 7, 20, 20, 17, 40, TimeSpan.Zero).AddTicks(1),
+        ]);
+        rows.Select(r => r.Time.Offset).ShouldAllBe(o => o == TimeSpan.Zero);
+        rows[2].ShouldBe(new ClassificationLogEntry("c_b", rows[2].Time, "description", "They buy once a year.", null, Kind.Customer, 0.7, -3.5, "v1"));
+        rows[3].ShouldBe(new ClassificationLogEntry("c_a", rows[3].Time, "buyer", "b_acme", "b_acme", Kind.Client, 0.9, 4, "v1"));
+
+        // Rows written after the upgrade sort among the old ones by their time; an id already there is still skipped.
+        var between = new DateTimeOffset(2025, 6, 1, 0, 0, 0, TimeSpan.FromHours(2));
+        await log.WriteAsync(
+        [
+            new ClassificationLogEntry("c_new", between, "description", "new", null, Kind.Client, 1, 2, "v3"),
+            new ClassificationLogEntry("c_a", DateTimeOffset.UtcNow, "description", "again", null, Kind.Client, 1, 2, "v3"),
+        ], Ct);
+        var after = await log.RecentAsync(10, Ct);
+        after.Select(r => r.Id).ShouldBe(["c_late", "c_new", "c_spelled", "c_b", "c_a", "c_old"]);
+        after[1].Time.ShouldBe(between);
+        after[4].Input.ShouldBe("b_acme");
+
+        // The copy to PostgreSQL reads the shared form: the time as the text the server writes.
+        await using var check = new SqliteConnection($"Data Source={_database.Path}");
+        await check.OpenAsync(Ct);
+        await using (var portable = new SqliteCommand("SELECT id, time FROM portable_classification_log ORDER BY id", check))
+        await using (var reader = await portable.ExecuteReaderAsync(Ct))
+        {
+            var texts = new List<(string, string)>();
+            while (await reader.ReadAsync(Ct))
+            {
+                texts.Add((reader.GetString(0), reader.GetString(1)));
+            }
+
+            texts.ShouldBe(
+            [
+                ("c_a", "2024-03-01T10:00:00.1234567Z"),
+                ("c_b", "2024-03-01T10:00:00.1234567Z"),
+                ("c_late", "2026-11-29T09:30:00.9999999Z"),
+                ("c_new", Ids.Timestamp(between)),
+                ("c_old", "1969-07-20T20:17:40.0000001Z"),
+                ("c_spelled", "2025-01-02T03:04:05.6780000Z"),
+            ]);
+        }
+
+        var refused = await Should.ThrowAsync<SqliteException>(() => ExecuteAsync(check, "INSERT INTO classification_log (id, time, subject, input, kind, confidence, score, rule_set_version) VALUES ('c_other', 1, 'other', 'x', 'client', 1, 1, 'v1')"));
         refused.Message.ShouldContain("CHECK constraint failed");
         await using var index = new SqliteCommand("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'classification_log_time' AND tbl_name = 'classification_log'", check);
         ((long)(await index.ExecuteScalarAsync(Ct))!).ShouldBe(1);

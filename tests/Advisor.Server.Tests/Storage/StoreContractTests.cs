@@ -138,6 +138,24 @@ public abstract class StoreContractTests<TProvider>(TProvider provider)
     }
 
     [Fact]
+    public async Task A_log_entry_with_empty_texts_keeps_them_empty_and_a_missing_buyer_null()
+    {
+        // The SQLite writer binds the queued UTF-8 bytes: an empty text has no bytes and must still be '' (the input and
+        // rule set version columns are NOT NULL), and non-ASCII text must come back exactly.
+        var log = Provider.Get<IClassificationLog>();
+        var empty = "c_" + Guid.NewGuid().ToString("N");
+        var unicode = "c_" + Guid.NewGuid().ToString("N");
+        log.Append(new ClassificationLogEntry(empty, DateTimeOffset.UtcNow, "profile", "", "", Kind.Undetermined, 0, 0, ""));
+        log.Append(new ClassificationLogEntry(unicode, DateTimeOffset.UtcNow, "question", "naïve 🚀 客户", null, Kind.Hybrid, 0.5, -1.5, "v✓"));
+        await log.FlushAsync(Ct);
+        var recent = await log.RecentAsync(100, Ct);
+        var read = recent.Single(e => e.Id == empty);
+        (read.Input, read.BuyerId, read.RuleSetVersion, read.Kind).ShouldBe(("", "", "", Kind.Undetermined));
+        var other = recent.Single(e => e.Id == unicode);
+        (other.Input, other.BuyerId, other.RuleSetVersion, other.Kind, other.Score).ShouldBe(("naïve 🚀 客户", (string?)null, "v✓", Kind.Hybrid, -1.5));
+    }
+
+    [Fact]
     public async Task A_log_entry_whose_id_is_already_there_is_skipped_within_a_batch_and_across_batches()
     {
         // 70 entries: more than two of the SQLite writer's multi-row statements (32 rows each), so duplicates land in the
