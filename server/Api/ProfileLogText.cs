@@ -154,7 +154,14 @@ public static class ProfileLogText
     {
         // Exponents are left to the formatter, which spells them its own way (8.2e-80 where .NET writes 8.2E-80).
         Span<char> digits = stackalloc char[32];
-        if (!double.IsFinite(value) || !value.TryFormat(digits, out var length, "R", CultureInfo.InvariantCulture) || digits[..length].Contains('E'))
+        int length;
+        if (value >= 0 && value < 1e15 && value == Math.Floor(value) && !double.IsNegative(value))
+        {
+            // A whole number (the usual counts of purchases and months), spelled as "R" spells it below 1e15: its digits.
+            // Formatted as an integer, which skips the shortest-round-trip search a double's formatting makes.
+            ((long)value).TryFormat(digits, out length, default, CultureInfo.InvariantCulture);
+        }
+        else if (!double.IsFinite(value) || !value.TryFormat(digits, out length, "R", CultureInfo.InvariantCulture) || digits[..length].Contains('E'))
         {
             return false;
         }

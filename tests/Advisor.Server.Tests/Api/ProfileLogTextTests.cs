@@ -13,6 +13,8 @@ public sealed class ProfileLogTextTests
 
     private static readonly Gen<double> Numbers = Gen.OneOf(
         Gen.Int[0, 100_000].Select(i => (double)i),
+        Gen.Long[0, 999_999_999_999_999].Select(l => (double)l),
+        Gen.Long[999_999_999_990_000, 1_000_000_000_010_000].Select(l => (double)l),
         Gen.Double,
         Gen.Double[0, 1200],
         Gen.OneOf<double>([double.NaN, double.PositiveInfinity, double.NegativeInfinity, -0.0, 1e21, 0.1, 123456789.125]));
