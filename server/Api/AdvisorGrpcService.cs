@@ -21,7 +21,6 @@ public sealed class AdvisorGrpcService(
     IFeedbackStore feedback,
     AdvisorMetrics metrics,
     StrategyMessages strategyMessages,
-    EvidenceMessages evidenceMessages,
     RequestTags requestTags,
     TimeProvider time) : AdvisorService.AdvisorServiceBase
 {
@@ -32,7 +31,15 @@ public sealed class AdvisorGrpcService(
     /// <summary>Classification ids, drawn from a buffered secure source rather than a system call per id (see <see cref="SharedIdSource"/>).</summary>
     private readonly SharedIdSource _classificationIds = new("c");
 
-    public override async Task<ClassifyBuyerResponse> ClassifyBuyer(ClassifyBuyerRequest request, ServerCallContext context)
+    /// <summary>
+    /// The contract's method, answered as the message. Over gRPC, ClassifyBuyer is bound to <see cref="AnswerClassifyBuyer"/>
+    /// instead (<see cref="GuardedServiceMethodProvider{TService}"/>), whose answer is written as these same bytes.
+    /// </summary>
+    public override async Task<ClassifyBuyerResponse> ClassifyBuyer(ClassifyBuyerRequest request, ServerCallContext context) =>
+        (await AnswerClassifyBuyer(request, context)).ToResponse(strategyMessages);
+
+    /// <summary>ClassifyBuyer as bound over gRPC: the domain answer, written straight to the wire by <see cref="PreEncodedResponses"/>.</summary>
+    public async Task<ClassifyBuyerAnswer> AnswerClassifyBuyer(ClassifyBuyerRequest request, ServerCallContext context)
     {
         var violations = new Violations()
             .OptionalText(request.Industry, "industry", MaxIndustryLength)
@@ -82,7 +89,7 @@ public sealed class AdvisorGrpcService(
         }
 
         var id = Log(classified, subject, input, request.SubjectCase == ClassifyBuyerRequest.SubjectOneofCase.BuyerId ? request.BuyerId : null);
-        return new ClassifyBuyerResponse { Classification = full ? classified.ToProto(id, strategyMessages, evidenceMessages) : classified.Result.ToBasicProto(id, evidenceMessages) };
+        return new ClassifyBuyerAnswer(classified, id, full, snapshot.Rules);
     }
 
     public override Task<SuggestStrategiesResponse> SuggestStrategies(SuggestStrategiesRequest request, ServerCallContext context)

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Advisor.V1;
 using Google.Protobuf;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
@@ -11,8 +12,10 @@ namespace Advisor.Server.Api;
 /// past the end, nesting past the parser's limit) into INVALID_ARGUMENT. The framework reads a unary request before
 /// any interceptor runs and answers UNKNOWN "Exception was thrown by handler" for such bytes, which tells the caller
 /// nothing and looks like a server bug. Registered in place of the framework's binder, so it covers every service.
-/// Responses keep their generated marshallers except where <see cref="PreEncodedResponses"/> has one that writes the
-/// same bytes with less work.
+/// Responses keep their generated marshallers, except ClassifyBuyer's: it is bound to
+/// <see cref="AdvisorGrpcService.AnswerClassifyBuyer"/>, whose domain answer (<see cref="ClassifyBuyerAnswer"/>)
+/// <see cref="PreEncodedResponses"/> writes as the bytes the generated serializer would write for the contract's
+/// message, without building that message per call.
 /// </summary>
 public sealed class GuardedServiceMethodProvider<TService>(PreEncodedResponses responses) : IServiceMethodProvider<TService>
     where TService : class
@@ -47,9 +50,23 @@ public sealed class GuardedServiceMethodProvider<TService>(PreEncodedResponses r
     /// <summary>Receives the generated method table and adds each method with a guarded marshaller and a direct invoker.</summary>
     private sealed class Binder(ServiceMethodProviderContext<TService> context, PreEncodedResponses responses) : ServiceBinderBase
     {
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) =>
-            context.AddUnaryMethod(Guarded(method), Metadata(method.Name, out var info, typeof(TRequest), typeof(ServerCallContext)),
-                Invoker<Grpc.AspNetCore.Server.Model.UnaryServerMethod<TService, TRequest, TResponse>>(info));
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler)
+        {
+            var metadata = Metadata(method.Name, out var info, typeof(TRequest), typeof(ServerCallContext));
+            if (typeof(TService) == typeof(AdvisorGrpcService) && method is Method<ClassifyBuyerRequest, ClassifyBuyerResponse> classify
+                && classify.Name == nameof(AdvisorGrpcService.ClassifyBuyer))
+            {
+                // Same name, request marshaller and endpoint metadata (the contract method's attributes); the answer is
+                // the domain's, written by its own marshaller.
+                context.AddUnaryMethod(
+                    new Method<ClassifyBuyerRequest, ClassifyBuyerAnswer>(classify.Type, classify.ServiceName, classify.Name, Guard(classify.RequestMarshaller), responses.ClassifyBuyerAnswers),
+                    metadata,
+                    static (service, request, callContext) => ((AdvisorGrpcService)(object)service).AnswerClassifyBuyer(request, callContext));
+                return;
+            }
+
+            context.AddUnaryMethod(Guarded(method), metadata, Invoker<Grpc.AspNetCore.Server.Model.UnaryServerMethod<TService, TRequest, TResponse>>(info));
+        }
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler) =>
             context.AddClientStreamingMethod(Guarded(method), Metadata(method.Name, out var info, typeof(IAsyncStreamReader<TRequest>), typeof(ServerCallContext)),
@@ -66,7 +83,7 @@ public sealed class GuardedServiceMethodProvider<TService>(PreEncodedResponses r
         private Method<TRequest, TResponse> Guarded<TRequest, TResponse>(Method<TRequest, TResponse> method)
             where TRequest : class
             where TResponse : class =>
-            new(method.Type, method.ServiceName, method.Name, Guard(method.RequestMarshaller), responses.For(method.ResponseMarshaller));
+            new(method.Type, method.ServiceName, method.Name, Guard(method.RequestMarshaller), method.ResponseMarshaller);
 
         /// <summary>
         /// Finds the service's method (its override, or the generated base that answers UNIMPLEMENTED) and returns the

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
+using Advisor.Server.Classification;
 using Advisor.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -9,48 +10,54 @@ using Grpc.Core;
 namespace Advisor.Server.Api;
 
 /// <summary>
-/// ClassifyBuyer's response marshaller: writes the answer's protobuf by hand, sizing every part once, and copies the
-/// parts encoded once instead of encoding them on every answer. A full answer carries up to three strategies (about
-/// 2 KB of the 3 KB answer), copied as the bytes encoded when their messages were built (<see cref="StrategyMessages"/>);
-/// evidence items that are the same in every answer naming their rule (the basic view's, and a profile's in the full
-/// view) are copied the same way (<see cref="EvidenceMessages"/>). Why by hand: the generated serializer sizes a
-/// nested message once per enclosing level (an evidence item's span three times: for the response, the classification
-/// and the item), and the wire mirrors this replaced were a copy of the answer per call; a description's full answer
-/// (items with spans, built per call) spent ~3.7 µs of server CPU writing itself under the load tool.
-/// The bytes written are exactly the generated serializer's (<c>PreEncodedResponsesTests</c>, which also fails when a
-/// field is added to the messages written here); nothing is cached per answer: every other field is written from the
-/// answer built for this call.
+/// ClassifyBuyer's response marshaller: writes the domain answer (<see cref="ClassifyBuyerAnswer"/>) straight to
+/// protobuf by hand, sizing every part once, and copies the parts that are the same in every answer naming them
+/// instead of encoding them per call: a strategy's bytes (<see cref="StrategyMessages"/>; up to three strategies are
+/// about 2 KB of a 3 KB full answer), and each evidence item's rule fields (signal, rule id, weight, explanation) and
+/// source (<see cref="EvidenceEncodings"/>). Only what differs per answer is encoded per call: the decision's numbers,
+/// the summary, the ids, a description item's span (offsets and its text, copied from the description without cutting
+/// it out) and a registered buyer's interaction ids. Why by hand and from the domain: the generated serializer sizes a
+/// nested message once per enclosing level (an evidence item's span three times), and building an
+/// <c>advisor.v1.Evidence</c> and <c>TextSpan</c> per item per call, only to be written once, was the full view's extra
+/// cost over the basic view (measured in docs/benchmarks.md).
+/// The bytes written are exactly the generated serializer's for <see cref="ClassifyBuyerAnswer.ToResponse"/>
+/// (<c>PreEncodedResponsesTests</c>, which also fails when a field is added to the messages written here).
 /// </summary>
-public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMessages evidence)
+public sealed class PreEncodedResponses
 {
     /// <summary>Parts of an answer sized in the first pass and written in the second without being looked up again.</summary>
     private const int StackParts = 32;
 
-    /// <summary>The marshaller to use for a method's responses: a pre-encoding one where there is one, else <paramref name="generated"/>.</summary>
-    public Marshaller<TResponse> For<TResponse>(Marshaller<TResponse> generated)
-        where TResponse : class =>
-        typeof(TResponse) == typeof(ClassifyBuyerResponse)
-            ? (Marshaller<TResponse>)(object)new Marshaller<ClassifyBuyerResponse>(WriteClassifyBuyer, ((Marshaller<ClassifyBuyerResponse>)(object)generated).ContextualDeserializer)
-            : generated;
+    private readonly StrategyMessages _strategies;
+    private readonly EvidenceEncodings _evidence;
 
-    private void WriteClassifyBuyer(ClassifyBuyerResponse response, SerializationContext context)
+    public PreEncodedResponses(StrategyMessages strategies, EvidenceEncodings evidence)
     {
-        if (response.Classification is not { } c)
-        {
-            context.SetPayloadLength(0);
-            context.Complete();
-            return;
-        }
+        (_strategies, _evidence) = (strategies, evidence);
+        ClassifyBuyerAnswers = new Marshaller<ClassifyBuyerAnswer>(WriteClassifyBuyer, static _ =>
+            throw new NotSupportedException("ClassifyBuyer's answers are written by the server and read by clients as advisor.v1.ClassifyBuyerResponse; the server never reads one."));
+    }
 
-        // Per evidence item and strategy: its kept bytes (null for an item built per call) and its encoded length.
-        var parts = c.Evidence.Count + c.Strategies.Count;
-        var rented = parts > StackParts ? ArrayPool<ByteString?>.Shared.Rent(parts) : null;
+    /// <summary>The response marshaller of ClassifyBuyer as bound by <see cref="GuardedServiceMethodProvider{TService}"/>.</summary>
+    public Marshaller<ClassifyBuyerAnswer> ClassifyBuyerAnswers { get; }
+
+    private void WriteClassifyBuyer(ClassifyBuyerAnswer answer, SerializationContext context)
+    {
+        var r = answer.Classified.Result;
+        var items = r.Evidence.Count;
+        var strategyCount = answer.Full ? answer.Classified.Strategies.Count : 0;
+
+        // Per evidence item its rule's kept fields (null for an item that is not its rule's) and per strategy its kept
+        // bytes; per part its encoded length, and per item its span's.
+        var parts = items + strategyCount;
+        var rented = parts > StackParts ? ArrayPool<object?>.Shared.Rent(parts) : null;
         var inline = default(InlineParts);
-        Span<ByteString?> kept = rented is null ? ((Span<ByteString?>)inline)[..parts] : rented.AsSpan(0, parts);
+        Span<object?> kept = rented is null ? ((Span<object?>)inline)[..parts] : rented.AsSpan(0, parts);
         Span<int> lengths = parts <= StackParts ? stackalloc int[parts] : new int[parts];
+        Span<int> spanLengths = items <= StackParts ? stackalloc int[items] : new int[items];
         try
         {
-            var body = SizeClassification(c, kept, lengths);
+            var body = SizeClassification(answer, _evidence.For(answer.Rules), kept, lengths, spanLengths);
             var total = 1 + VarintSize((uint)body) + body;
             context.SetPayloadLength(total);
             var writer = context.GetBufferWriter();
@@ -63,7 +70,7 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
             var output = new Output(aside is null ? free : aside.AsSpan(0, total));
             output.Tag(ClassifyBuyerResponse.ClassificationFieldNumber, LengthDelimited);
             output.Varint((uint)body);
-            WriteClassification(ref output, c, kept, lengths);
+            WriteClassification(ref output, answer, kept, lengths, spanLengths);
             if (aside is null)
             {
                 writer.Advance(total);
@@ -80,125 +87,142 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
         {
             if (rented is not null)
             {
-                ArrayPool<ByteString?>.Shared.Return(rented, clearArray: true);
+                ArrayPool<object?>.Shared.Return(rented, clearArray: true);
             }
         }
     }
 
     /// <summary>
     /// The classification's encoded length; fills <paramref name="kept"/> and <paramref name="lengths"/> with each evidence
-    /// item's and then each strategy's kept bytes and length.
+    /// item's and then each strategy's kept parts and length, and <paramref name="spanLengths"/> with each item's span's.
     /// </summary>
-    private int SizeClassification(V1.Classification c, Span<ByteString?> kept, Span<int> lengths)
+    private int SizeClassification(ClassifyBuyerAnswer answer, RuleEvidence rules, Span<object?> kept, Span<int> lengths, Span<int> spanLengths)
     {
+        var r = answer.Classified.Result;
         var size = 0;
-        if (c.Kind != BuyerKind.Unspecified)
+        var kind = r.Kind.ToProto();
+        if (kind != BuyerKind.Unspecified)
         {
-            size += 1 + Int32Size((int)c.Kind);
+            size += 1 + Int32Size((int)kind);
         }
 
-        size += DoubleSize(c.Confidence) + DoubleSize(c.Score);
+        size += DoubleSize(r.Confidence) + DoubleSize(r.Score);
+        // Indexed loops throughout: the lists are interfaces, and foreach would box an enumerator per list per pass.
         var p = 0;
-        foreach (var item in c.Evidence)
+        for (var i = 0; i < r.Evidence.Count; i++)
         {
-            kept[p] = evidence.Encoded(item);
-            lengths[p] = kept[p]?.Length ?? SizeEvidence(item);
+            var item = r.Evidence[i];
+            var rule = rules.For(item);
+            kept[p] = rule;
+            lengths[p] = answer.Full ? SizeFullEvidence(item, rule, out spanLengths[p]) : SizeBasicEvidence(item, rule);
             size += 1 + VarintSize((uint)lengths[p]) + lengths[p];
             p++;
         }
 
-        foreach (var question in c.OpenQuestions)
+        if (answer.Full)
         {
-            size += 1 + LengthDelimitedSize(Encoding.UTF8.GetByteCount(question));
+            for (var i = 0; i < r.OpenQuestions.Count; i++)
+            {
+                size += 1 + LengthDelimitedSize(Encoding.UTF8.GetByteCount(r.OpenQuestions[i]));
+            }
+
+            for (var i = 0; i < answer.Classified.Strategies.Count; i++)
+            {
+                var bytes = _strategies.Bytes(answer.Classified.Strategies[i]);
+                kept[p] = bytes;
+                lengths[p] = bytes.Length;
+                size += 1 + VarintSize((uint)lengths[p]) + lengths[p];
+                p++;
+            }
         }
 
-        foreach (var strategy in c.Strategies)
-        {
-            kept[p] = strategies.Encoded(strategy);
-            lengths[p] = kept[p]!.Length;
-            size += 1 + VarintSize((uint)lengths[p]) + lengths[p];
-            p++;
-        }
-
-        return size + StringSize(c.RuleSetVersion) + StringSize(c.Summary) + DoubleSize(c.ClientWeight) + DoubleSize(c.CustomerWeight)
-            + StringSize(c.Industry) + StringSize(c.ClassificationId);
+        return size + StringSize(r.RuleSetVersion) + StringSize(r.Summary) + DoubleSize(r.ClientWeight) + DoubleSize(r.CustomerWeight)
+            + StringSize(r.Industry?.Title ?? "") + StringSize(answer.ClassificationId);
     }
 
-    private static void WriteClassification(ref Output output, V1.Classification c, scoped ReadOnlySpan<ByteString?> kept, scoped ReadOnlySpan<int> lengths)
+    private static void WriteClassification(ref Output output, ClassifyBuyerAnswer answer, scoped ReadOnlySpan<object?> kept, scoped ReadOnlySpan<int> lengths, scoped ReadOnlySpan<int> spanLengths)
     {
-        if (c.Kind != BuyerKind.Unspecified)
+        var r = answer.Classified.Result;
+        var kind = r.Kind.ToProto();
+        if (kind != BuyerKind.Unspecified)
         {
             output.Tag(V1.Classification.KindFieldNumber, Varint);
-            output.Int32((int)c.Kind);
+            output.Int32((int)kind);
         }
 
-        output.Double(V1.Classification.ConfidenceFieldNumber, c.Confidence);
-        output.Double(V1.Classification.ScoreFieldNumber, c.Score);
+        output.Double(V1.Classification.ConfidenceFieldNumber, r.Confidence);
+        output.Double(V1.Classification.ScoreFieldNumber, r.Score);
         var p = 0;
-        foreach (var item in c.Evidence)
+        for (var i = 0; i < r.Evidence.Count; i++)
         {
+            var item = r.Evidence[i];
             output.Tag(V1.Classification.EvidenceFieldNumber, LengthDelimited);
             output.Varint((uint)lengths[p]);
-            if (kept[p] is { } bytes)
+            var rule = (EncodedRule?)kept[p];
+            if (answer.Full)
             {
-                output.Raw(bytes.Span);
+                WriteFullEvidence(ref output, item, rule, spanLengths[p]);
             }
             else
             {
-                WriteEvidence(ref output, item);
+                WriteBasicEvidence(ref output, item, rule);
             }
 
             p++;
         }
 
-        foreach (var question in c.OpenQuestions)
+        if (answer.Full)
         {
-            output.RepeatedString(V1.Classification.OpenQuestionsFieldNumber, question);
+            for (var i = 0; i < r.OpenQuestions.Count; i++)
+            {
+                output.RepeatedString(V1.Classification.OpenQuestionsFieldNumber, r.OpenQuestions[i]);
+            }
+
+            for (var s = 0; s < answer.Classified.Strategies.Count; s++, p++)
+            {
+                output.Tag(V1.Classification.StrategiesFieldNumber, LengthDelimited);
+                output.Varint((uint)lengths[p]);
+                output.Raw(((ByteString)kept[p]!).Span);
+            }
         }
 
-        for (var s = 0; s < c.Strategies.Count; s++, p++)
-        {
-            output.Tag(V1.Classification.StrategiesFieldNumber, LengthDelimited);
-            output.Varint((uint)lengths[p]);
-            output.Raw(kept[p]!.Span);
-        }
-
-        output.String(V1.Classification.RuleSetVersionFieldNumber, c.RuleSetVersion);
-        output.String(V1.Classification.SummaryFieldNumber, c.Summary);
-        output.Double(V1.Classification.ClientWeightFieldNumber, c.ClientWeight);
-        output.Double(V1.Classification.CustomerWeightFieldNumber, c.CustomerWeight);
-        output.String(V1.Classification.IndustryFieldNumber, c.Industry);
-        output.String(V1.Classification.ClassificationIdFieldNumber, c.ClassificationId);
+        output.String(V1.Classification.RuleSetVersionFieldNumber, r.RuleSetVersion);
+        output.String(V1.Classification.SummaryFieldNumber, r.Summary);
+        output.Double(V1.Classification.ClientWeightFieldNumber, r.ClientWeight);
+        output.Double(V1.Classification.CustomerWeightFieldNumber, r.CustomerWeight);
+        output.String(V1.Classification.IndustryFieldNumber, r.Industry?.Title ?? "");
+        output.String(V1.Classification.ClassificationIdFieldNumber, answer.ClassificationId);
     }
 
-    /// <summary>An evidence item built for this answer (one with a span or interaction ids), sized as it is written below.</summary>
-    private static int SizeEvidence(Evidence e)
+    /// <summary>A full-view item (<see cref="ProtoMapping.ToProto(EvidenceItem)"/>), sized as it is written below.</summary>
+    private static int SizeFullEvidence(EvidenceItem e, EncodedRule? rule, out int spanSize)
     {
-        var size = StringSize(e.Signal) + StringSize(e.RuleId) + DoubleSize(e.Weight);
+        var size = rule is null
+            ? StringSize(e.Signal) + StringSize(e.RuleId) + DoubleSize(e.Weight) + StringSize(e.Explanation)
+            : rule.Head.Length + rule.ExplanationField.Length;
+        spanSize = 0;
         if (e.Span is { } span)
         {
-            var spanSize = SizeSpan(span);
+            spanSize = SizeSpan(span);
             size += 1 + VarintSize((uint)spanSize) + spanSize;
         }
 
-        size += StringSize(e.Explanation) + StringSize(e.Source);
-        foreach (var id in e.InteractionIds)
+        size += EvidenceEncodings.SourceField(e.Source)?.Length ?? StringSize(e.Source);
+        for (var i = 0; i < e.InteractionIds.Count; i++)
         {
-            size += 1 + LengthDelimitedSize(Encoding.UTF8.GetByteCount(id));
+            size += 1 + LengthDelimitedSize(Encoding.UTF8.GetByteCount(e.InteractionIds[i]));
         }
 
         return size;
     }
 
-    private static void WriteEvidence(ref Output output, Evidence e)
+    private static void WriteFullEvidence(ref Output output, EvidenceItem e, EncodedRule? rule, int spanSize)
     {
-        output.String(Evidence.SignalFieldNumber, e.Signal);
-        output.String(Evidence.RuleIdFieldNumber, e.RuleId);
-        output.Double(Evidence.WeightFieldNumber, e.Weight);
+        WriteHead(ref output, e, rule);
         if (e.Span is { } span)
         {
             output.Tag(Evidence.SpanFieldNumber, LengthDelimited);
-            output.Varint((uint)SizeSpan(span));
+            output.Varint((uint)spanSize);
             if (span.Start != 0)
             {
                 output.Tag(TextSpan.StartFieldNumber, Varint);
@@ -211,26 +235,72 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
                 output.Int32(span.End);
             }
 
-            output.String(TextSpan.TextFieldNumber, span.Text);
+            output.String(TextSpan.TextFieldNumber, span.Chars);
         }
 
-        output.String(Evidence.ExplanationFieldNumber, e.Explanation);
-        output.String(Evidence.SourceFieldNumber, e.Source);
-        foreach (var id in e.InteractionIds)
+        if (rule is null)
         {
-            output.RepeatedString(Evidence.InteractionIdsFieldNumber, id);
+            output.String(Evidence.ExplanationFieldNumber, e.Explanation);
+        }
+        else
+        {
+            output.Raw(rule.ExplanationField);
+        }
+
+        WriteSource(ref output, e);
+        for (var i = 0; i < e.InteractionIds.Count; i++)
+        {
+            output.RepeatedString(Evidence.InteractionIdsFieldNumber, e.InteractionIds[i]);
         }
     }
 
-    private static int SizeSpan(TextSpan span) =>
-        (span.Start != 0 ? 1 + Int32Size(span.Start) : 0) + (span.End != 0 ? 1 + Int32Size(span.End) : 0) + StringSize(span.Text);
+    /// <summary>A basic-view item (<see cref="ProtoMapping.ToBasicProto"/>: signal, rule id, weight and source), sized as it is written below.</summary>
+    private static int SizeBasicEvidence(EvidenceItem e, EncodedRule? rule) =>
+        (rule?.Head.Length ?? StringSize(e.Signal) + StringSize(e.RuleId) + DoubleSize(e.Weight))
+        + (EvidenceEncodings.SourceField(e.Source)?.Length ?? StringSize(e.Source));
+
+    private static void WriteBasicEvidence(ref Output output, EvidenceItem e, EncodedRule? rule)
+    {
+        WriteHead(ref output, e, rule);
+        WriteSource(ref output, e);
+    }
+
+    /// <summary>Fields 1–3: the rule's kept bytes, or the item's own values.</summary>
+    private static void WriteHead(ref Output output, EvidenceItem e, EncodedRule? rule)
+    {
+        if (rule is null)
+        {
+            output.String(Evidence.SignalFieldNumber, e.Signal);
+            output.String(Evidence.RuleIdFieldNumber, e.RuleId);
+            output.Double(Evidence.WeightFieldNumber, e.Weight);
+        }
+        else
+        {
+            output.Raw(rule.Head);
+        }
+    }
+
+    private static void WriteSource(ref Output output, EvidenceItem e)
+    {
+        if (EvidenceEncodings.SourceField(e.Source) is { } source)
+        {
+            output.Raw(source);
+        }
+        else
+        {
+            output.String(Evidence.SourceFieldNumber, e.Source);
+        }
+    }
+
+    private static int SizeSpan(Span span) =>
+        (span.Start != 0 ? 1 + Int32Size(span.Start) : 0) + (span.End != 0 ? 1 + Int32Size(span.End) : 0) + StringSize(span.Chars);
 
     private const int Varint = 0;
     private const int Fixed64 = 1;
     private const int LengthDelimited = 2;
 
     /// <summary>A proto3 string field: left out when empty, as the generated code does.</summary>
-    private static int StringSize(string value) => value.Length == 0 ? 0 : 1 + LengthDelimitedSize(Encoding.UTF8.GetByteCount(value));
+    private static int StringSize(ReadOnlySpan<char> value) => value.Length == 0 ? 0 : 1 + LengthDelimitedSize(Encoding.UTF8.GetByteCount(value));
 
     /// <summary>A proto3 double field: left out when it compares equal to 0 (so also -0.0), as the generated code does.</summary>
     private static int DoubleSize(double value) => value != 0D ? 1 + sizeof(double) : 0;
@@ -249,7 +319,7 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
     [System.Runtime.CompilerServices.InlineArray(StackParts)]
     private struct InlineParts
     {
-        private ByteString? _first;
+        private object? _first;
     }
 
     /// <summary>Protobuf's wire encoding into a span sized for the whole answer (field numbers here are all below 16).</summary>
@@ -283,7 +353,7 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
             }
         }
 
-        public void String(int field, string value)
+        public void String(int field, ReadOnlySpan<char> value)
         {
             if (value.Length != 0)
             {
@@ -292,7 +362,7 @@ public sealed class PreEncodedResponses(StrategyMessages strategies, EvidenceMes
         }
 
         /// <summary>A string written even when empty, as an element of a repeated field is.</summary>
-        public void RepeatedString(int field, string value)
+        public void RepeatedString(int field, ReadOnlySpan<char> value)
         {
             Tag(field, LengthDelimited);
             Varint((uint)Encoding.UTF8.GetByteCount(value));

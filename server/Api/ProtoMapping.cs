@@ -66,19 +66,13 @@ public static class ProtoMapping
     };
 
     /// <param name="strategies">Where the strategies' messages are kept once built; without it they are built anew.</param>
-    /// <param name="evidence">
-    /// Where evidence messages without a span or interaction ids (a profile's, the industry prior) are kept once built
-    /// and encoded; without it, or for items with either, they are built anew.
-    /// </param>
-    public static V1.Classification ToProto(this ClassifiedBuyer classified, string? classificationId = null, StrategyMessages? strategies = null, EvidenceMessages? evidence = null)
+    public static V1.Classification ToProto(this ClassifiedBuyer classified, string? classificationId = null, StrategyMessages? strategies = null)
     {
         var r = classified.Result;
         var proto = r.Decision(classificationId ?? "");
         foreach (var item in r.Evidence)
         {
-            proto.Evidence.Add(evidence is not null && item.Span is null && item.InteractionIds.Count == 0
-                ? evidence.For(item.Signal, item.RuleId, item.Weight, item.Explanation, item.Source)
-                : item.ToProto());
+            proto.Evidence.Add(item.ToProto());
         }
 
         proto.OpenQuestions.AddRange(r.OpenQuestions);
@@ -96,15 +90,12 @@ public static class ProtoMapping
     /// strategies. A bulk caller stores the outcome, and the left-out text was most of the answer's bytes, which both
     /// ends pay to write and read on every call.
     /// </summary>
-    /// <param name="evidence">Where the evidence messages are kept once built and encoded; without it they are built anew.</param>
-    public static V1.Classification ToBasicProto(this ClassificationResult r, string classificationId, EvidenceMessages? evidence = null)
+    public static V1.Classification ToBasicProto(this ClassificationResult r, string classificationId)
     {
         var proto = r.Decision(classificationId);
         foreach (var e in r.Evidence)
         {
-            proto.Evidence.Add(evidence is null
-                ? new Evidence { Signal = e.Signal, RuleId = e.RuleId, Weight = e.Weight, Source = e.Source }
-                : evidence.For(e.Signal, e.RuleId, e.Weight, e.Source));
+            proto.Evidence.Add(new Evidence { Signal = e.Signal, RuleId = e.RuleId, Weight = e.Weight, Source = e.Source });
         }
 
         return proto;

@@ -28,6 +28,9 @@ public sealed class StrategyMessages
     public ByteString Encoded(V1.Strategy message) =>
         _encoded.TryGetValue(message, out var bytes) ? bytes : message.ToByteString();
 
+    /// <summary>The encoded bytes of the strategy's message (built and encoded once per strategy).</summary>
+    public ByteString Bytes(EngagementStrategy strategy) => Encoded(For(strategy));
+
     private V1.Strategy Build(EngagementStrategy strategy)
     {
         var message = strategy.ToProto();

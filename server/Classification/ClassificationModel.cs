@@ -42,7 +42,8 @@ public readonly struct Span : IEquatable<Span>
     /// </summary>
     public string Text => _chars is null ? "" : _chars.Length == End - Start ? _chars : _chars.Substring(Start, End - Start);
 
-    private ReadOnlySpan<char> Chars => _chars is null ? default : _chars.Length == End - Start ? _chars.AsSpan() : _chars.AsSpan(Start, End - Start);
+    /// <summary>The spanned text without cutting it from its source (for a writer that only copies it).</summary>
+    public ReadOnlySpan<char> Chars => _chars is null ? default : _chars.Length == End - Start ? _chars.AsSpan() : _chars.AsSpan(Start, End - Start);
 
     /// <summary>The span of <paramref name="source"/> from <paramref name="start"/> to <paramref name="end"/>, its text cut only when read.</summary>
     public static Span In(string source, int start, int end)

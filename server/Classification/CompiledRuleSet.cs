@@ -88,6 +88,13 @@ public sealed class CompiledRuleSet
 
     private sealed record PriorEvidence(string Signal, string RuleId, IndustryPrior Prior);
 
+    /// <summary>
+    /// The evidence item each industry prior gives, without its source (signal, rule id, weight, explanation): the same in
+    /// every answer naming it, so writers may encode it once per rule set.
+    /// </summary>
+    public IEnumerable<(string Signal, string RuleId, double Weight, string Explanation)> PriorEvidenceItems =>
+        _priorEvidence.Values.Select(p => (p.Signal, p.RuleId, p.Prior.Weight, p.Prior.Explanation));
+
     public string Version { get; }
 
     public string SourceYaml { get; }

@@ -67,7 +67,7 @@ public static class ServerComposition
         builder.Services.AddSingleton<AuthInterceptor>();
         builder.Services.AddSingleton<ErrorInterceptor>();
         builder.Services.AddSingleton<StrategyMessages>();
-        builder.Services.AddSingleton<EvidenceMessages>();
+        builder.Services.AddSingleton<EvidenceEncodings>();
         builder.Services.AddSingleton<PreEncodedResponses>();
         builder.Services.AddSingleton<RequestTags>();
         builder.Services.AddSingleton<AdvisorGrpcService>();

@@ -12,10 +12,11 @@ using Grpc.Core;
 namespace Advisor.Server.Tests.Api;
 
 /// <summary>
-/// ClassifyBuyer's answers are written with each strategy's bytes, and each basic-view evidence item's, encoded once
-/// (<see cref="PreEncodedResponses"/>): the bytes must be exactly what the generated serializer writes for the same
-/// answer, for every strategy, for every labelled description's basic answer and for answers built per call, and the
-/// wire messages must keep mirroring advisor.v1's.
+/// ClassifyBuyer's answers are written from the domain answer by hand (<see cref="PreEncodedResponses"/>), with each
+/// strategy's bytes and each rule's constant evidence fields encoded once: the bytes must be exactly what the generated
+/// serializer writes for the same answer as the contract's message (<see cref="ClassifyBuyerAnswer.ToResponse"/>), for
+/// any answer (generated), for every strategy, for every labelled description's full and basic answers, for profiles'
+/// answers, and over gRPC; and the messages written by hand must keep the fields the writer knows.
 /// </summary>
 public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
@@ -79,58 +80,74 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
 
     private static readonly Gen<int> Offsets = Gen.OneOf(Gen.OneOf<int>([0, 1, 127, 128, 16_384, -1, int.MinValue, int.MaxValue]), Gen.Int);
 
-    private static readonly Gen<Evidence> EvidenceItems = Gen.Select(
-        Texts, Texts, Doubles, Gen.Bool, Offsets, Offsets, Texts, Gen.Select(Texts, Texts, Texts.Array[0, 3]),
-        (signal, rule, weight, hasSpan, start, end, spanText, rest) =>
-        {
-            var (explanation, source, ids) = rest;
-            var item = new Evidence { Signal = signal, RuleId = rule, Weight = weight, Explanation = explanation, Source = source };
-            if (hasSpan)
-            {
-                item.Span = new TextSpan { Start = start, End = end, Text = spanText };
-            }
+    /// <summary>A span cut from a longer text (its text read from the source) or made from its own text, at any offsets.</summary>
+    private static readonly Gen<Span> Spans = Gen.Select(Offsets, Texts, Texts, Gen.Bool, (start, text, around, cut) =>
+        cut && start >= 0 && start <= 1000
+            ? Span.In(new string('x', start) + text + around, start, start + text.Length)
+            : new Span(start, unchecked(start + text.Length), text));
 
-            item.InteractionIds.AddRange(ids);
-            return item;
+    /// <summary>The sources the classifier names (their fields kept) and any other text.</summary>
+    private static readonly Gen<string> Sources = Gen.OneOf(
+        Gen.OneOf<string>([SignalHit.FromDescription, SignalHit.FromProfile, SignalHit.FromHistory, SignalHit.FromIndustry]), Texts);
+
+    /// <summary>The shipped rule set's rules and industry priors, as the evidence items they give.</summary>
+    private static readonly List<(string Signal, string RuleId, double Weight, string Explanation)> KeptItems =
+        [.. Snapshot.Rules.Rules.Select(r => (r.Signal, r.Id, r.Weight, r.Explanation)), .. Snapshot.Rules.PriorEvidenceItems];
+
+    /// <summary>
+    /// Evidence items: a shipped rule's or industry prior's (its fields written from the bytes kept for the rule set), the
+    /// same with another weight or explanation (not the rule's: written field by field), or made of any text.
+    /// </summary>
+    private static readonly Gen<EvidenceItem> EvidenceItems = Gen.Select(
+        Gen.Int[0, 2], Gen.Int[0, int.MaxValue], Gen.Select(Texts, Texts, Doubles, Texts), Gen.Select(Gen.Bool, Spans, (has, span) => has ? span : (Span?)null), Sources, Texts.Array[0, 3],
+        (shape, ruleIndex, values, span, source, ids) =>
+        {
+            var (signal, ruleId, weight, explanation) = values;
+            var kept = KeptItems[ruleIndex % KeptItems.Count];
+            return shape switch
+            {
+                0 => new EvidenceItem(kept.Signal, kept.RuleId, kept.Weight, span, kept.Explanation, source, ids),
+                1 => new EvidenceItem(kept.Signal, kept.RuleId, weight, span, ruleIndex % 2 == 0 ? kept.Explanation : explanation, source, ids),
+                _ => new EvidenceItem(signal, ruleId, weight, span, explanation, source, ids),
+            };
         });
 
     [Fact]
     public void Any_answer_is_written_byte_for_byte_as_the_generated_serializer_writes_it()
     {
         var strategies = new StrategyMessages();
-        var evidence = new EvidenceMessages();
-        var responses = new PreEncodedResponses(strategies, evidence);
+        var responses = new PreEncodedResponses(strategies, new EvidenceEncodings());
         var known = Snapshot.Knowledge.Strategies;
+        var industries = Snapshot.Knowledge.Industries.ToList();
         Gen.Select(
-            Gen.Enum<BuyerKind>(), Doubles, Doubles, EvidenceItems.Array[0, 8], Texts.Array[0, 3], Gen.Int[0, known.Count - 1].Array[0, 3],
-            Gen.Select(Texts, Texts, Doubles, Doubles, Texts, Texts, Gen.Bool))
+            Gen.Enum<Kind>(), Doubles, Doubles, EvidenceItems.Array[0, 8], Texts.Array[0, 3], Gen.Int[0, known.Count - 1].Array[0, 3],
+            Gen.Select(Texts, Texts, Doubles, Doubles, Gen.Int[-1, industries.Count - 1], Texts, Gen.Bool))
             .Sample((kind, confidence, score, items, questions, strategyIndexes, rest) =>
             {
-                var (version, summary, client, customer, industry, id, keptItem) = rest;
-                var c = new V1.Classification
-                {
-                    Kind = kind,
-                    Confidence = confidence,
-                    Score = score,
-                    RuleSetVersion = version,
-                    Summary = summary,
-                    ClientWeight = client,
-                    CustomerWeight = customer,
-                    Industry = industry,
-                    ClassificationId = id,
-                };
-                c.Evidence.AddRange(items);
-                if (keptItem)
-                {
-                    // A kept item (its bytes copied) among the built ones.
-                    c.Evidence.Insert(c.Evidence.Count / 2, evidence.For("retainer", "agreement.retainer", 2.5, "A retainer is a standing relationship.", "profile"));
-                }
-
-                c.OpenQuestions.AddRange(questions);
-                c.Strategies.AddRange(strategyIndexes.Select(i => i % 2 == 0 ? strategies.For(known[i]) : known[i].ToProto()));
-                var response = new ClassifyBuyerResponse { Classification = c };
-                Write(responses, response).ShouldBe(response.ToByteArray());
+                var (version, summary, client, customer, industry, id, full) = rest;
+                var result = new ClassificationResult(
+                    kind, confidence, score, client, customer, items, questions, summary, version, industry < 0 ? null : industries[industry], StrategyStage.Any);
+                var answer = new ClassifyBuyerAnswer(new ClassifiedBuyer(result, [.. strategyIndexes.Select(i => known[i])]), id, full, Snapshot.Rules);
+                Write(responses, answer).ShouldBe(answer.ToResponse().ToByteArray());
             }, iter: 5_000);
+    }
+
+    [Fact]
+    public void Every_rule_and_industry_prior_of_the_shipped_rules_is_kept_as_its_generated_bytes()
+    {
+        var kept = new EvidenceEncodings().For(Snapshot.Rules);
+        KeptItems.Count.ShouldBeGreaterThan(Snapshot.Rules.Rules.Count, "the industry priors are among them");
+        foreach (var (signal, ruleId, weight, explanation) in KeptItems)
+        {
+            var rule = kept.For(new EvidenceItem(signal, ruleId, weight, null, explanation, SignalHit.FromDescription, [])).ShouldNotBeNull(ruleId);
+            rule.Head.ShouldBe(new Evidence { Signal = signal, RuleId = ruleId, Weight = weight }.ToByteArray(), ruleId);
+            rule.ExplanationField.ShouldBe(new Evidence { Explanation = explanation }.ToByteArray(), ruleId);
+            kept.For(new EvidenceItem(signal, ruleId, weight + 1, null, explanation, SignalHit.FromDescription, [])).ShouldBeNull($"{ruleId} with another weight is not the rule's");
+            kept.For(new EvidenceItem(signal, ruleId, weight, null, explanation + ".", SignalHit.FromDescription, [])).ShouldBeNull($"{ruleId} with another explanation is not the rule's");
+        }
+
+        kept.For(new EvidenceItem("retainer", "no.such.rule", 1, null, "", SignalHit.FromProfile, [])).ShouldBeNull();
+        new EvidenceEncodings().For(Snapshot.Rules).ShouldNotBeSameAs(kept, "kept per instance of the encodings");
     }
 
     [Fact]
@@ -154,7 +171,9 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
     public void Answers_built_per_call_are_written_byte_for_byte_as_the_generated_serializer_writes_them()
     {
         var messages = new StrategyMessages();
-        var responses = new PreEncodedResponses(messages, new EvidenceMessages());
+        var evidence = new EvidenceEncodings();
+        var responses = new PreEncodedResponses(messages, evidence);
+        var kept = evidence.For(Snapshot.Rules);
         var cases = 0;
 
         // Every labelled description, both ways it can be asked, and every kind, industry and stage a strategy can be
@@ -179,57 +198,45 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
 
         var covered = answers.SelectMany(a => a.Strategies).Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
         covered.ShouldBe(Snapshot.Knowledge.Strategies.Select(s => s.Id).ToHashSet(StringComparer.Ordinal), ignoreOrder: true, "every strategy is in some answer");
-        foreach (var (answer, i) in answers.Select((a, i) => (a, i)))
+        foreach (var (classified, i) in answers.Select((a, i) => (a, i)))
         {
-            var response = new ClassifyBuyerResponse { Classification = answer.ToProto($"c_{i}", messages) };
-            var expected = response.ToByteArray();
-            Write(responses, response).ShouldBe(expected, $"answer {i} through the marshaller");
-            ClassifyBuyerResponse.Parser.ParseFrom(expected).ShouldBe(new ClassifyBuyerResponse { Classification = answer.ToProto($"c_{i}") });
+            var answer = new ClassifyBuyerAnswer(classified, $"c_{i}", Full: true, Snapshot.Rules);
+            var expected = answer.ToResponse(messages).ToByteArray();
+            Write(responses, answer).ShouldBe(expected, $"answer {i} through the marshaller");
+            ClassifyBuyerResponse.Parser.ParseFrom(expected).ShouldBe(answer.ToResponse());
+            classified.Result.Evidence.ShouldAllBe(e => kept.For(e) != null, $"answer {i}: every item is written from its rule's kept fields");
         }
 
-        Write(responses, new ClassifyBuyerResponse()).ShouldBe(new ClassifyBuyerResponse().ToByteArray(), "an empty answer");
+        answers.ShouldContain(a => a.Result.Evidence.Any(e => e.Span != null), "items with spans");
     }
 
     [Fact]
     public void Basic_answers_are_written_from_evidence_encoded_once_byte_for_byte_as_the_generated_serializer_writes_them()
     {
-        var evidence = new EvidenceMessages();
+        var evidence = new EvidenceEncodings();
         var responses = new PreEncodedResponses(new StrategyMessages(), evidence);
         var items = 0;
 
         // Every labelled description, with and without its industry (the industry prior adds an evidence item of its
-        // own), and then once more, when every item's message is already kept: both the first and the shared writing.
-        var results = LabelledSets.Buyers()
-            .SelectMany(b => new[] { BuyerClassifier.ClassifyText(Snapshot, b.Text, b.Industry), BuyerClassifier.ClassifyText(Snapshot, b.Text) })
-            .Select(c => c.Result)
+        // own), and then once more, when the rule set's fields are already kept: both the first and the shared writing.
+        var answers = LabelledSets.Buyers()
+            .SelectMany(b => new[] { BuyerClassifier.ClassifyText(Snapshot, b.Text, b.Industry, withStrategies: false), BuyerClassifier.ClassifyText(Snapshot, b.Text, withStrategies: false) })
             .ToList();
-        results.Count.ShouldBeGreaterThan(0);
+        answers.Count.ShouldBeGreaterThan(0);
         foreach (var round in new[] { "first", "second" })
         {
-            foreach (var (result, i) in results.Select((r, i) => (r, i)))
+            foreach (var (classified, i) in answers.Select((r, i) => (r, i)))
             {
-                var response = new ClassifyBuyerResponse { Classification = result.ToBasicProto($"c_{i}", evidence) };
-                var expected = new ClassifyBuyerResponse { Classification = result.ToBasicProto($"c_{i}") }.ToByteArray();
-                response.ToByteArray().ShouldBe(expected, $"{round} answer {i}: the shared messages are the ones built per call");
-                Write(responses, response).ShouldBe(expected, $"{round} answer {i} through the marshaller");
-                ClassifyBuyerResponse.Parser.ParseFrom(Write(responses, response)).ShouldBe(response, $"{round} answer {i}");
-                foreach (var item in response.Classification.Evidence)
-                {
-                    evidence.Encoded(item).ShouldNotBeNull($"{round} answer {i}: {item.RuleId} was kept").ToByteArray().ShouldBe(item.ToByteArray(), item.RuleId);
-                    items++;
-                }
-
+                var answer = new ClassifyBuyerAnswer(classified, $"c_{i}", Full: false, Snapshot.Rules);
+                var expected = new ClassifyBuyerResponse { Classification = classified.Result.ToBasicProto($"c_{i}") }.ToByteArray();
+                answer.ToResponse().ToByteArray().ShouldBe(expected);
+                Write(responses, answer).ShouldBe(expected, $"{round} answer {i} through the marshaller");
+                items += classified.Result.Evidence.Count;
             }
         }
 
         items.ShouldBeGreaterThan(0);
-
-        // An answer with an item built elsewhere (the full view's, with its explanation and span) is written as before.
-        var full = BuyerClassifier.ClassifyText(Snapshot, "Our law firm has advised them for years on a monthly retainer.");
-        full.Result.Evidence.ShouldNotBeEmpty();
-        var fullResponse = new ClassifyBuyerResponse { Classification = full.ToProto("c_full") };
-        evidence.Encoded(fullResponse.Classification.Evidence[0]).ShouldBeNull("a message this class did not build has no kept bytes");
-        Write(responses, fullResponse).ShouldBe(fullResponse.ToByteArray());
+        answers.ShouldContain(a => a.Result.Evidence.Any(e => e.Source == SignalHit.FromIndustry), "answers with the industry prior's item");
     }
 
     /// <summary>Profiles a caller could send: every field set or left out, values in and around the rules' thresholds.</summary>
@@ -269,31 +276,28 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
         });
 
     [Fact]
-    public void Full_profile_answers_are_written_from_evidence_encoded_once_byte_for_byte_as_the_generated_serializer_writes_them()
+    public void Profile_answers_are_written_from_evidence_encoded_once_byte_for_byte_as_the_generated_serializer_writes_them()
     {
-        var evidence = new EvidenceMessages();
+        var evidence = new EvidenceEncodings();
         var strategies = new StrategyMessages();
         var responses = new PreEncodedResponses(strategies, evidence);
         var withEvidence = 0;
         var withIndustryItem = 0;
 
-        // Each profile twice: the first answer builds and keeps its items, the second is written from the kept ones.
+        // Each profile in both views, twice: the first answer keeps the rule set's fields, the second is written from them.
         Profiles.Sample(profile =>
         {
             var industry = profile.Industry.Length > 0 ? profile.Industry : null;
             var classified = BuyerClassifier.ClassifyFacts(Snapshot, profile.ToDomain(), industry, StrategyStage.Any, withStrategies: true);
-            var expected = new ClassifyBuyerResponse { Classification = classified.ToProto("c_profile") }.ToByteArray();
+            var full = new ClassifyBuyerAnswer(classified, "c_profile", Full: true, Snapshot.Rules);
+            var basic = new ClassifyBuyerAnswer(classified with { Strategies = [] }, "c_profile", Full: false, Snapshot.Rules);
+            var expectedFull = new ClassifyBuyerResponse { Classification = classified.ToProto("c_profile") }.ToByteArray();
+            var expectedBasic = new ClassifyBuyerResponse { Classification = classified.Result.ToBasicProto("c_profile") }.ToByteArray();
             for (var round = 0; round < 2; round++)
             {
-                var response = new ClassifyBuyerResponse { Classification = classified.ToProto("c_profile", strategies, evidence) };
-                response.ToByteArray().ShouldBe(expected, "the shared messages are the ones built per call");
-                Write(responses, response).ShouldBe(expected, "through the marshaller");
-                foreach (var item in response.Classification.Evidence)
-                {
-                    evidence.Encoded(item).ShouldNotBeNull($"{item.RuleId} was kept").ToByteArray().ShouldBe(item.ToByteArray(), item.RuleId);
-                }
-
-                withEvidence += response.Classification.Evidence.Count > 0 ? 1 : 0;
+                Write(responses, full).ShouldBe(expectedFull, "the full view through the marshaller");
+                Write(responses, basic).ShouldBe(expectedBasic, "the basic view through the marshaller");
+                withEvidence += classified.Result.Evidence.Count > 0 ? 1 : 0;
             }
 
             withIndustryItem += classified.Result.Evidence.Count(e => e.Source == SignalHit.FromIndustry);
@@ -301,20 +305,25 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
 
         withEvidence.ShouldBeGreaterThan(0);
         withIndustryItem.ShouldBeGreaterThan(0, "some answers carry the industry prior's item");
+    }
 
-        // A description's full answer: its items with a span are built per call, so it is written as before, also when
-        // its industry item (kept, no span) sorts first.
-        var description = BuyerClassifier.ClassifyText(Snapshot, "Our law firm has advised them for years on a monthly retainer.", "law");
-        var fullResponse = new ClassifyBuyerResponse { Classification = description.ToProto("c_full", strategies, evidence) };
-        fullResponse.Classification.Evidence.ShouldContain(e => e.Span != null);
-        fullResponse.Classification.Evidence.Where(e => e.Span != null).ShouldAllBe(e => evidence.Encoded(e) == null);
-        Write(responses, fullResponse).ShouldBe(new ClassifyBuyerResponse { Classification = description.ToProto("c_full") }.ToByteArray());
-        var industryFirst = new ClassifyBuyerResponse { Classification = description.ToProto("c_full", strategies, evidence) };
-        var kept = industryFirst.Classification.Evidence.Single(e => e.Span == null);
-        evidence.Encoded(kept).ShouldNotBeNull("the industry item is kept");
-        industryFirst.Classification.Evidence.Remove(kept);
-        industryFirst.Classification.Evidence.Insert(0, kept);
-        Write(responses, industryFirst).ShouldBe(industryFirst.ToByteArray());
+    [Fact]
+    public void A_registered_buyers_answer_with_interaction_ids_is_written_as_the_generated_serializer_writes_it()
+    {
+        var responses = new PreEncodedResponses(new StrategyMessages(), new EvidenceEncodings());
+        var signal = Snapshot.Rules.Rules[0].Signal;
+        var hits = new[]
+        {
+            new SignalHit(signal, null, SignalHit.FromHistory, ["i_1", "i_2"]),
+            new SignalHit(signal, null, SignalHit.FromHistory, ["i_3"]),
+        };
+        var classified = BuyerClassifier.ClassifyHits(Snapshot, hits, Snapshot.Knowledge.FindIndustry("law"));
+        classified.Result.Evidence.ShouldContain(e => e.InteractionIds.Count == 3, "later mentions add their interactions to the rule's item");
+        foreach (var full in new[] { true, false })
+        {
+            var answer = new ClassifyBuyerAnswer(classified, "c_buyer", full, Snapshot.Rules);
+            Write(responses, answer).ShouldBe(answer.ToResponse().ToByteArray(), full ? "full" : "basic");
+        }
     }
 
     [Fact]
@@ -354,17 +363,15 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
         answer.ShouldBe(BuyerClassifier.ClassifyText(Snapshot, Text).ToProto(answer.ClassificationId));
     }
 
-    private static byte[] Write(PreEncodedResponses responses, ClassifyBuyerResponse response)
+    private static byte[] Write(PreEncodedResponses responses, ClassifyBuyerAnswer answer)
     {
-        var generated = new Marshaller<ClassifyBuyerResponse>((r, c) => c.Complete(r.ToByteArray()), c => ClassifyBuyerResponse.Parser.ParseFrom(c.PayloadAsNewBuffer()));
-
         // Into a buffer with room for the whole answer (written in place) and into one with a few bytes of room (written
         // aside and copied): the same bytes either way.
         var written = new List<byte[]>();
         foreach (var room in new[] { 64 * 1024, 8 })
         {
             var context = new BufferContext(room);
-            responses.For(generated).ContextualSerializer(response, context);
+            responses.ClassifyBuyerAnswers.ContextualSerializer(answer, context);
             context.Completed.ShouldBeTrue();
             context.Length.ShouldBe(context.Buffer.WrittenCount, "the payload length announced first is the length written");
             written.Add(context.Buffer.WrittenSpan.ToArray());
