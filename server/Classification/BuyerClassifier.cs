@@ -23,9 +23,8 @@ public static class BuyerClassifier
     /// <param name="withStrategies">False when the caller will not show strategies (ClassifyBuyer's basic view): they are not looked up.</param>
     public static ClassifiedBuyer ClassifyFacts(AdvisorSnapshot snapshot, BuyerFacts facts, string? industryHint = null, StrategyStage stage = StrategyStage.Any, bool withStrategies = true)
     {
-        var hits = FactSignals.From(facts, snapshot.Rules.Profile);
         var industry = snapshot.Knowledge.FindIndustry(industryHint) ?? snapshot.Knowledge.FindIndustry(facts.Industry);
-        return Finish(snapshot, snapshot.Rules.Classify(hits, industry, stage), withStrategies);
+        return Finish(snapshot, snapshot.Rules.ClassifyProfile(facts, industry, stage), withStrategies);
     }
 
     public static ClassifiedBuyer ClassifyHits(AdvisorSnapshot snapshot, IReadOnlyList<SignalHit> hits, KnowledgeTopic? industry, StrategyStage stage = StrategyStage.Any) =>

@@ -60,11 +60,14 @@ public sealed class CompiledRuleSet
         _weighing = new Dictionary<string, SignalWeighing>(StringComparer.Ordinal);
         foreach (var definition in Signals.Values)
         {
+            var signalRules = _rulesBySignal.GetValueOrDefault(definition.Id) ?? [];
             _weighing[definition.Id] = new SignalWeighing(
-                _weighing.Count, definition, definition.Group is { } group ? GroupNumber(group) : -1, _rulesBySignal.GetValueOrDefault(definition.Id) ?? []);
+                _weighing.Count, definition, definition.Group is { } group ? GroupNumber(group) : -1, signalRules,
+                [.. signalRules.Select(rule => new EvidenceItem(definition.Id, rule.Id, rule.Weight, null, rule.Explanation, SignalHit.FromProfile, []))]);
         }
 
         _textWeighing = [.. extractor.HitSignals.Select(id => _weighing.GetValueOrDefault(id))];
+        _profileWeighing = [.. ProfileTable.ConditionNames.Select(condition => profile.SignalFor(condition) is { } signal ? _weighing.GetValueOrDefault(signal) : null)];
         _priorEvidence = priors.ToDictionary(
             p => p.IndustryId,
             p => new PriorEvidence("industry:" + p.IndustryId, "industry." + p.IndustryId, p),
@@ -75,13 +78,23 @@ public sealed class CompiledRuleSet
     }
 
     /// <summary>What weighing a hit of one signal needs (see <see cref="_weighing"/>).</summary>
-    private sealed record SignalWeighing(int Number, SignalDefinition Definition, int Group, Rule[] Rules);
+    /// <param name="ProfileEvidence">
+    /// Per rule, the evidence item a profile's hit of this signal gives: the same values on every call (no span, no
+    /// interactions), so made once and shared (evidence items are immutable) rather than allocated per call.
+    /// </param>
+    private sealed record SignalWeighing(int Number, SignalDefinition Definition, int Group, Rule[] Rules, EvidenceItem[] ProfileEvidence);
 
     /// <summary>
     /// Per signal of <see cref="SignalExtractor.HitSignals"/>, what weighing its hits needs (null for a signal this rule set
     /// does not define): a description's hits come numbered, so they are weighed without hashing their names.
     /// </summary>
     private readonly SignalWeighing?[] _textWeighing;
+
+    /// <summary>
+    /// Per profile condition (<see cref="ProfileTable.ConditionNames"/>), what weighing its signal needs (null when the
+    /// mapping names no signal or this rule set does not define it): a profile's conditions are weighed by number.
+    /// </summary>
+    private readonly SignalWeighing?[] _profileWeighing;
 
     /// <summary>Per industry with a prior, the prior and its evidence's signal and rule id, made once rather than concatenated per call.</summary>
     private readonly Dictionary<string, PriorEvidence> _priorEvidence;
@@ -139,6 +152,19 @@ public sealed class CompiledRuleSet
         }
     }
 
+    /// <summary>
+    /// The same result as <see cref="Classify"/> over <see cref="FactSignals.From"/> of the facts, without a name, a
+    /// dictionary lookup and a <see cref="SignalHit"/> per condition: the conditions are numbered on the stack and each
+    /// number finds its weighing in an array. Why: ClassifyBuyer(profile) runs this per call, and hashing the condition
+    /// and signal names was about a sixth of the profile's classification (perf under the load tool).
+    /// </summary>
+    public ClassificationResult ClassifyProfile(BuyerFacts facts, KnowledgeTopic? industry, StrategyStage requestedStage = StrategyStage.Any)
+    {
+        Span<int> conditions = stackalloc int[ProfileTable.MostConditions];
+        var count = ProfileTable.Conditions(facts, Profile, conditions);
+        return Weigh(new NumberedProfileHits(conditions[..count], _profileWeighing), industry, requestedStage);
+    }
+
     /// <summary>The hits one classification weighs, read by index; a struct per kind of source, so the weighing is compiled for each.</summary>
     private interface IHits
     {
@@ -155,6 +181,9 @@ public sealed class CompiledRuleSet
         string Source(int i);
 
         IReadOnlyList<string> InteractionIds(int i);
+
+        /// <summary>The evidence items hit <paramref name="i"/> gives when they are the same on every call (see <see cref="SignalWeighing.ProfileEvidence"/>), else null.</summary>
+        EvidenceItem[]? SharedEvidence(int i);
     }
 
     /// <summary>Hits as objects (a profile's, a history's, or a description's through <see cref="SignalExtractor.Extract"/>).</summary>
@@ -171,6 +200,8 @@ public sealed class CompiledRuleSet
         public string Source(int i) => hits[i].Source;
 
         public IReadOnlyList<string> InteractionIds(int i) => hits[i].InteractionIds;
+
+        public EvidenceItem[]? SharedEvidence(int i) => null;
     }
 
     /// <summary>A description's hits from <see cref="SignalExtractor.ExtractNumbered"/>: (signal number, start, length).</summary>
@@ -190,6 +221,29 @@ public sealed class CompiledRuleSet
         public string Source(int i) => SignalHit.FromDescription;
 
         public IReadOnlyList<string> InteractionIds(int i) => [];
+
+        public EvidenceItem[]? SharedEvidence(int i) => null;
+    }
+
+    /// <summary>A profile's conditions by number (<see cref="ProfileTable.Conditions"/>), as <see cref="SignalHit.InProfile"/> hits.</summary>
+    private readonly ref struct NumberedProfileHits(ReadOnlySpan<int> conditions, SignalWeighing?[] weighing) : IHits
+    {
+        private readonly ReadOnlySpan<int> _conditions = conditions;
+
+        public int Count => _conditions.Length;
+
+        public SignalWeighing? Weighing(int i) => weighing[_conditions[i]];
+
+        // Only called for conditions with a weighing (Weigh skips the rest), whose definition's id is the mapped signal.
+        public string Signal(int i) => weighing[_conditions[i]]!.Definition.Id;
+
+        public Span? Span(int i) => null;
+
+        public string Source(int i) => SignalHit.FromProfile;
+
+        public IReadOnlyList<string> InteractionIds(int i) => [];
+
+        public EvidenceItem[]? SharedEvidence(int i) => weighing[_conditions[i]]!.ProfileEvidence;
     }
 
     private ClassificationResult Weigh<THits>(THits hits, KnowledgeTopic? industry, StrategyStage requestedStage)
@@ -241,7 +295,11 @@ public sealed class CompiledRuleSet
             }
 
             seen[weighing.Number] = evidence.Count + 1;
-            if (weighing.Rules.Length > 0)
+            if (hits.SharedEvidence(h) is { } shared)
+            {
+                evidence.AddRange(shared);
+            }
+            else if (weighing.Rules.Length > 0)
             {
                 var (signal, span, source, interactionIds) = (hits.Signal(h), hits.Span(h), hits.Source(h), hits.InteractionIds(h));
                 foreach (var rule in weighing.Rules)

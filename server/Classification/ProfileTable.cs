@@ -20,6 +20,12 @@ internal sealed class ProfileTable
         "market_b2b", "market_b2c", "lapsed", "at_risk",
     ];
 
+    /// <summary>The most conditions that hold at once: one per fact (the twelve facts each give at most one).</summary>
+    public const int MostConditions = 12;
+
+    /// <summary>The conditions by number, as <see cref="Conditions"/> gives them.</summary>
+    public static IReadOnlyList<string> ConditionNames => Names;
+
     private readonly ProfileMapping _mapping;
 
     /// <summary>Per condition: the signal's index, or -1 when the rule set maps it to nothing.</summary>
@@ -37,6 +43,91 @@ internal sealed class ProfileTable
         _signalOf = Names.Select(n => mapping.SignalFor(n) is { } signal && index.TryGetValue(signal, out var i) ? i : -1).ToArray();
         _weights = signals.Select(s => rulesBySignal.TryGetValue(s, out var rules) ? rules.Select(r => r.Weight).ToArray() : []).ToArray();
         _hybridSignal = hybridRequiresSignal is not null && index.TryGetValue(hybridRequiresSignal, out var h) ? h : -1;
+    }
+
+    /// <summary>
+    /// The numbers (in <see cref="ConditionNames"/>) of the conditions that hold for the facts, in the order of
+    /// <see cref="FactSignals.Conditions"/>, written into <paramref name="into"/> (at least <see cref="MostConditions"/>
+    /// long); returns how many. The same conditions as that iterator, without an enumerator and a name per condition.
+    /// </summary>
+    public static int Conditions(BuyerFacts facts, ProfileMapping mapping, Span<int> into)
+    {
+        var count = 0;
+        switch (facts.Agreement)
+        {
+            case AgreementState.None: into[count++] = 0; break;
+            case AgreementState.Active: into[count++] = 1; break;
+            case AgreementState.Ended: into[count++] = 2; break;
+        }
+
+        if (facts.Retainer is { } retainer)
+        {
+            into[count++] = retainer ? 3 : 4;
+        }
+
+        switch (facts.Offering)
+        {
+            case OfferingKind.Goods: into[count++] = 5; break;
+            case OfferingKind.StandardService: into[count++] = 6; break;
+            case OfferingKind.ProfessionalService: into[count++] = 7; break;
+            case OfferingKind.Advice: into[count++] = 8; break;
+            case OfferingKind.Mixed: into[count++] = 9; break;
+        }
+
+        if (facts.Personalised is { } personalised)
+        {
+            into[count++] = personalised ? 10 : 11;
+        }
+
+        if (facts.TwoWayCommunication is { } twoWay)
+        {
+            into[count++] = twoWay ? 12 : 13;
+        }
+
+        if (facts.PriceFocused is { } price)
+        {
+            into[count++] = price ? 14 : 15;
+        }
+
+        if (facts.DedicatedContact is { } contact)
+        {
+            into[count++] = contact ? 16 : 17;
+        }
+
+        if (facts.TrustBased is { } trust)
+        {
+            into[count++] = trust ? 18 : 19;
+        }
+
+        if (facts.PurchasesPerYear is { } perYear)
+        {
+            into[count++] = perYear <= mapping.OneOffPurchasesPerYear ? 20 : perYear >= mapping.FrequentPurchasesPerYear ? 21 : 22;
+        }
+
+        if (facts.RelationshipMonths is { } months)
+        {
+            into[count++] = months >= mapping.LongTenureMonths ? 23 : months <= mapping.ShortTenureMonths ? 24 : 25;
+        }
+
+        switch (facts.Market)
+        {
+            case MarketKind.Business: into[count++] = 26; break;
+            case MarketKind.Consumer: into[count++] = 27; break;
+        }
+
+        if (facts.MonthsSinceLastContact is { } since)
+        {
+            if (since >= mapping.LapsedAfterMonths)
+            {
+                into[count++] = 28;
+            }
+            else if (since >= mapping.AtRiskAfterMonths)
+            {
+                into[count++] = 29;
+            }
+        }
+
+        return count;
     }
 
     /// <summary>The client and customer weights of the facts, and whether the hybrid-enabling signal is among them.</summary>

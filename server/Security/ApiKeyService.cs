@@ -109,16 +109,24 @@ public sealed partial class ApiKeyService(IApiKeyStore store, IOptions<SecurityO
     /// <summary>Whether any usable key exists; cached like keys, so the safe default costs no query per call.</summary>
     public async Task<bool> AnyActiveAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        if (Volatile.Read(ref _anyActive) is { } cached && cached.Until > now)
+        if (CachedAnyActive() is { } cached)
         {
-            return cached.Any;
+            return cached;
         }
 
+        var now = time.GetUtcNow();
         var any = await store.AnyActiveAsync(now, cancellationToken);
         Volatile.Write(ref _anyActive, new ActiveState(any, now.AddSeconds(options.Value.KeyCacheSeconds)));
         return any;
     }
+
+    /// <summary>
+    /// <see cref="AnyActiveAsync"/>'s cached answer while it is fresh, else null (then ask <see cref="AnyActiveAsync"/>):
+    /// for the auth check, which runs on every keyless call and finishes without a task or a cancellation token when this
+    /// answers.
+    /// </summary>
+    public bool? CachedAnyActive() =>
+        Volatile.Read(ref _anyActive) is { } cached && cached.Until > time.GetUtcNow() ? cached.Any : null;
 
     private async Task<ApiKeyRecord?> LookupAsync(string id, CancellationToken cancellationToken)
     {

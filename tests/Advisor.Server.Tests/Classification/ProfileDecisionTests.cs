@@ -1,4 +1,5 @@
 using Advisor.Server.Classification;
+using Advisor.Server.Knowledge;
 using CsCheck;
 
 namespace Advisor.Server.Tests.Classification;
@@ -46,6 +47,32 @@ public sealed class ProfileDecisionTests
             var full = rules.Classify(FactSignals.From(facts, rules.Profile), industry);
             var quick = rules.Decide(facts, industry);
             quick.ShouldBe(new ProfileDecision(full.Kind, full.Confidence, full.Score), facts.ToString());
+        }, iter: 5000);
+    }
+
+    [Fact]
+    public void ClassifyProfile_gives_the_same_result_as_classify_over_the_facts_signals()
+    {
+        var rules = Snapshot.Rules;
+        var stages = Enum.GetValues<StrategyStage>();
+        Facts.Select(Gen.Int[0, stages.Length - 1]).Sample((facts, stage) =>
+        {
+            var industry = Snapshot.Knowledge.FindIndustry(facts.Industry);
+            var listed = rules.Classify(FactSignals.From(facts, rules.Profile), industry, stages[stage]);
+            var numbered = rules.ClassifyProfile(facts, industry, stages[stage]);
+            var context = $"{facts} {stages[stage]}";
+            (numbered.Kind, numbered.Confidence, numbered.Score, numbered.ClientWeight, numbered.CustomerWeight, numbered.Summary)
+                .ShouldBe((listed.Kind, listed.Confidence, listed.Score, listed.ClientWeight, listed.CustomerWeight, listed.Summary), context);
+            (numbered.RuleSetVersion, numbered.Industry, numbered.Stage).ShouldBe((listed.RuleSetVersion, listed.Industry, listed.Stage), context);
+            numbered.OpenQuestions.ShouldBe(listed.OpenQuestions, context);
+            numbered.Evidence.Count.ShouldBe(listed.Evidence.Count, context);
+            for (var i = 0; i < listed.Evidence.Count; i++)
+            {
+                var (n, l) = (numbered.Evidence[i], listed.Evidence[i]);
+                (n.Signal, n.RuleId, n.Weight, n.Span, n.Explanation, n.Source).ShouldBe((l.Signal, l.RuleId, l.Weight, l.Span, l.Explanation, l.Source), context);
+                n.InteractionIds.ShouldBeEmpty(context);
+                l.InteractionIds.ShouldBeEmpty(context);
+            }
         }, iter: 5000);
     }
 }
