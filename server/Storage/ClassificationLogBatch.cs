@@ -3,11 +3,13 @@ namespace Advisor.Server.Storage;
 /// <summary>
 /// A batch of classification log entries as their queued bytes (<see cref="EncodedClassificationLogEntry"/>), taken
 /// from <see cref="PendingClassificationLog"/> for a writer that binds them in place. One per log, reused batch after
-/// batch by the one writer that holds the log's write lock; its buffer grows to the largest batch and stays.
+/// batch by the one writer that holds the log's write lock; its buffer grows to the largest batch and stays. The buffer
+/// is pinned (allocated on the pinned object heap), so a writer may give SQLite pointers into it without copies
+/// (<see cref="Sqlite.RawStatement.BindPinned(int, ReadOnlySpan{byte})"/>).
 /// </summary>
-internal sealed class ClassificationLogBatch
+internal sealed class ClassificationLogBatch(int capacity = PendingClassificationLog.BlockSize)
 {
-    private byte[] _bytes = new byte[PendingClassificationLog.BlockSize];
+    private byte[] _bytes = GC.AllocateUninitializedArray<byte>(capacity, pinned: true);
 
     /// <summary>Entries in the batch.</summary>
     public int Count { get; private set; }
@@ -22,7 +24,9 @@ internal sealed class ClassificationLogBatch
     {
         if (_bytes.Length - Length < entry.Length)
         {
-            Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, Length + entry.Length));
+            var larger = GC.AllocateUninitializedArray<byte>(Math.Max(_bytes.Length * 2, Length + entry.Length), pinned: true);
+            _bytes.AsSpan(0, Length).CopyTo(larger);
+            _bytes = larger;
         }
 
         entry.CopyTo(_bytes.AsSpan(Length));

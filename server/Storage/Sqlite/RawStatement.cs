@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -15,7 +16,7 @@ namespace Advisor.Server.Storage.Sqlite;
 /// surface as <see cref="SqliteException"/> like any other call, so busy and constraint handling are unchanged.
 /// Parameters are bound by position (<c>?1</c>, <c>?2</c>, ...; named ones are numbered in order of first appearance). Not thread-safe, like the connection it belongs to.
 /// </summary>
-internal sealed class RawStatement : IDisposable
+internal sealed partial class RawStatement : IDisposable
 {
     private const int Row = 100;
     private const int Done = 101;
@@ -23,12 +24,66 @@ internal sealed class RawStatement : IDisposable
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _statement;
 
+    /// <summary>The statement's native pointer, for <see cref="BindPinned(int, ReadOnlySpan{byte})"/>; valid until <see cref="Dispose"/>.</summary>
+    private readonly nint _handle;
+
     public RawStatement(SqliteConnection connection, string sql)
     {
         _db = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
         var rc = raw.sqlite3_prepare_v2(_db, sql, out _statement);
         SqliteException.ThrowExceptionForRC(rc, _db);
+        _handle = _statement.DangerousGetHandle();
     }
+
+    /// <summary>
+    /// Binds UTF-8 text that SQLite does not copy (<c>SQLITE_STATIC</c>), through the library directly: the bytes must
+    /// stay where they are (a pinned array, or data of the assembly) until the statement has run in
+    /// <see cref="ExecuteAndClearBindings"/>, which leaves no pointer to them behind. An empty span cut from such
+    /// memory binds the empty text; only <c>default</c> would bind NULL. Why: the classification log binds six texts per
+    /// row on every ClassifyBuyer call, and a copied text is a <c>malloc</c>, a copy and a <c>free</c> inside SQLite,
+    /// with SQLitePCL's handle reference counted around every call (docs/benchmarks.md, "The classification log's cost
+    /// per row"). Not for values in memory the GC may move.
+    /// </summary>
+    public unsafe void BindPinned(int index, ReadOnlySpan<byte> pinnedUtf8) =>
+        Check(NativeBindText(_handle, index, (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(pinnedUtf8)), pinnedUtf8.Length, 0));
+
+    /// <summary>A number for a statement bound with <see cref="BindPinned(int, ReadOnlySpan{byte})"/>, through the library directly.</summary>
+    public void BindPinned(int index, double value) => Check(NativeBindDouble(_handle, index, value));
+
+    /// <inheritdoc cref="BindPinned(int, double)"/>
+    public void BindPinned(int index, long value) => Check(NativeBindInt64(_handle, index, value));
+
+    /// <summary>NULL for a statement bound with <see cref="BindPinned(int, ReadOnlySpan{byte})"/>, through the library directly.</summary>
+    public void BindPinnedNull(int index) => Check(NativeBindNull(_handle, index));
+
+    /// <summary><see cref="Execute"/>, then every parameter unbound, so that the statement keeps no pointer to pinned bytes.</summary>
+    public int ExecuteAndClearBindings()
+    {
+        try
+        {
+            return Execute();
+        }
+        finally
+        {
+            _ = NativeClearBindings(_handle);
+        }
+    }
+
+    // The library SQLitePCL loads (bundle_e_sqlite3), called directly with the statement's pointer.
+    [LibraryImport("e_sqlite3", EntryPoint = "sqlite3_bind_text")]
+    private static unsafe partial int NativeBindText(nint statement, int index, byte* text, int length, nint destructor);
+
+    [LibraryImport("e_sqlite3", EntryPoint = "sqlite3_bind_double")]
+    private static partial int NativeBindDouble(nint statement, int index, double value);
+
+    [LibraryImport("e_sqlite3", EntryPoint = "sqlite3_bind_int64")]
+    private static partial int NativeBindInt64(nint statement, int index, long value);
+
+    [LibraryImport("e_sqlite3", EntryPoint = "sqlite3_bind_null")]
+    private static partial int NativeBindNull(nint statement, int index);
+
+    [LibraryImport("e_sqlite3", EntryPoint = "sqlite3_clear_bindings")]
+    private static partial int NativeClearBindings(nint statement);
 
     public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
 

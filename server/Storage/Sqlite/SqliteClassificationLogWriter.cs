@@ -66,7 +66,7 @@ public sealed class SqliteClassificationLogWriter(SqliteDatabase database) : ICl
     /// <summary>Entries given as objects (not through the batched log) are encoded as the queue would keep them.</summary>
     public Task WriteAsync(IReadOnlyList<ClassificationLogEntry> batch, CancellationToken cancellationToken)
     {
-        var encoded = new ClassificationLogBatch();
+        var encoded = new ClassificationLogBatch(batch.Sum(EncodedClassificationLogEntry.EncodedSize));
         foreach (var entry in batch)
         {
             var bytes = new byte[EncodedClassificationLogEntry.EncodedSize(entry)];
@@ -94,14 +94,14 @@ public sealed class SqliteClassificationLogWriter(SqliteDatabase database) : ICl
                     Bind(many, row * Columns, entry);
                     if (row == RowsPerStatement - 1)
                     {
-                        many.Execute();
+                        many.ExecuteAndClearBindings();
                     }
                 }
                 else
                 {
                     var one = database.Prepared(connection, InsertOne);
                     Bind(one, 0, entry);
-                    one.Execute();
+                    one.ExecuteAndClearBindings();
                 }
 
                 n++;
@@ -110,29 +110,40 @@ public sealed class SqliteClassificationLogWriter(SqliteDatabase database) : ICl
             return Task.FromResult(batch.Count);
         }, cancellationToken);
 
-    /// <summary>The kinds' names as UTF-8, by the kind's number.</summary>
-    private static readonly byte[][] KindNames = Enum.GetValues<Kind>().OrderBy(k => (int)k).Select(k => Encoding.UTF8.GetBytes(k.Name())).ToArray();
+    /// <summary>The kinds' names as UTF-8, by the kind's number, pinned for <see cref="RawStatement.BindPinned(int, ReadOnlySpan{byte})"/>.</summary>
+    private static readonly byte[][] KindNames = Enum.GetValues<Kind>().OrderBy(k => (int)k).Select(k => Pinned(k.Name())).ToArray();
 
-    /// <summary>Binds one entry's nine values from parameter <paramref name="offset"/> + 1 on, in the insert's column order.</summary>
+    private static byte[] Pinned(string text)
+    {
+        var bytes = GC.AllocateUninitializedArray<byte>(Encoding.UTF8.GetByteCount(text), pinned: true);
+        Encoding.UTF8.GetBytes(text, bytes);
+        return bytes;
+    }
+
+    /// <summary>
+    /// Binds one entry's nine values from parameter <paramref name="offset"/> + 1 on, in the insert's column order. The
+    /// texts are the batch's own bytes, which are pinned, and stay bound until the statement has run.
+    /// </summary>
     private static void Bind(RawStatement insert, int offset, EncodedClassificationLogEntry e)
     {
         Text(insert, offset + 1, e.Id);
-        insert.Bind(offset + 2, StoredTime(e.UtcTicks));
+        insert.BindPinned(offset + 2, StoredTime(e.UtcTicks));
         Text(insert, offset + 3, e.Subject);
         Text(insert, offset + 4, e.Input);
         Text(insert, offset + 5, e.BuyerId);
         var kind = e.Kind;
         if ((uint)kind < (uint)KindNames.Length)
         {
-            insert.BindUtf8(offset + 6, KindNames[(int)kind]);
+            insert.BindPinned(offset + 6, KindNames[(int)kind]);
         }
         else
         {
+            // A number Kind does not name (never written by the server): its text is bound as a copy.
             insert.Bind(offset + 6, kind.Name());
         }
 
-        insert.Bind(offset + 7, e.Confidence);
-        insert.Bind(offset + 8, e.Score);
+        insert.BindPinned(offset + 7, e.Confidence);
+        insert.BindPinned(offset + 8, e.Score);
         Text(insert, offset + 9, e.RuleSetVersion);
     }
 
@@ -140,11 +151,11 @@ public sealed class SqliteClassificationLogWriter(SqliteDatabase database) : ICl
     {
         if (text.IsNull)
         {
-            insert.BindNull(index);
+            insert.BindPinnedNull(index);
         }
         else
         {
-            insert.BindUtf8(index, text.Utf8);
+            insert.BindPinned(index, text.Utf8);
         }
     }
 }
