@@ -15,10 +15,9 @@ input text. Prints CPU µs per row (time.process_time; Python's own binding cost
 Measured 2026-11-29 08:19 UTC (SQLite 3.40.1, load ~10 on 2 cores): current 3.60-3.67, checkor 3.01-3.08,
 nocheck 2.95-2.98, ignorecheck 2.91-3.03, orignore 3.51-3.78, norowid 4.00-4.14 µs per row.
 """
-import os
-import sqlite3
 import sys
-import time
+
+from log_replica import TEXT, fresh_database, insert_sql, text_time, time_rows
 
 FOLDER = "/tmp/log-check-replica"
 CHECKS = {
@@ -28,15 +27,8 @@ CHECKS = {
 IN_LIST = " CHECK (subject IN ('description', 'profile', 'buyer', 'question'))"
 
 
-def run(variant, rounds=2, batches=150):
-    os.makedirs(FOLDER, exist_ok=True)
-    path = os.path.join(FOLDER, f"{variant}.db")
-    for f in (path, path + "-wal", path + "-shm"):
-        if os.path.exists(f):
-            os.remove(f)
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
+def run(variant):
+    db = fresh_database(FOLDER, variant)
     if variant == "ignorecheck":
         db.execute("PRAGMA ignore_check_constraints = ON")
     check = CHECKS.get(variant, IN_LIST)
@@ -46,33 +38,8 @@ def run(variant, rounds=2, batches=150):
         f"subject TEXT NOT NULL{check}, input TEXT NOT NULL, buyer_id TEXT, kind TEXT NOT NULL, "
         f"confidence REAL NOT NULL, score REAL NOT NULL, rule_set_version TEXT NOT NULL){without_rowid}")
     db.execute("CREATE INDEX classification_log_time ON classification_log (time)")
-    verb = "INSERT OR IGNORE INTO" if variant == "orignore" else "INSERT INTO"
-    conflict = "" if variant == "orignore" else " ON CONFLICT (id) DO NOTHING"
-    sql = (f"{verb} classification_log (id, time, subject, input, buyer_id, kind, confidence, score, rule_set_version) VALUES "
-           + ", ".join(["(?,?,?,?,?,?,?,?,?)"] * 32) + conflict)
-    text = ("Our law firm has advised them for years on a monthly retainer; we meet their partners every week "
-            "and they trust our judgement. ") * 2
-    n = 0
-    per_row = []
-    for r in range(rounds + 1):
-        batches_params = []
-        for _ in range(batches):
-            rows = []
-            for _ in range(512):
-                n += 1
-                rows.append([f"c_{n:032x}", f"2026-11-29T07:{n // 600000 % 60:02d}:{n // 10000 % 60:02d}.{n % 10000000:07d}Z",
-                             "description", text, None, "client", 0.8, 3.5, "rules-2026.11"])
-            batches_params.append([[v for row in rows[k:k + 32] for v in row] for k in range(0, 512, 32)])
-        started = time.process_time()
-        for statements in batches_params:
-            db.execute("BEGIN")
-            for flat in statements:
-                db.execute(sql, flat)
-            db.execute("COMMIT")
-        if r > 0:
-            per_row.append((time.process_time() - started) / (batches * 512) * 1e6)
-    db.close()
-    return per_row
+    sql = (insert_sql("INSERT OR IGNORE INTO", "") if variant == "orignore" else insert_sql())
+    return time_rows(db, sql, lambda n: [f"c_{n:032x}", text_time(n), "description", TEXT, None, "client", 0.8, 3.5, "rules-2026.11"])
 
 
 for name in sys.argv[1:] or ["current", "checkor", "nocheck", "ignorecheck", "orignore", "norowid"]:
