@@ -64,102 +64,13 @@ public static class FactSignals
     /// </summary>
     public static IEnumerable<string> Conditions(BuyerFacts facts, ProfileMapping mapping)
     {
-        switch (facts.Agreement)
+        // By name, from the one numbered mapping (ProfileTable.Conditions): a profile's ClassifyBuyer reads the numbers
+        // directly, so this path (histories, the two-step Classify) no longer needs the names spelled out here as well.
+        var numbers = new int[ProfileTable.MostConditions];
+        var count = ProfileTable.Conditions(facts, mapping, numbers);
+        for (var i = 0; i < count; i++)
         {
-            case AgreementState.None: yield return "agreement_none"; break;
-            case AgreementState.Active: yield return "agreement_active"; break;
-            case AgreementState.Ended: yield return "agreement_ended"; break;
-        }
-
-        if (facts.Retainer is { } retainer)
-        {
-            yield return retainer ? "retainer_true" : "retainer_false";
-        }
-
-        switch (facts.Offering)
-        {
-            case OfferingKind.Goods: yield return "offering_goods"; break;
-            case OfferingKind.StandardService: yield return "offering_standard_service"; break;
-            case OfferingKind.ProfessionalService: yield return "offering_professional_service"; break;
-            case OfferingKind.Advice: yield return "offering_advice"; break;
-            case OfferingKind.Mixed: yield return "offering_mixed"; break;
-        }
-
-        // Spelled out rather than built as name + "_true": every ClassifyBuyer(profile) call passes here, and the
-        // concatenations (and the array of pairs they came from) were allocations per call for constant text.
-        if (facts.Personalised is { } personalised)
-        {
-            yield return personalised ? "personalised_true" : "personalised_false";
-        }
-
-        if (facts.TwoWayCommunication is { } twoWay)
-        {
-            yield return twoWay ? "two_way_true" : "two_way_false";
-        }
-
-        if (facts.PriceFocused is { } priceFocused)
-        {
-            yield return priceFocused ? "price_focused_true" : "price_focused_false";
-        }
-
-        if (facts.DedicatedContact is { } dedicatedContact)
-        {
-            yield return dedicatedContact ? "dedicated_contact_true" : "dedicated_contact_false";
-        }
-
-        if (facts.TrustBased is { } trust)
-        {
-            yield return trust ? "trust_true" : "trust_false";
-        }
-
-        if (facts.PurchasesPerYear is { } perYear)
-        {
-            if (perYear <= mapping.OneOffPurchasesPerYear)
-            {
-                yield return "one_off_purchase";
-            }
-            else if (perYear >= mapping.FrequentPurchasesPerYear)
-            {
-                yield return "frequent_purchases";
-            }
-            else
-            {
-                yield return "occasional_purchases";
-            }
-        }
-
-        if (facts.RelationshipMonths is { } months)
-        {
-            if (months >= mapping.LongTenureMonths)
-            {
-                yield return "long_tenure";
-            }
-            else if (months <= mapping.ShortTenureMonths)
-            {
-                yield return "short_tenure";
-            }
-            else
-            {
-                yield return "medium_tenure";
-            }
-        }
-
-        switch (facts.Market)
-        {
-            case MarketKind.Business: yield return "market_b2b"; break;
-            case MarketKind.Consumer: yield return "market_b2c"; break;
-        }
-
-        if (facts.MonthsSinceLastContact is { } since)
-        {
-            if (since >= mapping.LapsedAfterMonths)
-            {
-                yield return "lapsed";
-            }
-            else if (since >= mapping.AtRiskAfterMonths)
-            {
-                yield return "at_risk";
-            }
+            yield return ProfileTable.ConditionNames[numbers[i]];
         }
     }
 

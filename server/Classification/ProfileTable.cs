@@ -5,8 +5,8 @@ public readonly record struct ProfileDecision(Kind Kind, double Confidence, doub
 
 /// <summary>
 /// The rule set's weights laid out per profile condition, so scoring typed facts is a few array reads
-/// and additions: no strings, no lists, no allocation. Conditions are read in the same order as
-/// <see cref="FactSignals.Conditions"/> and each signal counts once, so the sums equal the full path's.
+/// and additions: no strings, no lists, no allocation. Conditions come from <see cref="Conditions"/>, as the full
+/// path's do, and each signal counts once, so the sums equal the full path's.
 /// </summary>
 internal sealed class ProfileTable
 {
@@ -46,9 +46,10 @@ internal sealed class ProfileTable
     }
 
     /// <summary>
-    /// The numbers (in <see cref="ConditionNames"/>) of the conditions that hold for the facts, in the order of
-    /// <see cref="FactSignals.Conditions"/>, written into <paramref name="into"/> (at least <see cref="MostConditions"/>
-    /// long); returns how many. The same conditions as that iterator, without an enumerator and a name per condition.
+    /// The numbers (in <see cref="ConditionNames"/>) of the conditions that hold for the facts, written into
+    /// <paramref name="into"/> (at least <see cref="MostConditions"/> long); returns how many. The one place that maps
+    /// facts to conditions: <see cref="Weigh"/>, <see cref="CompiledRuleSet.ClassifyProfile"/> and, by name,
+    /// <see cref="FactSignals.Conditions"/> all read it, so the decision-only path and the explained one cannot disagree.
     /// </summary>
     public static int Conditions(BuyerFacts facts, ProfileMapping mapping, Span<int> into)
     {
@@ -133,14 +134,16 @@ internal sealed class ProfileTable
     /// <summary>The client and customer weights of the facts, and whether the hybrid-enabling signal is among them.</summary>
     public (double Client, double Customer, bool HybridSignal) Weigh(BuyerFacts facts)
     {
+        Span<int> conditions = stackalloc int[MostConditions];
+        var count = Conditions(facts, _mapping, conditions);
         Span<bool> seen = stackalloc bool[_weights.Length];
         double client = 0, customer = 0;
-        void Add(int condition, Span<bool> seen)
+        foreach (var condition in conditions[..count])
         {
             var signal = _signalOf[condition];
             if (signal < 0 || seen[signal])
             {
-                return;
+                continue;
             }
 
             seen[signal] = true;
@@ -154,80 +157,6 @@ internal sealed class ProfileTable
                 {
                     customer -= weight;
                 }
-            }
-        }
-
-        switch (facts.Agreement)
-        {
-            case AgreementState.None: Add(0, seen); break;
-            case AgreementState.Active: Add(1, seen); break;
-            case AgreementState.Ended: Add(2, seen); break;
-        }
-
-        if (facts.Retainer is { } retainer)
-        {
-            Add(retainer ? 3 : 4, seen);
-        }
-
-        switch (facts.Offering)
-        {
-            case OfferingKind.Goods: Add(5, seen); break;
-            case OfferingKind.StandardService: Add(6, seen); break;
-            case OfferingKind.ProfessionalService: Add(7, seen); break;
-            case OfferingKind.Advice: Add(8, seen); break;
-            case OfferingKind.Mixed: Add(9, seen); break;
-        }
-
-        if (facts.Personalised is { } personalised)
-        {
-            Add(personalised ? 10 : 11, seen);
-        }
-
-        if (facts.TwoWayCommunication is { } twoWay)
-        {
-            Add(twoWay ? 12 : 13, seen);
-        }
-
-        if (facts.PriceFocused is { } price)
-        {
-            Add(price ? 14 : 15, seen);
-        }
-
-        if (facts.DedicatedContact is { } contact)
-        {
-            Add(contact ? 16 : 17, seen);
-        }
-
-        if (facts.TrustBased is { } trust)
-        {
-            Add(trust ? 18 : 19, seen);
-        }
-
-        if (facts.PurchasesPerYear is { } perYear)
-        {
-            Add(perYear <= _mapping.OneOffPurchasesPerYear ? 20 : perYear >= _mapping.FrequentPurchasesPerYear ? 21 : 22, seen);
-        }
-
-        if (facts.RelationshipMonths is { } months)
-        {
-            Add(months >= _mapping.LongTenureMonths ? 23 : months <= _mapping.ShortTenureMonths ? 24 : 25, seen);
-        }
-
-        switch (facts.Market)
-        {
-            case MarketKind.Business: Add(26, seen); break;
-            case MarketKind.Consumer: Add(27, seen); break;
-        }
-
-        if (facts.MonthsSinceLastContact is { } since)
-        {
-            if (since >= _mapping.LapsedAfterMonths)
-            {
-                Add(28, seen);
-            }
-            else if (since >= _mapping.AtRiskAfterMonths)
-            {
-                Add(29, seen);
             }
         }
 
