@@ -20,18 +20,26 @@ internal sealed class ClassificationLogBatch(int capacity = PendingClassificatio
     public void Clear() => (Count, Length) = (0, 0);
 
     /// <summary>Adds a copy of one encoded entry.</summary>
-    public void Add(ReadOnlySpan<byte> entry)
+    public void Add(ReadOnlySpan<byte> entry) => entry.CopyTo(Reserve(entry.Length));
+
+    /// <summary>Adds one entry given as an object, encoded in place as the queue would keep it.</summary>
+    public void Add(ClassificationLogEntry entry) =>
+        EncodedClassificationLogEntry.Encode(entry, Reserve(EncodedClassificationLogEntry.EncodedSize(entry)));
+
+    /// <summary>Room for one more entry of <paramref name="size"/> bytes at the end, counted as added.</summary>
+    private Span<byte> Reserve(int size)
     {
-        if (_bytes.Length - Length < entry.Length)
+        if (_bytes.Length - Length < size)
         {
-            var larger = GC.AllocateUninitializedArray<byte>(Math.Max(_bytes.Length * 2, Length + entry.Length), pinned: true);
+            var larger = GC.AllocateUninitializedArray<byte>(Math.Max(_bytes.Length * 2, Length + size), pinned: true);
             _bytes.AsSpan(0, Length).CopyTo(larger);
             _bytes = larger;
         }
 
-        entry.CopyTo(_bytes.AsSpan(Length));
-        Length += entry.Length;
+        var room = _bytes.AsSpan(Length, size);
+        Length += size;
         Count++;
+        return room;
     }
 
     public Enumerator GetEnumerator() => new(_bytes.AsSpan(0, Length));

@@ -69,9 +69,7 @@ public sealed class SqliteClassificationLogWriter(SqliteDatabase database) : ICl
         var encoded = new ClassificationLogBatch(batch.Sum(EncodedClassificationLogEntry.EncodedSize));
         foreach (var entry in batch)
         {
-            var bytes = new byte[EncodedClassificationLogEntry.EncodedSize(entry)];
-            EncodedClassificationLogEntry.Encode(entry, bytes);
-            encoded.Add(bytes);
+            encoded.Add(entry);
         }
 
         return WriteAsync(encoded, cancellationToken);
