@@ -120,7 +120,7 @@ try
                     : await runner.MeasureAsync(scenario, data, options.Duration, cancel.Token);
                 runs[name].Add(result);
                 Progress(result.NotAvailable is null
-                    ? $"run {r + 1}/{options.Repeat} {name}: {result.CallsPerSecond:N0} calls/s, p99 {result.P99Ms:0.00} ms, server CPU {result.ServerCpuUsPerCall:0} µs/call, errors {result.Errors.Values.Sum()}"
+                    ? $"run {r + 1}/{options.Repeat} {name}: {result.CallsPerSecond:N0} calls/s, p99 {result.P99Ms:0.00} ms, server CPU {result.ServerCpuUsPerCall:0.0} µs/call, errors {result.Errors.Values.Sum()}"
                     : $"run {r + 1}/{options.Repeat} {name}: {result.NotAvailable}");
             }
         }

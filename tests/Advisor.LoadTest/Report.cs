@@ -89,8 +89,8 @@ public static class Report
         foreach (var r in results)
         {
             var errors = r.Errors.Count == 0 ? "0" : string.Join(", ", r.Errors.OrderByDescending(e => e.Value).Select(e => $"{e.Key}: {e.Value}"));
-            var serverCpu = r.ServerCpuUsPerCall is { } s ? F(s, "0") : "";
-            var toolCpu = r.ToolCpuUsPerCall is { } t ? F(t, "0") : "";
+            var serverCpu = r.ServerCpuUsPerCall is { } s ? F(s, "0.0") : "";
+            var toolCpu = r.ToolCpuUsPerCall is { } t ? F(t, "0.0") : "";
             if (r.NotAvailable is not null)
             {
                 text.AppendLine(md ? $"| {r.Name} | {r.Rpc} | {r.NotAvailable} | | | | | | | | |" : $"{r.Name,-27} {r.NotAvailable}");
