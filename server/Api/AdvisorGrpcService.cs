@@ -74,7 +74,7 @@ public sealed class AdvisorGrpcService(
         switch (request.SubjectCase)
         {
             case ClassifyBuyerRequest.SubjectOneofCase.Description:
-                classified = BuyerClassifier.ClassifyText(snapshot, request.Description, industry, stage, withStrategies: full);
+                classified = BuyerClassifier.ClassifyText(snapshot, request.Description, industry, stage, withStrategies: full, withSpans: full);
                 (subject, input) = ("description", request.Description);
                 break;
             case ClassifyBuyerRequest.SubjectOneofCase.Profile:

@@ -14,10 +14,11 @@ public static class BuyerClassifier
     public const int StrategiesPerClassification = 3;
 
     /// <param name="withStrategies">False when the caller will not show strategies (ClassifyBuyer's basic view): they are not looked up.</param>
-    public static ClassifiedBuyer ClassifyText(AdvisorSnapshot snapshot, string text, string? industryHint = null, StrategyStage stage = StrategyStage.Any, bool withStrategies = true)
+    /// <param name="withSpans">False when the caller will not show the evidence's spans (ClassifyBuyer's basic view): the evidence carries none.</param>
+    public static ClassifiedBuyer ClassifyText(AdvisorSnapshot snapshot, string text, string? industryHint = null, StrategyStage stage = StrategyStage.Any, bool withStrategies = true, bool withSpans = true)
     {
         var industry = snapshot.Knowledge.FindIndustry(industryHint) ?? FindIndustryInText(snapshot.Knowledge, text);
-        return Finish(snapshot, snapshot.Rules.ClassifyText(text, industry, stage), withStrategies);
+        return Finish(snapshot, snapshot.Rules.ClassifyText(text, industry, stage, withSpans), withStrategies);
     }
 
     /// <param name="withStrategies">False when the caller will not show strategies (ClassifyBuyer's basic view): they are not looked up.</param>

@@ -57,20 +57,28 @@ public sealed class CompiledRuleSet
 
         var groups = new Dictionary<string, int>(StringComparer.Ordinal);
         int GroupNumber(string group) => groups.TryGetValue(group, out var number) ? number : groups[group] = groups.Count;
+        var labels = new Dictionary<string, int>(StringComparer.Ordinal);
         _weighing = new Dictionary<string, SignalWeighing>(StringComparer.Ordinal);
         foreach (var definition in Signals.Values)
         {
             var signalRules = _rulesBySignal.GetValueOrDefault(definition.Id) ?? [];
             _weighing[definition.Id] = new SignalWeighing(
                 _weighing.Count, definition, definition.Group is { } group ? GroupNumber(group) : -1, signalRules,
-                [.. signalRules.Select(rule => new EvidenceItem(definition.Id, rule.Id, rule.Weight, null, rule.Explanation, SignalHit.FromProfile, []))]);
+                [.. signalRules.Select(rule => new EvidenceItem(definition.Id, rule.Id, rule.Weight, null, rule.Explanation, SignalHit.FromProfile, []))],
+                [.. signalRules.Select(rule => new EvidenceItem(definition.Id, rule.Id, rule.Weight, null, rule.Explanation, SignalHit.FromDescription, []))],
+                labels.TryGetValue(definition.Label, out var label) ? label : labels[definition.Label] = labels.Count);
         }
+
+        _summaryTemplates = [.. Enum.GetValues<Kind>().Select(kind => SummaryTemplate.Parse(summaries.GetValueOrDefault(kind.Name()) ?? SummaryTemplate.Reasons))];
+        _labelsHaveBraces = signals.Any(s => SummaryTemplate.HasBrace(s.Label));
 
         _textWeighing = [.. extractor.HitSignals.Select(id => _weighing.GetValueOrDefault(id))];
         _profileWeighing = [.. ProfileTable.ConditionNames.Select(condition => profile.SignalFor(condition) is { } signal ? _weighing.GetValueOrDefault(signal) : null)];
         _priorEvidence = priors.ToDictionary(
             p => p.IndustryId,
-            p => new PriorEvidence("industry:" + p.IndustryId, "industry." + p.IndustryId, p),
+            p => new PriorEvidence(
+                "industry:" + p.IndustryId, "industry." + p.IndustryId, p,
+                new EvidenceItem("industry:" + p.IndustryId, "industry." + p.IndustryId, p.Weight, null, p.Explanation, SignalHit.FromIndustry, [])),
             StringComparer.Ordinal);
         _questionGroups = [.. openQuestions.Select(q => GroupNumber(q.Group))];
         _groupCount = groups.Count;
@@ -82,7 +90,18 @@ public sealed class CompiledRuleSet
     /// Per rule, the evidence item a profile's hit of this signal gives: the same values on every call (no span, no
     /// interactions), so made once and shared (evidence items are immutable) rather than allocated per call.
     /// </param>
-    private sealed record SignalWeighing(int Number, SignalDefinition Definition, int Group, Rule[] Rules, EvidenceItem[] ProfileEvidence);
+    /// <param name="TextEvidence">
+    /// Per rule, the evidence item a description's hit of this signal gives without its span: what a caller that shows no
+    /// spans (ClassifyBuyer's basic view) is given, made once rather than per call.
+    /// </param>
+    /// <param name="LabelNumber">The number of the signal's label among this rule set's distinct labels (the summary names each label once).</param>
+    private sealed record SignalWeighing(int Number, SignalDefinition Definition, int Group, Rule[] Rules, EvidenceItem[] ProfileEvidence, EvidenceItem[] TextEvidence, int LabelNumber);
+
+    /// <summary>Per <see cref="Kind"/> (by its number), its summary template.</summary>
+    private readonly SummaryTemplate[] _summaryTemplates;
+
+    /// <summary>Whether a signal's label holds a brace, so that a summary cannot be written in one pass (see <see cref="SummaryTemplate.Write"/>).</summary>
+    private readonly bool _labelsHaveBraces;
 
     /// <summary>
     /// Per signal of <see cref="SignalExtractor.HitSignals"/>, what weighing its hits needs (null for a signal this rule set
@@ -99,7 +118,8 @@ public sealed class CompiledRuleSet
     /// <summary>Per industry with a prior, the prior and its evidence's signal and rule id, made once rather than concatenated per call.</summary>
     private readonly Dictionary<string, PriorEvidence> _priorEvidence;
 
-    private sealed record PriorEvidence(string Signal, string RuleId, IndustryPrior Prior);
+    /// <param name="Item">The evidence item the prior gives: the same in every answer naming the industry, so made once.</param>
+    private sealed record PriorEvidence(string Signal, string RuleId, IndustryPrior Prior, EvidenceItem Item);
 
     /// <summary>
     /// The evidence item each industry prior gives, without its source (signal, rule id, weight, explanation): the same in
@@ -126,6 +146,9 @@ public sealed class CompiledRuleSet
 
     public SignalExtractor Extractor { get; }
 
+    /// <summary>The summary template per kind name, as the rule set file gives them (what <see cref="SummaryTemplate"/>s are cut from).</summary>
+    internal IReadOnlyDictionary<string, string> Summaries => _summaries;
+
     /// <summary>
     /// Weighs the signals and decides. Each signal counts once however often it is mentioned,
     /// so repeating a word cannot tip the balance. Deterministic: the same hits give the same result.
@@ -138,13 +161,17 @@ public sealed class CompiledRuleSet
     /// <see cref="SignalHit"/> (and a list of them) per hit: the hits stay numbered in a pooled buffer while they are
     /// weighed, and only those that become evidence get their span.
     /// </summary>
-    public ClassificationResult ClassifyText(string text, KnowledgeTopic? industry, StrategyStage requestedStage = StrategyStage.Any)
+    /// <param name="withSpans">
+    /// False when the caller shows no spans (ClassifyBuyer's basic view): the evidence items then carry none, and are the
+    /// ones made once per rule set; everything else in the result is the same.
+    /// </param>
+    public ClassificationResult ClassifyText(string text, KnowledgeTopic? industry, StrategyStage requestedStage = StrategyStage.Any, bool withSpans = true)
     {
         var hits = new PatternIndex.MatchBuffer(text.Length);
         try
         {
             Extractor.ExtractNumbered(text, ref hits);
-            return Weigh(new NumberedTextHits(text, hits.Items, _textWeighing), industry, requestedStage);
+            return Weigh(new NumberedTextHits(text, hits.Items, _textWeighing, withSpans), industry, requestedStage);
         }
         finally
         {
@@ -173,17 +200,19 @@ public sealed class CompiledRuleSet
         /// <summary>What weighing hit <paramref name="i"/> needs, or null when its signal is not one of this rule set's.</summary>
         SignalWeighing? Weighing(int i);
 
-        /// <summary>Hit <paramref name="i"/>'s signal name, as the evidence names it.</summary>
-        string Signal(int i);
+        /// <summary>Where hit <paramref name="i"/>'s span starts, <see cref="int.MaxValue"/> without one (it orders evidence of equal weight).</summary>
+        int Start(int i);
 
-        Span? Span(int i);
-
-        string Source(int i);
+        /// <summary>Whether hit <paramref name="i"/>'s source is <see cref="SignalHit.FromIndustry"/> (its evidence is no reason in the summary).</summary>
+        bool FromIndustry(int i);
 
         IReadOnlyList<string> InteractionIds(int i);
 
-        /// <summary>The evidence items hit <paramref name="i"/> gives when they are the same on every call (see <see cref="SignalWeighing.ProfileEvidence"/>), else null.</summary>
-        EvidenceItem[]? SharedEvidence(int i);
+        /// <summary>
+        /// The evidence item rule <paramref name="rule"/> of <paramref name="weighing"/> (hit <paramref name="i"/>'s) gives,
+        /// with <paramref name="interactionIds"/> instead of the hit's when later mentions added some.
+        /// </summary>
+        EvidenceItem Evidence(int i, SignalWeighing weighing, int rule, IReadOnlyList<string>? interactionIds);
     }
 
     /// <summary>Hits as objects (a profile's, a history's, or a description's through <see cref="SignalExtractor.Extract"/>).</summary>
@@ -193,19 +222,25 @@ public sealed class CompiledRuleSet
 
         public SignalWeighing? Weighing(int i) => weighing.GetValueOrDefault(hits[i].Signal);
 
-        public string Signal(int i) => hits[i].Signal;
+        public int Start(int i) => hits[i].Span?.Start ?? int.MaxValue;
 
-        public Span? Span(int i) => hits[i].Span;
-
-        public string Source(int i) => hits[i].Source;
+        public bool FromIndustry(int i) => hits[i].Source == SignalHit.FromIndustry;
 
         public IReadOnlyList<string> InteractionIds(int i) => hits[i].InteractionIds;
 
-        public EvidenceItem[]? SharedEvidence(int i) => null;
+        public EvidenceItem Evidence(int i, SignalWeighing weighing, int rule, IReadOnlyList<string>? interactionIds)
+        {
+            var (hit, r) = (hits[i], weighing.Rules[rule]);
+            return new EvidenceItem(hit.Signal, r.Id, r.Weight, hit.Span, r.Explanation, hit.Source, interactionIds ?? hit.InteractionIds);
+        }
     }
 
     /// <summary>A description's hits from <see cref="SignalExtractor.ExtractNumbered"/>: (signal number, start, length).</summary>
-    private readonly ref struct NumberedTextHits(string text, ReadOnlySpan<(int Signal, int Start, int Length)> hits, SignalWeighing?[] weighing) : IHits
+    /// <param name="withSpans">
+    /// False when the caller shows no spans (ClassifyBuyer's basic view): each rule's evidence item is then the one made once
+    /// per rule set without a span (<see cref="SignalWeighing.TextEvidence"/>) instead of one allocated per hit per call.
+    /// </param>
+    private readonly ref struct NumberedTextHits(string text, ReadOnlySpan<(int Signal, int Start, int Length)> hits, SignalWeighing?[] weighing, bool withSpans) : IHits
     {
         private readonly ReadOnlySpan<(int Signal, int Start, int Length)> _hits = hits;
 
@@ -213,16 +248,25 @@ public sealed class CompiledRuleSet
 
         public SignalWeighing? Weighing(int i) => weighing[_hits[i].Signal];
 
-        // Only called for hits with a weighing (Weigh skips the rest), whose definition's id is the hit's signal.
-        public string Signal(int i) => weighing[_hits[i].Signal]!.Definition.Id;
+        public int Start(int i) => _hits[i].Start;
 
-        public Span? Span(int i) => Classification.Span.In(text, _hits[i].Start, _hits[i].Start + _hits[i].Length);
-
-        public string Source(int i) => SignalHit.FromDescription;
+        public bool FromIndustry(int i) => false;
 
         public IReadOnlyList<string> InteractionIds(int i) => [];
 
-        public EvidenceItem[]? SharedEvidence(int i) => null;
+        // Only called for hits with a weighing, whose definition's id is the hit's signal; a description's hits name no
+        // interactions, so none were added.
+        public EvidenceItem Evidence(int i, SignalWeighing weighing, int rule, IReadOnlyList<string>? interactionIds)
+        {
+            if (!withSpans)
+            {
+                return weighing.TextEvidence[rule];
+            }
+
+            var r = weighing.Rules[rule];
+            var span = Classification.Span.In(text, _hits[i].Start, _hits[i].Start + _hits[i].Length);
+            return new EvidenceItem(weighing.Definition.Id, r.Id, r.Weight, span, r.Explanation, SignalHit.FromDescription, []);
+        }
     }
 
     /// <summary>A profile's conditions by number (<see cref="ProfileTable.Conditions"/>), as <see cref="SignalHit.InProfile"/> hits.</summary>
@@ -234,22 +278,158 @@ public sealed class CompiledRuleSet
 
         public SignalWeighing? Weighing(int i) => weighing[_conditions[i]];
 
-        // Only called for conditions with a weighing (Weigh skips the rest), whose definition's id is the mapped signal.
-        public string Signal(int i) => weighing[_conditions[i]]!.Definition.Id;
+        public int Start(int i) => int.MaxValue;
 
-        public Span? Span(int i) => null;
-
-        public string Source(int i) => SignalHit.FromProfile;
+        public bool FromIndustry(int i) => false;
 
         public IReadOnlyList<string> InteractionIds(int i) => [];
 
-        public EvidenceItem[]? SharedEvidence(int i) => weighing[_conditions[i]]!.ProfileEvidence;
+        // A profile's items are the same on every call (no span, no interactions): made once per rule set.
+        public EvidenceItem Evidence(int i, SignalWeighing weighing, int rule, IReadOnlyList<string>? interactionIds) => weighing.ProfileEvidence[rule];
+    }
+
+    /// <summary>
+    /// One evidence item while a classification is weighed, before it is made or taken from those made once: what summing,
+    /// ordering and the summary's labels need, kept in a buffer on the stack rather than as a list of objects.
+    /// </summary>
+    /// <param name="Weighing">The signal's weighing; null for the industry prior.</param>
+    /// <param name="Hit">The hit it comes from (-1 for the prior).</param>
+    /// <param name="Rule">The rule of <paramref name="Weighing"/> it comes from (-1 for the prior).</param>
+    /// <param name="Start">Its span's start, <see cref="int.MaxValue"/> without a span.</param>
+    /// <param name="FromIndustry">Its source is <see cref="SignalHit.FromIndustry"/>: it gives no reason to the summary.</param>
+    private record struct Pending(SignalWeighing? Weighing, int Hit, int Rule, double Weight, int Start, bool FromIndustry)
+    {
+        /// <summary>The interactions later mentions of the signal added (with the hit's own), or null when none did.</summary>
+        public IReadOnlyList<string>? InteractionIds { get; set; }
+    }
+
+    /// <summary>Room on the stack for the evidence items of an ordinary description (a handful; one to two dozen at most).</summary>
+    [System.Runtime.CompilerServices.InlineArray(16)]
+    private struct PendingBuffer
+    {
+        private Pending _first;
+    }
+
+    /// <summary>The pending items: in <see cref="PendingBuffer"/> until they outgrow it, then in a pooled array.</summary>
+    private ref struct PendingList
+    {
+        private Span<Pending> _items;
+        private Pending[]? _rented;
+
+        public PendingList(Span<Pending> initial)
+        {
+            _items = initial;
+        }
+
+        public int Count { get; private set; }
+
+        public readonly Span<Pending> Items => _items[..Count];
+
+        public void Add(Pending item)
+        {
+            if (Count == _items.Length)
+            {
+                var larger = System.Buffers.ArrayPool<Pending>.Shared.Rent(_items.Length * 2);
+                _items.CopyTo(larger);
+                Dispose();
+                _rented = larger;
+                _items = larger;
+            }
+
+            _items[Count++] = item;
+        }
+
+        /// <summary>Returns the pooled array, if any (cleared: its items hold the rule set's objects).</summary>
+        public void Dispose()
+        {
+            if (_rented is { } rented)
+            {
+                _rented = null;
+                System.Buffers.ArrayPool<Pending>.Shared.Return(rented, clearArray: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Orders the evidence strongest first, then by where its span starts (none last): exactly the order List.Sort gave the
+    /// evidence items with that comparison, ties included. List.Sort (an introsort) is not stable, so its order of ties is
+    /// its algorithm's: for up to 16 items it sorts 2 and 3 items by compare-and-swap and more by insertion, which is
+    /// done here the same way without a delegate call per comparison; beyond 16 the same library sort runs.
+    /// </summary>
+    private static class EvidenceOrder
+    {
+        public static void Sort(Span<Pending> items)
+        {
+            switch (items.Length)
+            {
+                case <= 1:
+                    return;
+                case 2:
+                    SwapIfGreater(items, 0, 1);
+                    return;
+                case 3:
+                    SwapIfGreater(items, 0, 1);
+                    SwapIfGreater(items, 0, 2);
+                    SwapIfGreater(items, 1, 2);
+                    return;
+                case <= 16:
+                    InsertionSort(items);
+                    return;
+                default:
+                    items.Sort(static (a, b) => Compare(in a, in b));
+                    return;
+            }
+        }
+
+        public static int Compare(in Pending a, in Pending b)
+        {
+            var byWeight = Math.Abs(b.Weight).CompareTo(Math.Abs(a.Weight));
+            return byWeight != 0 ? byWeight : a.Start.CompareTo(b.Start);
+        }
+
+        private static void SwapIfGreater(Span<Pending> items, int i, int j)
+        {
+            if (Compare(in items[i], in items[j]) > 0)
+            {
+                (items[i], items[j]) = (items[j], items[i]);
+            }
+        }
+
+        private static void InsertionSort(Span<Pending> items)
+        {
+            for (var i = 0; i < items.Length - 1; i++)
+            {
+                var t = items[i + 1];
+                var j = i;
+                while (j >= 0 && Compare(in t, in items[j]) < 0)
+                {
+                    items[j + 1] = items[j];
+                    j--;
+                }
+
+                items[j + 1] = t;
+            }
+        }
     }
 
     private ClassificationResult Weigh<THits>(THits hits, KnowledgeTopic? industry, StrategyStage requestedStage)
         where THits : IHits, allows ref struct
     {
-        var evidence = new List<EvidenceItem>(hits.Count + 2);
+        var inline = default(PendingBuffer);
+        var pending = new PendingList(inline);
+        try
+        {
+            return Weigh(hits, industry, requestedStage, ref pending);
+        }
+        finally
+        {
+            pending.Dispose();
+        }
+    }
+
+    private ClassificationResult Weigh<THits>(THits hits, KnowledgeTopic? industry, StrategyStage requestedStage, ref PendingList pending)
+        where THits : IHits, allows ref struct
+    {
         var stage = requestedStage;
         var stageFromSignals = StrategyStage.Any;
 
@@ -280,37 +460,35 @@ public sealed class CompiledRuleSet
 
             if (seen[weighing.Number] > 0)
             {
-                // Later mentions of the same signal add their interactions, never weight.
+                // Later mentions of the same signal add their interactions, never weight. A signal's items are
+                // consecutive, and items of the same weighing are those of the same signal.
                 var more = hits.InteractionIds(h);
                 if (more.Count > 0)
                 {
-                    var signal = hits.Signal(h);
-                    for (var i = seen[weighing.Number] - 1; i < evidence.Count && evidence[i].Signal == signal; i++)
+                    var items = pending.Items;
+                    for (var i = seen[weighing.Number] - 1; i < items.Length && items[i].Weighing == weighing; i++)
                     {
-                        evidence[i] = evidence[i] with { InteractionIds = [.. evidence[i].InteractionIds.Concat(more).Distinct().Take(20)] };
+                        var before = items[i].InteractionIds ?? hits.InteractionIds(items[i].Hit);
+                        items[i].InteractionIds = [.. before.Concat(more).Distinct().Take(20)];
                     }
                 }
 
                 continue;
             }
 
-            seen[weighing.Number] = evidence.Count + 1;
-            if (hits.SharedEvidence(h) is { } shared)
+            seen[weighing.Number] = pending.Count + 1;
+            if (weighing.Rules.Length > 0)
             {
-                evidence.AddRange(shared);
-            }
-            else if (weighing.Rules.Length > 0)
-            {
-                var (signal, span, source, interactionIds) = (hits.Signal(h), hits.Span(h), hits.Source(h), hits.InteractionIds(h));
-                foreach (var rule in weighing.Rules)
+                var (start, fromIndustry) = (hits.Start(h), hits.FromIndustry(h));
+                for (var r = 0; r < weighing.Rules.Length; r++)
                 {
-                    evidence.Add(new EvidenceItem(signal, rule.Id, rule.Weight, span, rule.Explanation, source, interactionIds));
+                    pending.Add(new Pending(weighing, h, r, weighing.Rules[r].Weight, start, fromIndustry));
                 }
             }
         }
 
         double clientWeight = 0, customerWeight = 0;
-        foreach (var item in evidence)
+        foreach (ref readonly var item in pending.Items)
         {
             if (item.Weight > 0)
             {
@@ -324,11 +502,11 @@ public sealed class CompiledRuleSet
 
         // The industry prior tilts a close call; it never counts as evidence of its own.
         double prior = 0;
-        if (industry is not null && _priorEvidence.TryGetValue(industry.Id, out var industryPrior))
+        PriorEvidence? industryPrior = null;
+        if (industry is not null && _priorEvidence.TryGetValue(industry.Id, out industryPrior))
         {
             prior = industryPrior.Prior.Weight;
-            evidence.Add(new EvidenceItem(
-                industryPrior.Signal, industryPrior.RuleId, prior, null, industryPrior.Prior.Explanation, SignalHit.FromIndustry, []));
+            pending.Add(new Pending(null, -1, -1, prior, int.MaxValue, FromIndustry: true));
         }
 
         var (kind, confidence, score) = Decide(clientWeight, customerWeight, prior, _hybridSignal == -1 || (_hybridSignal >= 0 && seen[_hybridSignal] > 0));
@@ -339,28 +517,51 @@ public sealed class CompiledRuleSet
             stage = stageFromSignals;
         }
 
-        evidence.Sort(static (a, b) =>
+        var ordered = pending.Items;
+        EvidenceOrder.Sort(ordered);
+        var evidence = ordered.Length == 0 ? [] : new EvidenceItem[ordered.Length];
+        for (var i = 0; i < ordered.Length; i++)
         {
-            var byWeight = Math.Abs(b.Weight).CompareTo(Math.Abs(a.Weight));
-            return byWeight != 0 ? byWeight : (a.Span?.Start ?? int.MaxValue).CompareTo(b.Span?.Start ?? int.MaxValue);
-        });
+            ref readonly var item = ref ordered[i];
+            evidence[i] = item.Weighing is null ? industryPrior!.Item : hits.Evidence(item.Hit, item.Weighing, item.Rule, item.InteractionIds);
+        }
 
         // Up to four questions about the groups nothing was said about.
-        var questions = new List<string>();
+        IReadOnlyList<string> questions = [];
         if (kind == Kind.Undetermined || confidence < t.UnsureConfidence)
         {
-            for (var i = 0; i < OpenQuestions.Count && questions.Count < 4; i++)
-            {
-                if (!groups[_questionGroups[i]])
-                {
-                    questions.Add(OpenQuestions[i].Question);
-                }
-            }
+            questions = OpenQuestionsFor(groups);
         }
 
         return new ClassificationResult(
             kind, confidence, Math.Round(score, 3), Math.Round(clientWeight, 3), Math.Round(customerWeight, 3),
-            evidence, questions, Summarise(kind, evidence, industry), Version, industry, stage);
+            evidence, questions, Summarise(kind, ordered, evidence, industry), Version, industry, stage);
+    }
+
+    /// <summary>The first four of <see cref="OpenQuestions"/> about groups nothing was said about (<paramref name="groups"/>).</summary>
+    private string[] OpenQuestionsFor(ReadOnlySpan<bool> groups)
+    {
+        var count = 0;
+        for (var i = 0; i < OpenQuestions.Count && count < 4; i++)
+        {
+            count += groups[_questionGroups[i]] ? 0 : 1;
+        }
+
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var questions = new string[count];
+        for (int i = 0, q = 0; q < count; i++)
+        {
+            if (!groups[_questionGroups[i]])
+            {
+                questions[q++] = OpenQuestions[i].Question;
+            }
+        }
+
+        return questions;
     }
 
     /// <summary>
@@ -423,31 +624,88 @@ public sealed class CompiledRuleSet
         _ => 0,
     };
 
-    private string Summarise(Kind kind, List<EvidenceItem> evidence, KnowledgeTopic? industry)
+    /// <summary>
+    /// The kind's summary template filled with the labels of the evidence (<paramref name="ordered"/>, strongest first) and
+    /// the industry, in one pass (<see cref="SummaryTemplate.Write"/>); the placeholder-by-placeholder replacement
+    /// (<see cref="SummariseByReplacing"/>) when a template, label or title holds a brace the one pass cannot treat alike.
+    /// </summary>
+    private string Summarise(Kind kind, ReadOnlySpan<Pending> ordered, EvidenceItem[] evidence, KnowledgeTopic? industry)
     {
-        var template = _summaries.GetValueOrDefault(kind.Name()) ?? "{reasons}";
+        var template = _summaryTemplates[(int)kind];
+        var uses = template.Uses;
+        var title = (uses & SummaryTemplate.Placeholders.Industry) != 0 ? industry?.Title ?? SummaryTemplate.NoIndustry : "";
+        if (template.Parts is not { } parts || _labelsHaveBraces || SummaryTemplate.HasBrace(title))
+        {
+            return SummariseByReplacing(template.Text, kind, evidence, industry);
+        }
 
-        // Each placeholder costs a pass over the evidence: fill only those the template uses. Every
-        // classification runs this, so it is written without closures, LINQ or a list per placeholder.
+        return SummaryTemplate.Write(new SummaryTemplate.Fill(
+            parts,
+            (uses & SummaryTemplate.Placeholders.Reasons) != 0 ? Labels(ordered, kind switch { Kind.Client => 1, Kind.Customer => -1, _ => 0 }) : default,
+            (uses & SummaryTemplate.Placeholders.ClientReasons) != 0 ? Labels(ordered, 1) : default,
+            (uses & SummaryTemplate.Placeholders.CustomerReasons) != 0 ? Labels(ordered, -1) : default,
+            title));
+    }
+
+    /// <summary>
+    /// The first three distinct labels of the evidence that fits, strongest first (the evidence is sorted).
+    /// <paramref name="side"/>: 1 the client side, -1 the customer side, 0 both. Labels are told apart by number.
+    /// </summary>
+    private static SummaryTemplate.Labels Labels(ReadOnlySpan<Pending> ordered, int side)
+    {
+        SignalWeighing? first = null, second = null, third = null;
+        foreach (ref readonly var item in ordered)
+        {
+            if (item.Weighing is not { } weighing || item.FromIndustry || (side > 0 && item.Weight <= 0) || (side < 0 && item.Weight >= 0))
+            {
+                continue;
+            }
+
+            if (weighing.LabelNumber == first?.LabelNumber || weighing.LabelNumber == second?.LabelNumber)
+            {
+                continue;
+            }
+
+            if (first is null)
+            {
+                first = weighing;
+            }
+            else if (second is null)
+            {
+                second = weighing;
+            }
+            else
+            {
+                third = weighing;
+                break;
+            }
+        }
+
+        return new SummaryTemplate.Labels(first?.Definition.Label, second?.Definition.Label, third?.Definition.Label);
+    }
+
+    /// <summary>The summary as it was written before <see cref="SummaryTemplate"/>: one placeholder after another.</summary>
+    private string SummariseByReplacing(string template, Kind kind, IReadOnlyList<EvidenceItem> evidence, KnowledgeTopic? industry)
+    {
         var summary = template;
-        if (summary.Contains("{reasons}", StringComparison.Ordinal))
+        if (summary.Contains(SummaryTemplate.Reasons, StringComparison.Ordinal))
         {
-            var reasons = Labels(evidence, kind switch { Kind.Client => 1, Kind.Customer => -1, _ => 0 });
-            summary = summary.Replace("{reasons}", reasons.Length > 0 ? reasons : "nothing specific", StringComparison.Ordinal);
+            var reasons = LabelsByReplacing(evidence, kind switch { Kind.Client => 1, Kind.Customer => -1, _ => 0 });
+            summary = summary.Replace(SummaryTemplate.Reasons, reasons.Length > 0 ? reasons : SummaryTemplate.NoReasons, StringComparison.Ordinal);
         }
 
-        if (summary.Contains("{client_reasons}", StringComparison.Ordinal))
+        if (summary.Contains(SummaryTemplate.ClientReasons, StringComparison.Ordinal))
         {
-            summary = summary.Replace("{client_reasons}", Labels(evidence, 1), StringComparison.Ordinal);
+            summary = summary.Replace(SummaryTemplate.ClientReasons, LabelsByReplacing(evidence, 1), StringComparison.Ordinal);
         }
 
-        if (summary.Contains("{customer_reasons}", StringComparison.Ordinal))
+        if (summary.Contains(SummaryTemplate.CustomerReasons, StringComparison.Ordinal))
         {
-            summary = summary.Replace("{customer_reasons}", Labels(evidence, -1), StringComparison.Ordinal);
+            summary = summary.Replace(SummaryTemplate.CustomerReasons, LabelsByReplacing(evidence, -1), StringComparison.Ordinal);
         }
 
-        return summary.Contains("{industry}", StringComparison.Ordinal)
-            ? summary.Replace("{industry}", industry?.Title ?? "the industry", StringComparison.Ordinal)
+        return summary.Contains(SummaryTemplate.Industry, StringComparison.Ordinal)
+            ? summary.Replace(SummaryTemplate.Industry, industry?.Title ?? SummaryTemplate.NoIndustry, StringComparison.Ordinal)
             : summary;
     }
 
@@ -455,7 +713,7 @@ public sealed class CompiledRuleSet
     /// The first three distinct labels of the evidence that fits, strongest first (the evidence is sorted),
     /// joined as "a, b and c". <paramref name="side"/>: 1 the client side, -1 the customer side, 0 both.
     /// </summary>
-    private string Labels(List<EvidenceItem> evidence, int side)
+    private string LabelsByReplacing(IReadOnlyList<EvidenceItem> evidence, int side)
     {
         string? first = null, second = null, third = null;
         foreach (var item in evidence)

@@ -52,7 +52,7 @@ public static class DescriptionCpuRun
     {
         foreach (var description in descriptions)
         {
-            _ = BuyerClassifier.ClassifyText(snapshot, description, withStrategies: full);
+            _ = BuyerClassifier.ClassifyText(snapshot, description, withStrategies: full, withSpans: full);
         }
 
         return descriptions.Length;

@@ -50,7 +50,7 @@ public class PerCallBenchmarks
         _snapshot = SnapshotLoader.LoadShipped();
         _classified = BuyerClassifier.ClassifyFacts(_snapshot, _profile.ToDomain(), _profile.Industry);
         _described = BuyerClassifier.ClassifyText(_snapshot, Description, null);
-        _describedBasic = BuyerClassifier.ClassifyText(_snapshot, Description, null, withStrategies: false);
+        _describedBasic = BuyerClassifier.ClassifyText(_snapshot, Description, null, withStrategies: false, withSpans: false);
         _classifiedBasic = BuyerClassifier.ClassifyFacts(_snapshot, _profile.ToDomain(), _profile.Industry, withStrategies: false);
         _marshaller = new PreEncodedResponses(_strategies, _evidence).ClassifyBuyerAnswers;
     }
