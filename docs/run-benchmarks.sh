@@ -107,7 +107,7 @@ fi
 if wants bdn; then
 # In-process benchmarks (Release, one core each, with allocations).
 (cd tests/Advisor.Benchmarks && dotnet bin/Release/net10.0/Advisor.Benchmarks.dll \
-  --filter '*EngineBenchmarks*' '*EngineFirstCallBenchmarks*' '*ClassificationBenchmarks*' '*PerCallBenchmarks*' \
+  --filter '*EngineBenchmarks*' '*EngineFirstCallBenchmarks*' '*ClassificationBenchmarks*' '*PerCallBenchmarks*' '*ClassificationLogAppendBenchmarks*' \
   --memory --exporters github "${job[@]}" --artifacts "../../$out/bdn")
 # CPU and bytes per classification of the load tool's descriptions, tiered PGO off as the server runs (docs/benchmarks.md
 # "ClassifyBuyer(description): the classification's own cost"; BenchmarkDotNet's times of these calls are too noisy here).

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Runtime.CompilerServices;
 using Advisor.Server.Classification;
 using Advisor.V1;
@@ -16,9 +17,26 @@ public sealed class EvidenceEncodings
 {
     private readonly ConditionalWeakTable<CompiledRuleSet, RuleEvidence> _sets = [];
 
+    /// <summary>
+    /// The rule set of the last answer and its fields. Why: every answer between two reloads names the same rule set, and
+    /// the weak table's lookup (a lock-free read of its container, the key's identity hash) was a visible part of writing
+    /// an answer under load (perf, docs/benchmarks.md "ClassifyBuyer(description) outside classification"). Holds the
+    /// last rule set alive only until an answer names another one.
+    /// </summary>
+    private volatile RuleEvidence? _last;
+
     /// <summary>The encoded fields of this rule set's rules and industry priors.</summary>
-    public RuleEvidence For(CompiledRuleSet rules) =>
-        _sets.TryGetValue(rules, out var kept) ? kept : _sets.GetValue(rules, static r => new RuleEvidence(r));
+    public RuleEvidence For(CompiledRuleSet rules)
+    {
+        if (_last is { } last && ReferenceEquals(last.Rules, rules))
+        {
+            return last;
+        }
+
+        var kept = _sets.TryGetValue(rules, out var found) ? found : _sets.GetValue(rules, static r => new RuleEvidence(r));
+        _last = kept;
+        return kept;
+    }
 
     /// <summary>The encoded source field (6) of one of the sources the classifier names, or null for any other text.</summary>
     public static byte[]? SourceField(string source) => source switch
@@ -39,29 +57,80 @@ public sealed class EvidenceEncodings
     }
 }
 
-/// <summary>One rule set's encoded evidence fields, by rule id (the industry priors' too).</summary>
+/// <summary>One rule set's encoded evidence fields, by rule id (the industry priors' too), and its version's field.</summary>
 public sealed class RuleEvidence
 {
-    private readonly Dictionary<string, EncodedRule> _byRuleId = new(StringComparer.Ordinal);
+    /// <summary>By the rule id's text: for an item whose rule id is not the rule's own string (made elsewhere).</summary>
+    private readonly FrozenDictionary<string, EncodedRule> _byRuleId;
+
+    /// <summary>
+    /// By the rule id's string object, open addressing on its identity hash, at most half full. Why: the classifier
+    /// names each rule by the rule's own id string, so an item's rule is found without hashing the id's characters;
+    /// hashing them once per evidence item (a dictionary lookup, ~15 ns in-process and a cache miss under load) was the
+    /// largest part of writing a basic answer (docs/benchmarks.md, "ClassifyBuyer(description) outside classification").
+    /// </summary>
+    private readonly (string? Id, EncodedRule? Rule)[] _byRuleIdObject;
+
+    private readonly int _mask;
 
     internal RuleEvidence(CompiledRuleSet rules)
     {
+        Rules = rules;
+        var byRuleId = new Dictionary<string, EncodedRule>(StringComparer.Ordinal);
         foreach (var rule in rules.Rules)
         {
-            _byRuleId.TryAdd(rule.Id, new EncodedRule(rule.Signal, rule.Id, rule.Weight, rule.Explanation));
+            byRuleId.TryAdd(rule.Id, new EncodedRule(rule.Signal, rule.Id, rule.Weight, rule.Explanation));
         }
 
         foreach (var (signal, ruleId, weight, explanation) in rules.PriorEvidenceItems)
         {
-            _byRuleId.TryAdd(ruleId, new EncodedRule(signal, ruleId, weight, explanation));
+            byRuleId.TryAdd(ruleId, new EncodedRule(signal, ruleId, weight, explanation));
         }
+
+        _byRuleId = byRuleId.ToFrozenDictionary(StringComparer.Ordinal);
+        _byRuleIdObject = new (string?, EncodedRule?)[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, byRuleId.Count * 2))];
+        _mask = _byRuleIdObject.Length - 1;
+        foreach (var (id, rule) in byRuleId)
+        {
+            var at = RuntimeHelpers.GetHashCode(id) & _mask;
+            while (_byRuleIdObject[at].Id is not null)
+            {
+                at = (at + 1) & _mask;
+            }
+
+            _byRuleIdObject[at] = (id, rule);
+        }
+        Version = rules.Version;
+        VersionField = new V1.Classification { RuleSetVersion = rules.Version }.ToByteArray();
     }
+
+    /// <summary>The rule set these fields are of.</summary>
+    public CompiledRuleSet Rules { get; }
+
+    /// <summary>The rule set's version, which every classification made with it carries.</summary>
+    public string Version { get; }
+
+    /// <summary>The classification's rule_set_version field with <see cref="Version"/>, encoded by the generated serializer.</summary>
+    public byte[] VersionField { get; }
 
     /// <summary>
     /// The kept fields of the rule this item names, or null when the item's signal, weight or explanation are not that
     /// rule's (an item made elsewhere, or by another rule set): the caller then writes the item's own fields.
     /// </summary>
-    public EncodedRule? For(EvidenceItem item) => _byRuleId.TryGetValue(item.RuleId, out var kept) && kept.Matches(item) ? kept : null;
+    public EncodedRule? For(EvidenceItem item)
+    {
+        var id = item.RuleId;
+        for (var at = RuntimeHelpers.GetHashCode(id) & _mask; _byRuleIdObject[at].Id is { } key; at = (at + 1) & _mask)
+        {
+            if (ReferenceEquals(key, id))
+            {
+                var rule = _byRuleIdObject[at].Rule!;
+                return rule.Matches(item) ? rule : null;
+            }
+        }
+
+        return _byRuleId.TryGetValue(id, out var kept) && kept.Matches(item) ? kept : null;
+    }
 }
 
 /// <summary>A rule's constant evidence fields, encoded by the generated serializer, so they are its bytes exactly.</summary>

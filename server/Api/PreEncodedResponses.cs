@@ -57,7 +57,8 @@ public sealed class PreEncodedResponses
         Span<int> spanLengths = items <= StackParts ? stackalloc int[items] : new int[items];
         try
         {
-            var body = SizeClassification(answer, _evidence.For(answer.Rules), kept, lengths, spanLengths);
+            var rules = _evidence.For(answer.Rules);
+            var body = SizeClassification(answer, rules, kept, lengths, spanLengths);
             var total = 1 + VarintSize((uint)body) + body;
             context.SetPayloadLength(total);
             var writer = context.GetBufferWriter();
@@ -70,7 +71,7 @@ public sealed class PreEncodedResponses
             var output = new Output(aside is null ? free : aside.AsSpan(0, total));
             output.Tag(ClassifyBuyerResponse.ClassificationFieldNumber, LengthDelimited);
             output.Varint((uint)body);
-            WriteClassification(ref output, answer, kept, lengths, spanLengths);
+            WriteClassification(ref output, answer, rules, kept, lengths, spanLengths);
             if (aside is null)
             {
                 writer.Advance(total);
@@ -136,11 +137,11 @@ public sealed class PreEncodedResponses
             }
         }
 
-        return size + StringSize(r.RuleSetVersion) + StringSize(r.Summary) + DoubleSize(r.ClientWeight) + DoubleSize(r.CustomerWeight)
+        return size + (IsVersionOf(r, rules) ? rules.VersionField.Length : StringSize(r.RuleSetVersion)) + StringSize(r.Summary) + DoubleSize(r.ClientWeight) + DoubleSize(r.CustomerWeight)
             + StringSize(r.Industry?.Title ?? "") + StringSize(answer.ClassificationId);
     }
 
-    private static void WriteClassification(ref Output output, ClassifyBuyerAnswer answer, scoped ReadOnlySpan<object?> kept, scoped ReadOnlySpan<int> lengths, scoped ReadOnlySpan<int> spanLengths)
+    private static void WriteClassification(ref Output output, ClassifyBuyerAnswer answer, RuleEvidence rules, scoped ReadOnlySpan<object?> kept, scoped ReadOnlySpan<int> lengths, scoped ReadOnlySpan<int> spanLengths)
     {
         var r = answer.Classified.Result;
         var kind = r.Kind.ToProto();
@@ -186,13 +187,24 @@ public sealed class PreEncodedResponses
             }
         }
 
-        output.String(V1.Classification.RuleSetVersionFieldNumber, r.RuleSetVersion);
+        if (IsVersionOf(r, rules))
+        {
+            output.Raw(rules.VersionField);
+        }
+        else
+        {
+            output.String(V1.Classification.RuleSetVersionFieldNumber, r.RuleSetVersion);
+        }
+
         output.String(V1.Classification.SummaryFieldNumber, r.Summary);
         output.Double(V1.Classification.ClientWeightFieldNumber, r.ClientWeight);
         output.Double(V1.Classification.CustomerWeightFieldNumber, r.CustomerWeight);
         output.String(V1.Classification.IndustryFieldNumber, r.Industry?.Title ?? "");
         output.String(V1.Classification.ClassificationIdFieldNumber, answer.ClassificationId);
     }
+
+    /// <summary>Whether the result carries the version of the rule set whose fields are kept (its own string, nearly always).</summary>
+    private static bool IsVersionOf(ClassificationResult r, RuleEvidence rules) => string.Equals(r.RuleSetVersion, rules.Version, StringComparison.Ordinal);
 
     /// <summary>A full-view item (<see cref="ProtoMapping.ToProto(EvidenceItem)"/>), sized as it is written below.</summary>
     private static int SizeFullEvidence(EvidenceItem e, EncodedRule? rule, out int spanSize)
@@ -361,12 +373,25 @@ public sealed class PreEncodedResponses
             }
         }
 
-        /// <summary>A string written even when empty, as an element of a repeated field is.</summary>
+        /// <summary>
+        /// A string written even when empty, as an element of a repeated field is. Encoded in one pass, not counted and then
+        /// encoded: its bytes go after room for the shortest length its characters allow (a UTF-8 byte per character), and
+        /// only a text whose length needs more varint bytes than that (one with characters past ASCII) is moved up. The
+        /// buffer holds the text and its real length (the sizing pass counted them), so the move always has room.
+        /// </summary>
         public void RepeatedString(int field, ReadOnlySpan<char> value)
         {
             Tag(field, LengthDelimited);
-            Varint((uint)Encoding.UTF8.GetByteCount(value));
-            _at += Encoding.UTF8.GetBytes(value, _buffer[_at..]);
+            var room = VarintSize((uint)value.Length);
+            var length = Encoding.UTF8.GetBytes(value, _buffer[(_at + room)..]);
+            var needed = VarintSize((uint)length);
+            if (needed != room)
+            {
+                _buffer.Slice(_at + room, length).CopyTo(_buffer[(_at + needed)..]);
+            }
+
+            Varint((uint)length);
+            _at += length;
         }
 
         public void Raw(ReadOnlySpan<byte> bytes)

@@ -18,6 +18,9 @@ public sealed class StrategyMessages
     private readonly ConditionalWeakTable<EngagementStrategy, V1.Strategy> _messages = [];
     private readonly ConditionalWeakTable<V1.Strategy, ByteString> _encoded = [];
 
+    /// <summary>The encoded bytes by strategy: one lookup per strategy per answer for the response writer, not two.</summary>
+    private readonly ConditionalWeakTable<EngagementStrategy, ByteString> _bytes = [];
+
     public V1.Strategy For(EngagementStrategy strategy) =>
         _messages.TryGetValue(strategy, out var message) ? message : _messages.GetValue(strategy, s => Build(s));
 
@@ -29,7 +32,8 @@ public sealed class StrategyMessages
         _encoded.TryGetValue(message, out var bytes) ? bytes : message.ToByteString();
 
     /// <summary>The encoded bytes of the strategy's message (built and encoded once per strategy).</summary>
-    public ByteString Bytes(EngagementStrategy strategy) => Encoded(For(strategy));
+    public ByteString Bytes(EngagementStrategy strategy) =>
+        _bytes.TryGetValue(strategy, out var bytes) ? bytes : _bytes.GetValue(strategy, s => Encoded(For(s)));
 
     private V1.Strategy Build(EngagementStrategy strategy)
     {

@@ -23,8 +23,12 @@ internal sealed class ClassificationLogBatch(int capacity = PendingClassificatio
     public void Add(ReadOnlySpan<byte> entry) => entry.CopyTo(Reserve(entry.Length));
 
     /// <summary>Adds one entry given as an object, encoded in place as the queue would keep it.</summary>
-    public void Add(ClassificationLogEntry entry) =>
-        EncodedClassificationLogEntry.Encode(entry, Reserve(EncodedClassificationLogEntry.EncodedSize(entry)));
+    public void Add(ClassificationLogEntry entry)
+    {
+        var room = EncodedClassificationLogEntry.MaxEncodedSize(entry);
+        var unused = room - EncodedClassificationLogEntry.Encode(entry, Reserve(room));
+        Length -= unused;
+    }
 
     /// <summary>Room for one more entry of <paramref name="size"/> bytes at the end, counted as added.</summary>
     private Span<byte> Reserve(int size)

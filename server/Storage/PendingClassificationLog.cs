@@ -47,7 +47,8 @@ internal sealed class PendingClassificationLog(int capacity)
     /// <summary>Queues a copy of <paramref name="entry"/>; returns true when the queue was empty before (the writer may be asleep).</summary>
     public bool Add(ClassificationLogEntry entry)
     {
-        var size = EncodedClassificationLogEntry.EncodedSize(entry);
+        // Room for the longest encoding the texts could have; the entry takes what it needs of it (one pass over each text).
+        var room = EncodedClassificationLogEntry.MaxEncodedSize(entry);
         lock (_lock)
         {
             if (_count == capacity)
@@ -56,9 +57,8 @@ internal sealed class PendingClassificationLog(int capacity)
                 Interlocked.Increment(ref _dropped);
             }
 
-            var block = _last is { } last && _blocks.Count > 0 && last.Bytes.Length - last.End >= size ? last : NewBlock(size);
-            EncodedClassificationLogEntry.Encode(entry, block.Bytes.AsSpan(block.End, size));
-            block.End += size;
+            var block = _last is { } last && _blocks.Count > 0 && last.Bytes.Length - last.End >= room ? last : NewBlock(room);
+            block.End += EncodedClassificationLogEntry.Encode(entry, block.Bytes.AsSpan(block.End, room));
             _count++;
             return _count == 1;
         }

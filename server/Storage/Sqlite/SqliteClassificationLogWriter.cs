@@ -66,7 +66,7 @@ public sealed class SqliteClassificationLogWriter(SqliteDatabase database) : ICl
     /// <summary>Entries given as objects (not through the batched log) are encoded as the queue would keep them.</summary>
     public Task WriteAsync(IReadOnlyList<ClassificationLogEntry> batch, CancellationToken cancellationToken)
     {
-        var encoded = new ClassificationLogBatch(batch.Sum(EncodedClassificationLogEntry.EncodedSize));
+        var encoded = new ClassificationLogBatch(batch.Sum(EncodedClassificationLogEntry.MaxEncodedSize));
         foreach (var entry in batch)
         {
             encoded.Add(entry);

@@ -39,6 +39,7 @@ public sealed class IdsTests
             id.ShouldMatch("^i_[0-9a-f]{12}7[0-9a-f]{3}[89ab][0-9a-f]{15}$");
             var guid = Guid.ParseExact(id[2..], "N");
             guid.Version.ShouldBe(7);
+            Ids.Format("i", guid).ShouldBe(id, "the hex the source writes is the Guid's own text");
             Convert.ToInt64(id[2..14], 16).ShouldBe(time.ToUnixTimeMilliseconds());
         }
 
