@@ -31,11 +31,14 @@ internal sealed class PatternIndex
     /// <summary>
     /// The prefix tree, flattened once it is built: node 0 is the root and every node's children are consecutive
     /// (breadth-first numbering). A step down the tree compares the key of each child in turn (<see cref="StepNode"/>,
-    /// 8 bytes each, so a node's children usually share one cache line) and the child found is the next node to read:
+    /// 16 bytes each, so a node's children usually share a cache line or two), then the child's label, and the child found is the next node to read:
     /// under load the scan's time went to waiting for reads of the tree, so the entries read on every step are kept
     /// apart from the candidate lists (<see cref="_lists"/>), which only the deepest node's step needs.
     /// </summary>
     private readonly StepNode[] _nodes;
+
+    /// <summary>Every node's label (the characters after its key), end to end: see <see cref="StepNode"/>.</summary>
+    private readonly char[] _labels;
 
     /// <summary>Where each node's <see cref="Node.Path"/> and <see cref="Node.PathAndSubtree"/> are in <see cref="_candidates"/>.</summary>
     private readonly CandidateLists[] _lists;
@@ -124,7 +127,7 @@ internal sealed class PatternIndex
         }
 
         root.Seal();
-        (_nodes, _lists, _candidates) = Flatten(root);
+        (_nodes, _lists, _candidates, _labels) = Flatten(root);
         _info = [.. _members.Select(m => new MemberInfo(m.Owner, m.PlainLength))];
         _rootAscii = new int[128];
         for (var c = '\0'; c < 128; c++)
@@ -230,33 +233,73 @@ internal sealed class PatternIndex
         var walked = text[position] < 128;
         if (id >= 0)
         {
-            var deepest = id;
-            var wide = false;
-            for (var i = position + 1; i < text.Length; i++)
+            // The deepest node whose whole label the text spells (the root, with no candidates, until one is), and the node
+            // whose subtree stays a candidate when the text leaves ASCII (-1 while it has not).
+            var deepest = 0;
+            var wideAt = -1;
+            var i = position + 1;
+            while (true)
             {
-                var c = text[i];
-                if (c >= 128)
+                // The step's key matched; the rest of the node's label must follow. Stopping inside the label leaves the
+                // candidates of the node above (no member ends inside a label), or on leaving ASCII this node's subtree.
+                var step = _nodes[id];
+                var label = _labels.AsSpan(step.LabelStart, step.LabelLength);
+                var k = 0;
+                for (; k < label.Length && i < text.Length; k++, i++)
                 {
-                    // The regex's case-insensitive comparison knows non-ASCII equivalents (the Kelvin
-                    // sign is a k); rather than reproduce them, everything below here stays a candidate.
-                    wide = true;
-                    break;
+                    var c = text[i];
+                    if (c >= 128)
+                    {
+                        wideAt = id;
+                        break;
+                    }
+
+                    if ((c is >= 'A' and <= 'Z' ? (char)(c | 0x20) : c) != label[k])
+                    {
+                        break;
+                    }
                 }
 
-                id = FindChild(id, c is >= 'A' and <= 'Z' ? (char)(c | 0x20) : c);
-                if (id < 0)
+                if (wideAt >= 0 || k < label.Length)
                 {
                     break;
                 }
 
                 deepest = id;
+                if (i == text.Length)
+                {
+                    break;
+                }
+
+                var next = text[i];
+                if (next >= 128)
+                {
+                    // The regex's case-insensitive comparison knows non-ASCII equivalents (the Kelvin
+                    // sign is a k); rather than reproduce them, everything below here stays a candidate.
+                    wideAt = id;
+                    break;
+                }
+
+                id = FindChild(id, next is >= 'A' and <= 'Z' ? (char)(next | 0x20) : next);
+                if (id < 0)
+                {
+                    break;
+                }
+
+                i++;
             }
 
-            ref readonly var lists = ref _lists[deepest];
-            path = wide
-                ? _candidates.AsSpan(lists.WideStart, lists.WideLength)
-                : _candidates.AsSpan(lists.PathStart, lists.PathLength);
-            walked &= !wide;
+            if (wideAt >= 0)
+            {
+                ref readonly var lists = ref _lists[wideAt];
+                path = _candidates.AsSpan(lists.WideStart, lists.WideLength);
+                walked = false;
+            }
+            else
+            {
+                ref readonly var lists = ref _lists[deepest];
+                path = _candidates.AsSpan(lists.PathStart, lists.PathLength);
+            }
         }
 
         var a = 0;
@@ -330,33 +373,49 @@ internal sealed class PatternIndex
         return -1;
     }
 
-    /// <summary>Numbers the sealed tree breadth first and lays it out in arrays (see <see cref="_nodes"/>).</summary>
-    private static (StepNode[] Nodes, CandidateLists[] Lists, int[] Candidates) Flatten(Node root)
+    /// <summary>
+    /// Numbers the sealed tree breadth first and lays it out in arrays (see <see cref="_nodes"/>), each run of nodes with one
+    /// child and no members of their own folded into the label of the node it leads to (see <see cref="StepNode"/>).
+    /// </summary>
+    private static (StepNode[] Nodes, CandidateLists[] Lists, int[] Candidates, char[] Labels) Flatten(Node root)
     {
         var order = new List<Node> { root };
         var keys = new List<char> { '\0' };
+        var labels = new List<string> { "" };
         var nodes = new List<StepNode>();
         var lists = new List<CandidateLists>();
         var candidates = new List<int>();
+        var text = new StringBuilder();
         for (var n = 0; n < order.Count; n++)
         {
             var node = order[n];
             var childStart = order.Count;
             for (var k = 0; k < node.Keys.Length; k++)
             {
-                order.Add(node.Children[k]);
+                // A child with one child and no members only leads on: its key joins the label.
+                var child = node.Children[k];
+                var label = new StringBuilder();
+                while (child.Members.Length == 0 && child.Keys.Length == 1)
+                {
+                    label.Append(child.Keys[0]);
+                    child = child.Children[0];
+                }
+
+                order.Add(child);
                 keys.Add(node.Keys[k]);
+                labels.Add(label.ToString());
             }
 
             var pathStart = candidates.Count;
             candidates.AddRange(node.Path);
             var wideStart = candidates.Count;
             candidates.AddRange(node.PathAndSubtree);
-            nodes.Add(new StepNode(childStart, checked((ushort)node.Keys.Length), keys[n]));
+            nodes.Add(new StepNode(childStart, text.Length, checked((ushort)node.Keys.Length), keys[n], checked((ushort)labels[n].Length)));
+            text.Append(labels[n]);
             lists.Add(new CandidateLists(pathStart, node.Path.Length, wideStart, node.PathAndSubtree.Length));
         }
 
-        return ([.. nodes], [.. lists], [.. candidates]);
+        return ([.. nodes], [.. lists], [.. candidates], text.ToString().ToCharArray());
     }
 
     private static bool IsWordStart(string text, int i) =>
@@ -777,7 +836,16 @@ internal sealed class PatternIndex
                     atom = [p[at + 1].ToString()];
                     at += 2;
                 }
-                else if ("[].^$*+{}?#".Contains(c, StringComparison.Ordinal))
+                else if (c == '[')
+                {
+                    // A class of plain characters ("[- ]", "[4-9]") is one character of a few: each is a phrase of its own.
+                    atom = ClassMembers(p, ref at, limit);
+                    if (atom is null)
+                    {
+                        return null;
+                    }
+                }
+                else if ("].^$*+{}?#".Contains(c, StringComparison.Ordinal))
                 {
                     return null;
                 }
@@ -812,6 +880,51 @@ internal sealed class PatternIndex
             }
 
             return sequence;
+        }
+
+        // The characters of the class at p[at] (moving at past it), when it lists only plain characters and ranges of
+        // them, at most limit in all; null for negated classes, escapes, subtractions and anything longer.
+        static List<string>? ClassMembers(string p, ref int at, int limit)
+        {
+            var close = at + 2 <= p.Length ? p.IndexOf(']', at + 2) : -1;
+            if (close < 0 || p[at + 1] == '^')
+            {
+                return null;
+            }
+
+            var set = p.AsSpan(at + 1, close - at - 1);
+            if (set.ContainsAny('\\', '['))
+            {
+                return null;
+            }
+
+            var members = new List<string>();
+            for (var i = 0; i < set.Length; i++)
+            {
+                var range = i + 2 < set.Length && set[i + 1] == '-';
+                var (low, high) = range ? (set[i], set[i + 2]) : (set[i], set[i]);
+                if (high < low || high - low >= limit)
+                {
+                    return null;
+                }
+
+                for (var x = low; x <= high; x++)
+                {
+                    members.Add(x.ToString());
+                }
+
+                if (range)
+                {
+                    i += 2;
+                }
+                if (members.Count > limit)
+                {
+                    return null;
+                }
+            }
+
+            at = close + 1;
+            return members;
         }
     }
 
@@ -1159,9 +1272,12 @@ internal sealed class PatternIndex
 
     /// <summary>
     /// One node of the flattened tree as a step down it reads it: its children are nodes <c>ChildStart</c> to
-    /// <c>ChildStart + ChildCount - 1</c>, and <c>Key</c> is the character that leads here from its parent.
+    /// <c>ChildStart + ChildCount - 1</c>; <c>Key</c> is the character that leads here from its parent, and the
+    /// <c>LabelLength</c> characters at <c>LabelStart</c> in <see cref="_labels"/> must follow it. Why labels: most of the
+    /// prefix tree is chains of one child each ("ngagement letter"), and a walk down a chain read one node per character,
+    /// each read waiting on the one before; under load those reads missed the cache. A label is read in one go.
     /// </summary>
-    private readonly record struct StepNode(int ChildStart, ushort ChildCount, char Key);
+    private readonly record struct StepNode(int ChildStart, int LabelStart, ushort ChildCount, char Key, ushort LabelLength);
 
     /// <summary>A node's <see cref="Node.Path"/> and <see cref="Node.PathAndSubtree"/> as runs of <see cref="_candidates"/>.</summary>
     private readonly record struct CandidateLists(int PathStart, int PathLength, int WideStart, int WideLength);
