@@ -123,10 +123,11 @@ public sealed class CompiledRuleSet
 
     /// <summary>
     /// The evidence item each industry prior gives, without its source (signal, rule id, weight, explanation): the same in
-    /// every answer naming it, so writers may encode it once per rule set.
+    /// every answer naming it, so writers may encode it once per rule set. The item's own strings, so a writer may find
+    /// what it kept for them by the strings' identity.
     /// </summary>
     public IEnumerable<(string Signal, string RuleId, double Weight, string Explanation)> PriorEvidenceItems =>
-        _priorEvidence.Values.Select(p => (p.Signal, p.RuleId, p.Prior.Weight, p.Prior.Explanation));
+        _priorEvidence.Values.Select(p => (p.Item.Signal, p.Item.RuleId, p.Item.Weight, p.Item.Explanation));
 
     public string Version { get; }
 
