@@ -56,6 +56,7 @@ public sealed class KnowledgeBase
         Topics = topics;
         Strategies = strategies;
         _byId = topics.ToDictionary(t => t.Id, StringComparer.Ordinal);
+        _topicNumbers = topics.Select((t, i) => (t.Id, i)).ToDictionary(t => t.Id, t => t.i, StringComparer.Ordinal);
         // Longest keyword first, so "law firm" wins over "law" and "real estate agency" over "real estate".
         _industryKeywords = topics
             .Where(t => t.Category == TopicKind.Industry)
@@ -127,16 +128,24 @@ public sealed class KnowledgeBase
     public IReadOnlyList<EngagementStrategy> SuggestStrategies(Kind kind, string? industryId, StrategyStage stage, int max)
     {
         // The answer depends only on immutable data and the arguments, and every classification asks for it:
-        // remember it for known industries (a bounded set of keys), compute it for anything else.
-        if (industryId is null || _byId.ContainsKey(industryId))
+        // remember it for known topics (a bounded set of keys), compute it for anything else. The key holds the topic's
+        // number rather than its id: a tuple with a string hashed the string (randomised, so in full) on every call.
+        var topic = -1;
+        if (industryId is null || _topicNumbers.TryGetValue(industryId, out topic))
         {
-            return _strategyCache.GetOrAdd((kind, industryId, stage, max), key => RankStrategies(key.Kind, key.IndustryId, key.Stage, key.Max));
+            return _strategyCache.GetOrAdd(
+                (kind, topic, stage, max),
+                static (key, arg) => arg.Knowledge.RankStrategies(key.Kind, arg.IndustryId, key.Stage, key.Max),
+                (Knowledge: this, IndustryId: industryId));
         }
 
         return RankStrategies(kind, industryId, stage, max);
     }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Kind Kind, string? IndustryId, StrategyStage Stage, int Max), IReadOnlyList<EngagementStrategy>> _strategyCache = new();
+    /// <summary>Each topic's number (its place in <see cref="Topics"/>) by its id: what the strategy cache's keys hold.</summary>
+    private readonly Dictionary<string, int> _topicNumbers;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Kind Kind, int Topic, StrategyStage Stage, int Max), IReadOnlyList<EngagementStrategy>> _strategyCache = new();
 
     private IReadOnlyList<EngagementStrategy> RankStrategies(Kind kind, string? industryId, StrategyStage stage, int max)
     {
