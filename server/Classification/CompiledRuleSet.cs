@@ -123,10 +123,18 @@ public sealed class CompiledRuleSet
 
     /// <summary>
     /// The evidence item each industry prior gives, without its source (signal, rule id, weight, explanation): the same in
-    /// every answer naming it, so writers may encode it once per rule set.
+    /// every answer naming it, so writers may encode it once per rule set. The item's own strings, so a writer may find
+    /// what it kept for them by the strings' identity.
     /// </summary>
     public IEnumerable<(string Signal, string RuleId, double Weight, string Explanation)> PriorEvidenceItems =>
-        _priorEvidence.Values.Select(p => (p.Signal, p.RuleId, p.Prior.Weight, p.Prior.Explanation));
+        _priorEvidence.Values.Select(p => (p.Item.Signal, p.Item.RuleId, p.Item.Weight, p.Item.Explanation));
+
+    /// <summary>
+    /// The evidence items made once per rule set and given to every answer naming them (a profile hit's, a description
+    /// hit's without its span, an industry prior's), so a writer may key what it keeps for them by the items themselves.
+    /// </summary>
+    public IEnumerable<EvidenceItem> SharedEvidenceItems =>
+        _weighing.Values.SelectMany(w => w.ProfileEvidence.Concat(w.TextEvidence)).Concat(_priorEvidence.Values.Select(p => p.Item));
 
     public string Version { get; }
 

@@ -28,6 +28,17 @@ public sealed class SignalExtractor
     /// </summary>
     private readonly ulong[]? _wordFilter;
 
+    /// <summary>
+    /// The negation cues (<see cref="Cue"/>, first: a word that is both negates) and break words (<see cref="Break"/>) as
+    /// keys of plain-ASCII words, so a plain word read by the look-back is found with one multiplication instead of
+    /// hashed into the two sets; null when a cue or break word is not plain ASCII or is too long for a key (then each
+    /// word goes through <see cref="_wordFilter"/> and the sets as before).
+    /// </summary>
+    private readonly ShortWordTable? _shortWords;
+
+    private const byte Cue = 1;
+    private const byte Break = 2;
+
     /// <summary>The clause-break characters below 128, by character; the rest are looked up in <see cref="_breakChars"/>.</summary>
     private readonly bool[] _asciiBreaks = new bool[128];
 
@@ -48,6 +59,7 @@ public sealed class SignalExtractor
         }
 
         _wordFilter = WordFilter([.. _negationCues, .. _breakWords]);
+        _shortWords = ShortWordTable.Create([.. _negationCues.Select(c => (c, Cue)), .. _breakWords.Select(b => (b, Break))]);
 
         var patterns = new List<(int Owner, string Pattern)>();
         var names = new List<string>();
@@ -163,9 +175,10 @@ public sealed class SignalExtractor
     {
         var words = 0;
         var end = index;
+        var table = _shortWords;
         while (end > 0 && words < _negationWindow)
         {
-            while (end > 0 && !TextMatching.IsWordChar(text[end - 1]) && text[end - 1] != '\u2019')
+            while (end > 0 && !IsLookBackWordChar(text[end - 1]))
             {
                 var c = text[end - 1];
                 if (c < 128 ? _asciiBreaks[c] : _breakChars.Contains(c))
@@ -176,9 +189,26 @@ public sealed class SignalExtractor
                 end--;
             }
 
+            // The word, read backwards; while it is plain ASCII its key for the short-word table is built as it is read.
             var start = end;
-            while (start > 0 && (TextMatching.IsWordChar(text[start - 1]) || text[start - 1] == '\u2019'))
+            ulong key = 0;
+            var plain = true;
+            while (start > 0)
             {
+                var c = text[start - 1];
+                if (c < 128 && ShortWordTable.IsKeyChar(c))
+                {
+                    key = ShortWordTable.Append(key, c);
+                }
+                else if (c >= 128 && (char.IsLetterOrDigit(c) || c == '\u2019'))
+                {
+                    plain = false;
+                }
+                else
+                {
+                    break;
+                }
+
                 start--;
             }
 
@@ -187,22 +217,42 @@ public sealed class SignalExtractor
                 return false;
             }
 
-            var word = text.AsSpan(start, end - start);
-            if (EndsInNot(word))
+            var length = end - start;
+            if (plain && table is not null)
             {
-                return true;
-            }
-
-            if (MayBeListed(word))
-            {
-                if (_negationCues.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word))
+                // "n't" in any case ends a negating word; a plain word longer than a key is neither cue nor break word.
+                if (length >= 3 && (text[end - 1] | 0x20) == 't' && text[end - 2] == '\'' && (text[end - 3] | 0x20) == 'n')
                 {
                     return true;
                 }
 
-                if (_breakWords.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word))
+                switch (length <= ShortWordTable.MaxLength ? table.Find(key) : 0)
                 {
-                    return false;
+                    case Cue:
+                        return true;
+                    case Break:
+                        return false;
+                }
+            }
+            else
+            {
+                var word = text.AsSpan(start, length);
+                if (EndsInNot(word))
+                {
+                    return true;
+                }
+
+                if (MayBeListed(word))
+                {
+                    if (_negationCues.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word))
+                    {
+                        return true;
+                    }
+
+                    if (_breakWords.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word))
+                    {
+                        return false;
+                    }
                 }
             }
 
@@ -212,6 +262,10 @@ public sealed class SignalExtractor
 
         return false;
     }
+
+    /// <summary>A character of a word as the look-back reads words: <see cref="TextMatching.IsWordChar"/> or the typographic apostrophe.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static bool IsLookBackWordChar(char c) => c < 128 ? ShortWordTable.IsKeyChar(c) : char.IsLetterOrDigit(c) || c == '\u2019';
 
     /// <summary>"n't" and "n’t" (any case) end a negating word: "don't", "hasn’t".</summary>
     private static bool EndsInNot(ReadOnlySpan<char> word) =>

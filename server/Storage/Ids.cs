@@ -57,19 +57,20 @@ public static class Ids
 
 /// <summary>
 /// Draws ids of the same shape as <see cref="Ids.New"/> (a prefix and a UUIDv7) for one bulk operation, reading the
-/// random bits from the system's secure generator 1,024 ids at a time. Why: <see cref="Guid.CreateVersion7()"/> asks the
+/// random bits from the system's secure generator 16 KB (1,638 ids or more) at a time. Why: <see cref="Guid.CreateVersion7()"/> asks the
 /// system for 16 random bytes on every call (a read of /dev/urandom on Linux), which cost an import a few percent of its
 /// CPU when every interaction needs an id. One instance per import call, used by one thread at a time.
 /// </summary>
 public sealed class IdSource(string prefix, bool monotonic = false)
 {
-    private const int IdsPerRefill = 1024;
+    /// <summary>Random bytes read from the system at a time: 10 per id at most (1,638 ids), 4 for most monotonic ones.</summary>
+    private const int RandomBytes = 1024 * 16;
 
     /// <summary>The 62 random bits after the variant (rand_b in RFC 9562).</summary>
     private const ulong RandBMask = (1UL << 62) - 1;
 
-    private readonly byte[] _random = new byte[IdsPerRefill * 16];
-    private int _next = IdsPerRefill;
+    private readonly byte[] _random = new byte[RandomBytes];
+    private int _used = RandomBytes;
 
     // The last id's parts, for monotonic ids: milliseconds, rand_a (12 bits) and rand_b (62 bits).
     private long _lastMs = long.MinValue;
@@ -80,42 +81,38 @@ public sealed class IdSource(string prefix, bool monotonic = false)
     /// A new id whose time part is <paramref name="now"/> (milliseconds since the Unix epoch, as UUIDv7 has it). For a
     /// monotonic source, an id in the same millisecond as the last one (or an earlier one: the clock went back) keeps
     /// the last one's time and rand_a and adds 1 plus 32 random bits to its rand_b (RFC 9562, 6.2, method 2), so every
-    /// id sorts after the one before it and the next one still cannot be told from the last.
+    /// id sorts after the one before it and the next one still cannot be told from the last. Each id takes only the
+    /// random bytes it uses (10 for fresh rand_a and rand_b, 4 for a step): a server mints a couple of dozen ids per
+    /// millisecond under load, nearly all of them steps, and drawing 16 bytes for each made the secure generator most
+    /// of an id's cost (perf, docs/benchmarks.md "ClassifyBuyer(description) outside classification").
     /// </summary>
     public string Next(DateTimeOffset now)
     {
-        if (_next == IdsPerRefill)
-        {
-            System.Security.Cryptography.RandomNumberGenerator.Fill(_random);
-            _next = 0;
-        }
-
-        var random = _random.AsSpan(_next++ * 16, 16);
         var ms = now.ToUnixTimeMilliseconds();
-        var a = BinaryPrimitives.ReadUInt16BigEndian(random) & 0x0FFF;
-        var b = BinaryPrimitives.ReadUInt64BigEndian(random[8..]) & RandBMask;
+        int a;
+        ulong b;
         if (monotonic && ms <= _lastMs)
         {
             ms = _lastMs;
             a = _lastA;
-            var step = 1 + (ulong)BinaryPrimitives.ReadUInt32BigEndian(random[2..]);
+            var step = 1 + (ulong)BinaryPrimitives.ReadUInt32BigEndian(Random(4));
             if (_lastB <= RandBMask - step)
             {
                 b = _lastB + step;
             }
-            else if (_lastA < 0x0FFF)
-            {
-                // rand_b is used up: the next rand_a, and rand_b from the lower half so that it has room again.
-                a = _lastA + 1;
-                b >>= 1;
-            }
             else
             {
-                // Both used up (2^74 ids in one millisecond cannot happen; this keeps the order even so).
-                ms = _lastMs + 1;
-                a = 0;
-                b >>= 1;
+                // rand_b is used up: a fresh rand_b from the lower half, so that it has room again, and the next rand_a;
+                // when both are used up (2^74 ids in one millisecond cannot happen) the next millisecond, keeping the order even so.
+                b = (BinaryPrimitives.ReadUInt64BigEndian(Random(8)) & RandBMask) >> 1;
+                (ms, a) = _lastA < 0x0FFF ? (ms, _lastA + 1) : (_lastMs + 1, 0);
             }
+        }
+        else
+        {
+            var random = Random(10);
+            a = BinaryPrimitives.ReadUInt16BigEndian(random) & 0x0FFF;
+            b = BinaryPrimitives.ReadUInt64BigEndian(random[2..]) & RandBMask;
         }
 
         if (monotonic)
@@ -137,6 +134,19 @@ public sealed class IdSource(string prefix, bool monotonic = false)
             BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], state.low);
             _ = Convert.TryToHexStringLower(bytes, text[(state.prefix.Length + 1)..], out _);
         });
+    }
+
+    /// <summary>The next <paramref name="count"/> unused random bytes, refilling the buffer from the secure generator when too few are left.</summary>
+    private ReadOnlySpan<byte> Random(int count)
+    {
+        if (RandomBytes - _used < count)
+        {
+            System.Security.Cryptography.RandomNumberGenerator.Fill(_random);
+            _used = 0;
+        }
+
+        _used += count;
+        return _random.AsSpan(_used - count, count);
     }
 }
 

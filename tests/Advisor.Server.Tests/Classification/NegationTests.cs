@@ -4,8 +4,9 @@ using CsCheck;
 namespace Advisor.Server.Tests.Classification;
 
 /// <summary>
-/// The extractor's negation look-back passes over words that cannot be a cue or a break word without looking them up
-/// (a filter by first character and length). It must decide exactly as looking every word up does: checked against a
+/// The extractor's negation look-back finds plain-ASCII words in a table of cue and break words by a key built as it reads
+/// them (<see cref="ShortWordTable"/>), and passes over other words that cannot be a cue or a break word without looking
+/// them up (a filter by first character and length). It must decide exactly as looking every word up does: checked against a
 /// plain reading of the rule on generated text full of cues, break words, their case variants and look-alikes (the
 /// dotless ı and the long ſ, which case-insensitive comparison folds to ASCII letters), with the shipped cues and with
 /// a cue list the filter cannot hold (a cue that is not plain ASCII, which turns the filter off).
@@ -20,7 +21,8 @@ public sealed class NegationTests
     [
         "contract", "contracts", "call", "calls", "we", "they", "the", "a", "signed", "weekly", "on", "nobody's", "don't", "won\u2019t", "can't", "isnt", "tn't",
         "no", "No", "NO", "not", "Never", "NEVER", "without", "nothing", "NOTHıNG", "ſigned", "nſ", "but", "BUT", "However", "and", "And", "while", "whereas", "though",
-        "nié", "NIÉ", "caf\u00e9", "12", "x", "noo", "nor", "zero", "o", "butt", "an",
+        "nié", "NIÉ", "caf\u00e9", "12", "x", "noo", "nor", "zero", "o", "butt", "an", "nevertheless", "NEVERTHELESS", "althouGH", "although", "declined",
+        "declines", "ignores", "Zero", "2016", "n't", "N'T", "it's", "NOBODY", "nobody", "neither", "need", "all", "retainer",
     ];
 
     private static readonly string[] Separators = [" ", " ", " ", ", ", ". ", "; ", "\n", "-", "'", "\u2019", "  ", "!"];
@@ -32,12 +34,18 @@ public sealed class NegationTests
         new("calls", "calls", null, null, null, ["calls?"]),
     ];
 
+    /// <param name="extraCue">
+    /// A cue added to the shipped ones: none (the short-word table holds them all), one that is not plain ASCII or one
+    /// longer than a table key (either turns the table and the filter's shortcut off), or one the words cannot form.
+    /// </param>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Negates_exactly_as_looking_every_word_up_does(bool nonAsciiCue)
+    [InlineData("")]
+    [InlineData("nié")]
+    [InlineData("nevertheless")]
+    [InlineData("no way")]
+    public void Negates_exactly_as_looking_every_word_up_does(string extraCue)
     {
-        string[] cues = nonAsciiCue ? [.. ShippedCues, "nié"] : ShippedCues;
+        string[] cues = extraCue.Length > 0 ? [.. ShippedCues, extraCue] : ShippedCues;
         var extractor = new SignalExtractor(Signals, cues, Breaks, 5);
         var text = Gen.Select(Gen.Int[0, Words.Length - 1], Gen.Int[0, Separators.Length - 1]).Array[1, 30]
             .Select(parts => string.Concat(parts.Select(p => Words[p.Item1] + Separators[p.Item2])));
