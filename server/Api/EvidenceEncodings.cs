@@ -73,6 +73,17 @@ public sealed class RuleEvidence
 
     private readonly int _mask;
 
+    /// <summary>
+    /// By the evidence item object, for the items the rule set makes once and shares (<see cref="CompiledRuleSet.SharedEvidenceItems"/>:
+    /// every item of a basic or profile answer), each with its rule's kept fields already matched against it. Why: under
+    /// load, finding an item's rule by its id string and comparing the item's signal and explanation with the rule's
+    /// read three more objects per item, cache misses that made the lookup most of sizing a basic answer (perf,
+    /// docs/benchmarks.md "ClassifyBuyer(description) outside classification"); the item itself is read anyway.
+    /// </summary>
+    private readonly (EvidenceItem? Item, EncodedRule? Rule)[] _byItem;
+
+    private readonly int _itemMask;
+
     internal RuleEvidence(CompiledRuleSet rules)
     {
         Rules = rules;
@@ -100,6 +111,21 @@ public sealed class RuleEvidence
 
             _byRuleIdObject[at] = (id, rule);
         }
+
+        var shared = rules.SharedEvidenceItems.Distinct(ReferenceEqualityComparer.Instance).Cast<EvidenceItem>()
+            .Select(item => (Item: item, Rule: ForRuleId(item))).ToList();
+        _byItem = new (EvidenceItem?, EncodedRule?)[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, shared.Count * 2))];
+        _itemMask = _byItem.Length - 1;
+        foreach (var (item, rule) in shared)
+        {
+            var at = RuntimeHelpers.GetHashCode(item) & _itemMask;
+            while (_byItem[at].Item is not null)
+            {
+                at = (at + 1) & _itemMask;
+            }
+
+            _byItem[at] = (item, rule);
+        }
         Version = rules.Version;
         VersionField = new V1.Classification { RuleSetVersion = rules.Version }.ToByteArray();
     }
@@ -118,6 +144,20 @@ public sealed class RuleEvidence
     /// rule's (an item made elsewhere, or by another rule set): the caller then writes the item's own fields.
     /// </summary>
     public EncodedRule? For(EvidenceItem item)
+    {
+        for (var at = RuntimeHelpers.GetHashCode(item) & _itemMask; _byItem[at].Item is { } key; at = (at + 1) & _itemMask)
+        {
+            if (ReferenceEquals(key, item))
+            {
+                return _byItem[at].Rule;
+            }
+        }
+
+        return ForRuleId(item);
+    }
+
+    /// <summary>The kept fields of the rule the item names by its rule id, if the item carries that rule's values.</summary>
+    private EncodedRule? ForRuleId(EvidenceItem item)
     {
         var id = item.RuleId;
         for (var at = RuntimeHelpers.GetHashCode(id) & _mask; _byRuleIdObject[at].Id is { } key; at = (at + 1) & _mask)

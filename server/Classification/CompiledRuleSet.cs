@@ -129,6 +129,13 @@ public sealed class CompiledRuleSet
     public IEnumerable<(string Signal, string RuleId, double Weight, string Explanation)> PriorEvidenceItems =>
         _priorEvidence.Values.Select(p => (p.Item.Signal, p.Item.RuleId, p.Item.Weight, p.Item.Explanation));
 
+    /// <summary>
+    /// The evidence items made once per rule set and given to every answer naming them (a profile hit's, a description
+    /// hit's without its span, an industry prior's), so a writer may key what it keeps for them by the items themselves.
+    /// </summary>
+    public IEnumerable<EvidenceItem> SharedEvidenceItems =>
+        _weighing.Values.SelectMany(w => w.ProfileEvidence.Concat(w.TextEvidence)).Concat(_priorEvidence.Values.Select(p => p.Item));
+
     public string Version { get; }
 
     public string SourceYaml { get; }

@@ -438,8 +438,172 @@ internal sealed class PatternIndex
     /// </summary>
     internal static List<string>? LiteralPrefixes(string branch)
     {
+        // Two readings, each giving beginnings every match has; the one whose shortest beginning is longer narrows more.
         var prefixes = Prefixes(branch, 0);
+        if (Beginnings(branch, 0) is { Count: > 0 } beginnings && (prefixes.Count == 0 || beginnings.Min(b => b.Length) > prefixes.Min(p => p.Length)))
+        {
+            prefixes = beginnings;
+        }
+
         return prefixes.Count == 0 || prefixes.Any(p => p.Length < 2) ? null : prefixes.Distinct().ToList();
+    }
+
+    /// <summary>How many beginnings <see cref="Beginnings"/> may give for one branch.</summary>
+    private const int MaxBeginnings = 256;
+
+    /// <summary>
+    /// Necessary beginnings of any match of <paramref name="pattern"/> read element by element, through optional
+    /// elements and small classes: "for (?:the )?(?:14|\d{2}) months" gives "for the 14", "for the 0" to "for the 9",
+    /// "for 14" and "for 0" to "for 9". Why: <see cref="Prefixes"/> stops at the first optional group or class,
+    /// which left "for " as the beginning of every "for ..." rule, so each of them ran as a regex after every "for" in
+    /// a description. A reading stops where an element is not a few fixed texts (or after a repeated one), and before
+    /// an element whose texts would make more than <see cref="MaxBeginnings"/> beginnings; null when it cannot read the branch.
+    /// </summary>
+    private static List<string>? Beginnings(string pattern, int depth)
+    {
+        if (pattern.Length > MaxReadableBranch || depth > 8)
+        {
+            return null;
+        }
+
+        List<string> result = [""];
+        var at = 0;
+        while (at < pattern.Length)
+        {
+            var c = pattern[at];
+            List<string>? texts;
+            var end = at + 1;
+            var last = false;
+            if (c == '(')
+            {
+                var close = MatchingParen(pattern, at);
+                if (close < 0)
+                {
+                    return null;
+                }
+
+                var inner = pattern[(at + 1)..close];
+                if (inner.StartsWith("?:", StringComparison.Ordinal))
+                {
+                    inner = inner[2..];
+                }
+                else if (inner.StartsWith('?'))
+                {
+                    break; // look-arounds, named groups, options: not read here
+                }
+
+                end = close + 1;
+                texts = Phrases("(?:" + inner + ")", MaxBeginnings);
+                if (texts is null)
+                {
+                    // Not a few fixed texts: the alternatives' own beginnings, and nothing after them is certain.
+                    var parts = SplitTopLevel(inner).Select(a => Beginnings(a, depth + 1)).ToList();
+                    if (parts.Any(p => p is null))
+                    {
+                        break;
+                    }
+
+                    texts = [.. parts.SelectMany(p => p!)];
+                    last = true;
+                }
+            }
+            else if (c == '[')
+            {
+                var probe = at;
+                texts = ClassMembers(pattern, ref probe, MaxBeginnings);
+                if (texts is null)
+                {
+                    break;
+                }
+
+                end = probe;
+            }
+            else if (c == '\\')
+            {
+                if (at + 1 >= pattern.Length)
+                {
+                    return null;
+                }
+
+                var e = pattern[at + 1];
+                texts = e == 'd' ? [.. "0123456789".Select(d => d.ToString())] : char.IsLetterOrDigit(e) ? null : [e.ToString()];
+                if (texts is null)
+                {
+                    break;
+                }
+
+                end = at + 2;
+            }
+            else if ("()[]{}?*+|.^$#".Contains(c, StringComparison.Ordinal))
+            {
+                break;
+            }
+            else
+            {
+                texts = [c.ToString()];
+            }
+
+            // The element's quantifier: optional ones add the empty text, repeated ones end the reading after them.
+            var optional = false;
+            if (end < pattern.Length && pattern[end] is '?' or '*' or '+' or '{')
+            {
+                var q = pattern[end];
+                optional = q is '?' or '*';
+                last |= q != '?';
+                if (q == '{')
+                {
+                    var close = pattern.IndexOf('}', end);
+                    if (close < 0)
+                    {
+                        return null;
+                    }
+
+                    optional = pattern[end + 1] == '0';
+                    end = close;
+                }
+
+                end++;
+            }
+
+            if (optional)
+            {
+                texts = [.. texts, ""];
+            }
+
+            if (result.Count * texts.Count > MaxBeginnings)
+            {
+                break;
+            }
+
+            result = [.. result.SelectMany(head => texts.Select(tail => head + tail))];
+            if (last)
+            {
+                break;
+            }
+
+            at = end;
+        }
+
+        return [.. result.Select(CaseFolded)];
+    }
+
+    /// <summary>
+    /// A beginning as the walk compares it: lower case, and cut at its first character after the first that is neither
+    /// ASCII nor a currency sign. The walk never steps on a non-ASCII character (it keeps everything below as candidates
+    /// there), and a letter beyond ASCII may equal an ASCII one to the regex (the long s is an s); a currency sign has no case.
+    /// </summary>
+    private static string CaseFolded(string beginning)
+    {
+        var folded = beginning.ToLowerInvariant();
+        for (var i = 1; i < folded.Length; i++)
+        {
+            if (folded[i] >= 128 && char.GetUnicodeCategory(folded[i]) != UnicodeCategory.CurrencySymbol)
+            {
+                return folded[..i];
+            }
+        }
+
+        return folded;
     }
 
     /// <summary>Necessary beginnings of any match of <paramref name="pattern"/>; "" when nothing is certain.</summary>
@@ -881,51 +1045,54 @@ internal sealed class PatternIndex
 
             return sequence;
         }
+    }
 
-        // The characters of the class at p[at] (moving at past it), when it lists only plain characters and ranges of
-        // them, at most limit in all; null for negated classes, escapes, subtractions and anything longer.
-        static List<string>? ClassMembers(string p, ref int at, int limit)
+    /// <summary>
+    /// The characters of the class at p[at] (moving at past it), when it lists only plain characters and ranges of
+    /// them, at most limit in all; null for negated classes, escapes, subtractions and anything longer.
+    /// </summary>
+    private static List<string>? ClassMembers(string p, ref int at, int limit)
+    {
+        var close = at + 2 <= p.Length ? p.IndexOf(']', at + 2) : -1;
+        if (close < 0 || p[at + 1] == '^')
         {
-            var close = at + 2 <= p.Length ? p.IndexOf(']', at + 2) : -1;
-            if (close < 0 || p[at + 1] == '^')
-            {
-                return null;
-            }
-
-            var set = p.AsSpan(at + 1, close - at - 1);
-            if (set.ContainsAny('\\', '['))
-            {
-                return null;
-            }
-
-            var members = new List<string>();
-            for (var i = 0; i < set.Length; i++)
-            {
-                var range = i + 2 < set.Length && set[i + 1] == '-';
-                var (low, high) = range ? (set[i], set[i + 2]) : (set[i], set[i]);
-                if (high < low || high - low >= limit)
-                {
-                    return null;
-                }
-
-                for (var x = low; x <= high; x++)
-                {
-                    members.Add(x.ToString());
-                }
-
-                if (range)
-                {
-                    i += 2;
-                }
-                if (members.Count > limit)
-                {
-                    return null;
-                }
-            }
-
-            at = close + 1;
-            return members;
+            return null;
         }
+
+        var set = p.AsSpan(at + 1, close - at - 1);
+        if (set.ContainsAny('\\', '['))
+        {
+            return null;
+        }
+
+        var members = new List<string>();
+        for (var i = 0; i < set.Length; i++)
+        {
+            var range = i + 2 < set.Length && set[i + 1] == '-';
+            var (low, high) = range ? (set[i], set[i + 2]) : (set[i], set[i]);
+            if (high < low || high - low >= limit)
+            {
+                return null;
+            }
+
+            for (var x = low; x <= high; x++)
+            {
+                members.Add(x.ToString());
+            }
+
+            if (range)
+            {
+                i += 2;
+            }
+
+            if (members.Count > limit)
+            {
+                return null;
+            }
+        }
+
+        at = close + 1;
+        return members;
     }
 
     /// <summary>Splits a pattern at its top-level <c>|</c>, respecting groups, classes and escapes.</summary>

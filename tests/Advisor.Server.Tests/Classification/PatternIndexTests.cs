@@ -23,7 +23,7 @@ public sealed class PatternIndexTests
 
     private static readonly string[] Words = Patterns
         .SelectMany(p => Regex.Matches(p.Pattern, "[A-Za-z']{2,}").Select(m => m.Value))
-        .Concat(["the", "they", "we", "them", "2019", "2031", "12", "K", "\u212Aeep", "\u017Figned", "caf\u00e9", "\u05e9\u05dc\u05d5\u05dd", "\U0001F600", "x\u0301"])
+        .Concat(["the", "they", "we", "them", "2019", "2031", "12", "K", "\u212Aeep", "\u017Figned", "caf\u00e9", "\u05e9\u05dc\u05d5\u05dd", "\U0001F600", "x\u0301", "\u00a35", "$12", "\u20ac3,50", "14", "24"])
         .Distinct()
         .ToArray();
 
@@ -116,6 +116,9 @@ public sealed class PatternIndexTests
     [InlineData("renew(?:ed|s|al)?", new[] { "renew" })]
     [InlineData("contracts?", new[] { "contract" })]
     [InlineData("(?:[\\w-]+ )?contract", null)]
+    [InlineData("for (?:the )?(?:14|\\d{2}) months", new[] { "for the 14", "for the 0", "for the 1", "for the 2", "for the 3", "for the 4", "for the 5", "for the 6", "for the 7", "for the 8", "for the 9", "for 14", "for 0", "for 1", "for 2", "for 3", "for 4", "for 5", "for 6", "for 7", "for 8", "for 9" })]
+    [InlineData("for [£$]\\d+", new[] { "for £0", "for £1", "for £2", "for £3", "for £4", "for £5", "for £6", "for £7", "for £8", "for £9", "for $0", "for $1", "for $2", "for $3", "for $4", "for $5", "for $6", "for $7", "for $8", "for $9" })]
+    [InlineData("Caf\u00e9s? (?:x|y)", new[] { "caf" })]
     public void Reads_literal_beginnings(string branch, string[]? expected) =>
         PatternIndex.LiteralPrefixes(branch).ShouldBe(expected);
 
