@@ -69,9 +69,7 @@ public sealed class RuleEvidence
     /// hashing them once per evidence item (a dictionary lookup, ~15 ns in-process and a cache miss under load) was the
     /// largest part of writing a basic answer (docs/benchmarks.md, "ClassifyBuyer(description) outside classification").
     /// </summary>
-    private readonly (string? Id, EncodedRule? Rule)[] _byRuleIdObject;
-
-    private readonly int _mask;
+    private readonly IdentityTable<string, EncodedRule> _byRuleIdObject;
 
     /// <summary>
     /// By the evidence item object, for the items the rule set makes once and shares (<see cref="CompiledRuleSet.SharedEvidenceItems"/>:
@@ -80,9 +78,7 @@ public sealed class RuleEvidence
     /// read three more objects per item, cache misses that made the lookup most of sizing a basic answer (perf,
     /// docs/benchmarks.md "ClassifyBuyer(description) outside classification"); the item itself is read anyway.
     /// </summary>
-    private readonly (EvidenceItem? Item, EncodedRule? Rule)[] _byItem;
-
-    private readonly int _itemMask;
+    private readonly IdentityTable<EvidenceItem, EncodedRule> _byItem;
 
     internal RuleEvidence(CompiledRuleSet rules)
     {
@@ -99,33 +95,10 @@ public sealed class RuleEvidence
         }
 
         _byRuleId = byRuleId.ToFrozenDictionary(StringComparer.Ordinal);
-        _byRuleIdObject = new (string?, EncodedRule?)[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, byRuleId.Count * 2))];
-        _mask = _byRuleIdObject.Length - 1;
-        foreach (var (id, rule) in byRuleId)
-        {
-            var at = RuntimeHelpers.GetHashCode(id) & _mask;
-            while (_byRuleIdObject[at].Id is not null)
-            {
-                at = (at + 1) & _mask;
-            }
+        _byRuleIdObject = new([.. byRuleId.Select(pair => (pair.Key, (EncodedRule?)pair.Value))]);
+        _byItem = new([.. rules.SharedEvidenceItems.Distinct(ReferenceEqualityComparer.Instance).Cast<EvidenceItem>()
+            .Select(item => (item, ForRuleId(item)))]);
 
-            _byRuleIdObject[at] = (id, rule);
-        }
-
-        var shared = rules.SharedEvidenceItems.Distinct(ReferenceEqualityComparer.Instance).Cast<EvidenceItem>()
-            .Select(item => (Item: item, Rule: ForRuleId(item))).ToList();
-        _byItem = new (EvidenceItem?, EncodedRule?)[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, shared.Count * 2))];
-        _itemMask = _byItem.Length - 1;
-        foreach (var (item, rule) in shared)
-        {
-            var at = RuntimeHelpers.GetHashCode(item) & _itemMask;
-            while (_byItem[at].Item is not null)
-            {
-                at = (at + 1) & _itemMask;
-            }
-
-            _byItem[at] = (item, rule);
-        }
         Version = rules.Version;
         VersionField = new V1.Classification { RuleSetVersion = rules.Version }.ToByteArray();
     }
@@ -145,31 +118,14 @@ public sealed class RuleEvidence
     /// </summary>
     public EncodedRule? For(EvidenceItem item)
     {
-        for (var at = RuntimeHelpers.GetHashCode(item) & _itemMask; _byItem[at].Item is { } key; at = (at + 1) & _itemMask)
-        {
-            if (ReferenceEquals(key, item))
-            {
-                return _byItem[at].Rule;
-            }
-        }
-
-        return ForRuleId(item);
+        return _byItem.TryGetValue(item, out var kept) ? kept : ForRuleId(item);
     }
 
     /// <summary>The kept fields of the rule the item names by its rule id, if the item carries that rule's values.</summary>
     private EncodedRule? ForRuleId(EvidenceItem item)
     {
-        var id = item.RuleId;
-        for (var at = RuntimeHelpers.GetHashCode(id) & _mask; _byRuleIdObject[at].Id is { } key; at = (at + 1) & _mask)
-        {
-            if (ReferenceEquals(key, id))
-            {
-                var rule = _byRuleIdObject[at].Rule!;
-                return rule.Matches(item) ? rule : null;
-            }
-        }
-
-        return _byRuleId.TryGetValue(id, out var kept) && kept.Matches(item) ? kept : null;
+        var rule = _byRuleIdObject.TryGetValue(item.RuleId, out var byObject) ? byObject : _byRuleId.GetValueOrDefault(item.RuleId);
+        return rule is not null && rule.Matches(item) ? rule : null;
     }
 }
 
