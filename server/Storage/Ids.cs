@@ -9,13 +9,28 @@ public static class Ids
 
     public static string New(string prefix) => Format(prefix, Guid.CreateVersion7());
 
-    /// <summary><paramref name="prefix"/>, an underscore and the 32 hex digits of <paramref name="id"/>, in one allocation.</summary>
-    public static string Format(string prefix, Guid id) =>
-        string.Create(prefix.Length + 33, (prefix, id), static (text, state) =>
+    /// <summary><paramref name="prefix"/>, an underscore and the 32 hex digits of <paramref name="id"/> (its "N" text), in one allocation.</summary>
+    public static string Format(string prefix, Guid id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        _ = id.TryWriteBytes(bytes, bigEndian: true, out _);
+        return Format(prefix, BinaryPrimitives.ReadUInt64BigEndian(bytes), BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]));
+    }
+
+    /// <summary>
+    /// <paramref name="prefix"/>, an underscore and the 32 hex digits of a UUID given as its two halves, big-endian as its
+    /// text reads: what <see cref="Format(string, Guid)"/> writes for the Guid of those bytes, for a caller that has the
+    /// halves and need not build the Guid (<see cref="IdSource"/>).
+    /// </summary>
+    public static string Format(string prefix, ulong high, ulong low) =>
+        string.Create(prefix.Length + 33, (prefix, high, low), static (text, state) =>
         {
             state.prefix.CopyTo(text);
             text[state.prefix.Length] = '_';
-            _ = state.id.TryFormat(text[(state.prefix.Length + 1)..], out _, "N");
+            Span<byte> bytes = stackalloc byte[16];
+            BinaryPrimitives.WriteUInt64BigEndian(bytes, state.high);
+            BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], state.low);
+            _ = Convert.TryToHexStringLower(bytes, text[(state.prefix.Length + 1)..], out _);
         });
 
     /// <summary>
@@ -120,20 +135,9 @@ public sealed class IdSource(string prefix, bool monotonic = false)
             (_lastMs, _lastA, _lastB) = (ms, a, b);
         }
 
-        // The UUID's two halves, big-endian as its text reads: unix_ts_ms (48 bits), version 7, rand_a; the RFC 9562
-        // variant, rand_b. Written as hex straight into the id's one string, the digits Ids.Format writes for the Guid
-        // these bytes make ("N"), without building that Guid (IdsTests compares the two).
-        var high = ((ulong)ms << 16) | 0x7000UL | (uint)a;
-        var low = b | (0x2UL << 62);
-        return string.Create(prefix.Length + 33, (prefix, high, low), static (text, state) =>
-        {
-            state.prefix.CopyTo(text);
-            text[state.prefix.Length] = '_';
-            Span<byte> bytes = stackalloc byte[16];
-            BinaryPrimitives.WriteUInt64BigEndian(bytes, state.high);
-            BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], state.low);
-            _ = Convert.TryToHexStringLower(bytes, text[(state.prefix.Length + 1)..], out _);
-        });
+        // The UUID's two halves: unix_ts_ms (48 bits), version 7, rand_a; the RFC 9562 variant, rand_b. Written as hex
+        // without building the Guid they make.
+        return Ids.Format(prefix, ((ulong)ms << 16) | 0x7000UL | (uint)a, b | (0x2UL << 62));
     }
 
     /// <summary>The next <paramref name="count"/> unused random bytes, refilling the buffer from the secure generator when too few are left.</summary>

@@ -27,6 +27,14 @@ public sealed class IdsTests
         });
 
     [Fact]
+    public void An_id_is_its_prefix_and_the_Guid_s_own_N_text() =>
+        Gen.Byte.Array[16].Sample(bytes =>
+        {
+            var guid = new Guid(bytes);
+            Ids.Format("b", guid).ShouldBe("b_" + guid.ToString("N"));
+        });
+
+    [Fact]
     public void An_id_source_draws_distinct_version_7_ids_that_carry_their_time_like_Ids_New()
     {
         var source = new IdSource("i");
