@@ -228,6 +228,14 @@ internal sealed class PatternIndex
         ReadOnlySpan<int> path = [];
         var first = char.ToLowerInvariant(text[position]);
         var id = first < 128 ? _rootAscii[first] : FindChild(0, first);
+        if (id < 0 && first >= 128 && char.IsDigit(first))
+        {
+            // A decimal digit beyond ASCII ("٣"): branches that start with \d are keyed by 0-9 only, but the regex's \d
+            // matches every decimal digit, so every member of the tree stays a candidate here. Rare, so correct rather than fast.
+            ref readonly var root = ref _lists[0];
+            path = _candidates.AsSpan(root.WideStart, root.WideLength);
+        }
+
 
         // Whether every node on the path was reached by ASCII text, compared as plain members compare it (see _info).
         var walked = text[position] < 128;
@@ -1500,10 +1508,10 @@ internal sealed class PatternIndex
         public void Seal()
         {
             SealSubtree();
-            foreach (var child in _nodes)
-            {
-                child.SealPath([]);
-            }
+
+            // The root has no members of its own, so its path is empty and its PathAndSubtree is every member in the tree:
+            // the candidates at a word start the tree cannot key (a decimal digit beyond ASCII, see TryMatchAt).
+            SealPath([]);
         }
 
         private int[] SealSubtree()

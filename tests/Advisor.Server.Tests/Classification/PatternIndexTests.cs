@@ -67,6 +67,31 @@ public sealed class PatternIndexTests
     }
 
     /// <summary>
+    /// The regex's <c>\d</c> matches every decimal digit, not only 0-9: a word that starts with one beyond ASCII
+    /// ("٣ times", Arabic-Indic three; "१२", Devanagari twelve) must still be tried against the branches keyed by digits.
+    /// </summary>
+    [Fact]
+    public void Branches_keyed_by_digits_match_digits_beyond_ASCII()
+    {
+        List<(int Owner, string Pattern)> patterns =
+        [
+            (0, "(?:several|\\d+|two) times(?: a week)?"),
+            (1, "\\d{1,2} years?"),
+            (2, "for (?:the )?(?:last )?(?:\\d{1,2}|two) years"),
+            (3, "times"),
+        ];
+        var index = new PatternIndex(patterns);
+        var reference = BuildReference(patterns, out var groups);
+        string[] words = ["\u0663", "\u0967\u0968", "3", "12", "\u0663x", "times", "a", "week", "year", "years", "for", "the", "last", "two", "\u00e9t\u00e9"];
+        var text = Gen.Select(Gen.Int[0, words.Length - 1].Select(i => words[i]), Gen.Int[0, 2].Select(i => new[] { " ", ", ", "-" }[i])).Array[1, 10]
+            .Select(parts => string.Concat(parts.Select(p => p.Item1 + p.Item2)));
+
+        index.Matches("\u0663 times a week").ShouldBe(ReferenceMatches("\u0663 times a week", reference, groups));
+        index.Matches("\u0663 times a week").ShouldNotBeEmpty();
+        text.Sample(t => index.Matches(t).ShouldBe(ReferenceMatches(t, reference, groups), t), iter: 3000);
+    }
+
+    /// <summary>
     /// A draft rule set can hold anything (the fuzzer pasted 80,000 characters into one pattern, which made a
     /// ValidateRuleSet call outlive its deadline): huge and deeply nested branches build and still match.
     /// </summary>
