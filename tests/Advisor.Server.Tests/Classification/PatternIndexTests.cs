@@ -39,6 +39,38 @@ public sealed class PatternIndexTests
         text.Sample(t => Index.Matches(t).ShouldBe(ReferenceMatches(t, Reference, ReferenceGroups), t), iter: 3000);
     }
 
+    /// <summary>
+    /// Plain-ASCII text is scanned 64 characters at a time as bits (word starts, word ends) rather than character by
+    /// character: it must try the same word starts, so apostrophes in and around words, digits, words glued together and
+    /// words across the 64-character blocks must give what the reference gives.
+    /// </summary>
+    [Fact]
+    public void Finds_in_plain_ASCII_text_what_one_big_alternation_finds()
+    {
+        string[] words = [.. Words.Where(w => Ascii.IsValid(w)), "don't", "'tis", "o'clock", "won't", "a", "x9", "9x", "''", "it's", "rock'n'roll"];
+        string[] separators = [" ", " ", " ", ", ", ". ", "'", "' ", " '", "-", "\n", "\t", "  ", "", "--", "!"];
+        var word = Gen.Int[0, words.Length - 1].Select(i => words[i]).Select(Gen.Int[0, 3], (w, c) => c switch { 0 => w.ToUpperInvariant(), 1 => char.ToUpperInvariant(w[0]) + w[1..], _ => w });
+        var text = Gen.Select(word, Gen.Int[0, separators.Length - 1].Select(i => separators[i])).Array[1, 60]
+            .Select(parts => string.Concat(parts.Select(p => p.Item1 + p.Item2)));
+
+        text.Sample(t => Index.Matches(t).ShouldBe(ReferenceMatches(t, Reference, ReferenceGroups), t), iter: 3000);
+    }
+
+    /// <summary>The bits the plain-ASCII scan reads are char.IsLetterOrDigit and TextMatching.IsWordChar of each character, for every length to 64.</summary>
+    [Fact]
+    public void Classifies_ASCII_characters_as_the_character_tests_do()
+    {
+        Gen.Char[(char)0, (char)127].Array[0, 64].Sample(chars =>
+        {
+            var (alnum, word) = PatternIndex.AsciiWordBits(chars);
+            for (var i = 0; i < 64; i++)
+            {
+                ((alnum >> i) & 1).ShouldBe(i < chars.Length && char.IsLetterOrDigit(chars[i]) ? 1UL : 0UL);
+                ((word >> i) & 1).ShouldBe(i < chars.Length && TextMatching.IsWordChar(chars[i]) ? 1UL : 0UL);
+            }
+        }, iter: 3000);
+    }
+
     /// <summary>Leading groups, optional groups and overlapping alternatives: the splitting must not change the winner or the length.</summary>
     [Fact]
     public void Split_leading_groups_find_what_the_whole_patterns_find()
