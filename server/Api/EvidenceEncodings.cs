@@ -80,6 +80,14 @@ public sealed class RuleEvidence
     /// </summary>
     private readonly IdentityTable<EvidenceItem, EncodedRule> _byItem;
 
+    /// <summary>
+    /// Per item of the rule set's <see cref="CompiledRuleSet.SharedEvidenceItems"/>, by its number, its fields as a full
+    /// answer writes them around a span. Why by number: a description's full-view evidence (<see cref="DescriptionEvidence"/>)
+    /// names its items by number, so the writer finds their bytes by indexing, without hashing an object or comparing
+    /// an item's strings with its rule's (what finding an item made per call cost, docs/benchmarks.md).
+    /// </summary>
+    private readonly EncodedSharedItem[] _shared;
+
     internal RuleEvidence(CompiledRuleSet rules)
     {
         Rules = rules;
@@ -99,9 +107,14 @@ public sealed class RuleEvidence
         _byItem = new([.. rules.SharedEvidenceItems.Distinct(ReferenceEqualityComparer.Instance).Cast<EvidenceItem>()
             .Select(item => (item, ForRuleId(item)))]);
 
+        SharedItems = rules.SharedEvidenceItems;
+        _shared = [.. SharedItems.Select(item => new EncodedSharedItem(item))];
         Version = rules.Version;
         VersionField = new V1.Classification { RuleSetVersion = rules.Version }.ToByteArray();
     }
+
+    /// <summary>The rule set's shared evidence items, which <see cref="SharedItemsOf"/> gives the fields of.</summary>
+    public IReadOnlyList<EvidenceItem> SharedItems { get; }
 
     /// <summary>The rule set these fields are of.</summary>
     public CompiledRuleSet Rules { get; }
@@ -120,6 +133,13 @@ public sealed class RuleEvidence
     {
         return _byItem.TryGetValue(item, out var kept) ? kept : ForRuleId(item);
     }
+
+    /// <summary>
+    /// The kept fields of the shared items <paramref name="evidence"/> numbers, by number; empty when it numbers another
+    /// rule set's items (the caller then writes its items as the list gives them).
+    /// </summary>
+    public ReadOnlySpan<EncodedSharedItem> SharedItemsOf(DescriptionEvidence evidence) =>
+        ReferenceEquals(evidence.Shared, SharedItems) ? _shared : default;
 
     /// <summary>The kept fields of the rule the item names by its rule id, if the item carries that rule's values.</summary>
     private EncodedRule? ForRuleId(EvidenceItem item)
@@ -154,4 +174,31 @@ public sealed class EncodedRule
         string.Equals(item.Signal, _signal, StringComparison.Ordinal)
         && BitConverter.DoubleToInt64Bits(item.Weight) == BitConverter.DoubleToInt64Bits(_weight)
         && string.Equals(item.Explanation, _explanation, StringComparison.Ordinal);
+}
+
+/// <summary>
+/// A shared evidence item's fields (<see cref="CompiledRuleSet.SharedEvidenceItems"/>) encoded by the generated serializer:
+/// those before the span and those after it, so that an item of a <see cref="DescriptionEvidence"/> is written as
+/// <see cref="Head"/>, its span, <see cref="Tail"/>, exactly the bytes of the whole message (the generated code writes
+/// fields in number order, each on its own).
+/// </summary>
+public sealed class EncodedSharedItem
+{
+    internal EncodedSharedItem(EvidenceItem item)
+    {
+        Span = item.Span;
+        Head = new Evidence { Signal = item.Signal, RuleId = item.RuleId, Weight = item.Weight }.ToByteArray();
+        var tail = new Evidence { Explanation = item.Explanation, Source = item.Source };
+        tail.InteractionIds.AddRange(item.InteractionIds);
+        Tail = tail.ToByteArray();
+    }
+
+    /// <summary>Fields 1–3 (signal, rule id, weight).</summary>
+    public byte[] Head { get; }
+
+    /// <summary>The item's own span (none for the items a rule set makes): what its entries show when they carry none.</summary>
+    public Span? Span { get; }
+
+    /// <summary>Fields 5–7 (explanation, source, interaction ids).</summary>
+    public byte[] Tail { get; }
 }

@@ -110,14 +110,34 @@ public sealed class PreEncodedResponses
         size += DoubleSize(r.Confidence) + DoubleSize(r.Score);
         // Indexed loops throughout: the lists are interfaces, and foreach would box an enumerator per list per pass.
         var p = 0;
-        for (var i = 0; i < r.Evidence.Count; i++)
+        if (DescribedItems(answer, rules) is { IsEmpty: false } shared)
         {
-            var item = r.Evidence[i];
-            var rule = rules.For(item);
-            kept[p] = rule;
-            lengths[p] = answer.Full ? SizeFullEvidence(item, rule, out spanLengths[p]) : SizeBasicEvidence(item, rule);
-            size += 1 + VarintSize((uint)lengths[p]) + lengths[p];
-            p++;
+            // A description's full-view evidence: each item's kept fields found by its number, its span beside it.
+            foreach (var entry in ((DescriptionEvidence)r.Evidence).Entries)
+            {
+                var item = shared[entry.Shared];
+                kept[p] = item;
+                lengths[p] = item.Head.Length + item.Tail.Length;
+                if ((entry.Span ?? item.Span) is { } span)
+                {
+                    spanLengths[p] = SizeSpan(span);
+                    lengths[p] += 1 + VarintSize((uint)spanLengths[p]) + spanLengths[p];
+                }
+                size += 1 + VarintSize((uint)lengths[p]) + lengths[p];
+                p++;
+            }
+        }
+        else
+        {
+            for (var i = 0; i < r.Evidence.Count; i++)
+            {
+                var item = r.Evidence[i];
+                var rule = rules.For(item);
+                kept[p] = rule;
+                lengths[p] = answer.Full ? SizeFullEvidence(item, rule, out spanLengths[p]) : SizeBasicEvidence(item, rule);
+                size += 1 + VarintSize((uint)lengths[p]) + lengths[p];
+                p++;
+            }
         }
 
         if (answer.Full)
@@ -154,22 +174,42 @@ public sealed class PreEncodedResponses
         output.Double(V1.Classification.ConfidenceFieldNumber, r.Confidence);
         output.Double(V1.Classification.ScoreFieldNumber, r.Score);
         var p = 0;
-        for (var i = 0; i < r.Evidence.Count; i++)
+        if (!DescribedItems(answer, rules).IsEmpty)
         {
-            var item = r.Evidence[i];
-            output.Tag(V1.Classification.EvidenceFieldNumber, LengthDelimited);
-            output.Varint((uint)lengths[p]);
-            var rule = (EncodedRule?)kept[p];
-            if (answer.Full)
+            foreach (var entry in ((DescriptionEvidence)r.Evidence).Entries)
             {
-                WriteFullEvidence(ref output, item, rule, spanLengths[p]);
-            }
-            else
-            {
-                WriteBasicEvidence(ref output, item, rule);
-            }
+                var item = (EncodedSharedItem)kept[p]!;
+                output.Tag(V1.Classification.EvidenceFieldNumber, LengthDelimited);
+                output.Varint((uint)lengths[p]);
+                output.Raw(item.Head);
+                if ((entry.Span ?? item.Span) is { } span)
+                {
+                    WriteSpan(ref output, span, spanLengths[p]);
+                }
 
-            p++;
+                output.Raw(item.Tail);
+                p++;
+            }
+        }
+        else
+        {
+            for (var i = 0; i < r.Evidence.Count; i++)
+            {
+                var item = r.Evidence[i];
+                output.Tag(V1.Classification.EvidenceFieldNumber, LengthDelimited);
+                output.Varint((uint)lengths[p]);
+                var rule = (EncodedRule?)kept[p];
+                if (answer.Full)
+                {
+                    WriteFullEvidence(ref output, item, rule, spanLengths[p]);
+                }
+                else
+                {
+                    WriteBasicEvidence(ref output, item, rule);
+                }
+
+                p++;
+            }
         }
 
         if (answer.Full)
@@ -203,6 +243,14 @@ public sealed class PreEncodedResponses
         output.String(V1.Classification.ClassificationIdFieldNumber, answer.ClassificationId);
     }
 
+    /// <summary>
+    /// For a full answer whose evidence is a description's with spans (<see cref="DescriptionEvidence"/>) numbering the
+    /// shared items of the rule set whose fields are kept, those items' kept fields by number; otherwise empty, and the
+    /// evidence is written item by item from the list.
+    /// </summary>
+    private static ReadOnlySpan<EncodedSharedItem> DescribedItems(ClassifyBuyerAnswer answer, RuleEvidence rules) =>
+        answer.Full && answer.Classified.Result.Evidence is DescriptionEvidence described ? rules.SharedItemsOf(described) : default;
+
     /// <summary>Whether the result carries the version of the rule set whose fields are kept (its own string, nearly always).</summary>
     private static bool IsVersionOf(ClassificationResult r, RuleEvidence rules) => string.Equals(r.RuleSetVersion, rules.Version, StringComparison.Ordinal);
 
@@ -233,21 +281,7 @@ public sealed class PreEncodedResponses
         WriteHead(ref output, e, rule);
         if (e.Span is { } span)
         {
-            output.Tag(Evidence.SpanFieldNumber, LengthDelimited);
-            output.Varint((uint)spanSize);
-            if (span.Start != 0)
-            {
-                output.Tag(TextSpan.StartFieldNumber, Varint);
-                output.Int32(span.Start);
-            }
-
-            if (span.End != 0)
-            {
-                output.Tag(TextSpan.EndFieldNumber, Varint);
-                output.Int32(span.End);
-            }
-
-            output.String(TextSpan.TextFieldNumber, span.Chars);
+            WriteSpan(ref output, span, spanSize);
         }
 
         if (rule is null)
@@ -264,6 +298,26 @@ public sealed class PreEncodedResponses
         {
             output.RepeatedString(Evidence.InteractionIdsFieldNumber, e.InteractionIds[i]);
         }
+    }
+
+    /// <summary>An evidence item's span field (4), whose message is <paramref name="spanSize"/> bytes long (<see cref="SizeSpan"/>).</summary>
+    private static void WriteSpan(ref Output output, Span span, int spanSize)
+    {
+        output.Tag(Evidence.SpanFieldNumber, LengthDelimited);
+        output.Varint((uint)spanSize);
+        if (span.Start != 0)
+        {
+            output.Tag(TextSpan.StartFieldNumber, Varint);
+            output.Int32(span.Start);
+        }
+
+        if (span.End != 0)
+        {
+            output.Tag(TextSpan.EndFieldNumber, Varint);
+            output.Int32(span.End);
+        }
+
+        output.String(TextSpan.TextFieldNumber, span.Chars);
     }
 
     /// <summary>A basic-view item (<see cref="ProtoMapping.ToBasicProto"/>: signal, rule id, weight and source), sized as it is written below.</summary>

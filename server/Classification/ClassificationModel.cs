@@ -95,6 +95,56 @@ public sealed record EvidenceItem(
     string Source,
     IReadOnlyList<string> InteractionIds);
 
+/// <summary>
+/// A description's evidence with its spans, as the classifier gives it to a caller that shows spans (ClassifyBuyer's full
+/// view): per item the number of the item its rule set made once for that rule (<see cref="CompiledRuleSet.SharedEvidenceItems"/>,
+/// no span) and the span of the hit beside it, in one array of structs. Why not an <see cref="EvidenceItem"/> per item:
+/// only the span differs per call, and an 88-byte record per hit per call was a sixth of the server's allocations under the
+/// full view (docs/benchmarks.md); the answer writer reads <see cref="Entries"/> and finds what it keeps for each shared
+/// item by its number, without a lookup. Reading the list by index or enumerating it makes each item on demand (equal
+/// every time, not the same object), which only the non-gRPC paths do (Ask, the backtester, the tests).
+/// </summary>
+public sealed class DescriptionEvidence : IReadOnlyList<EvidenceItem>
+{
+    private readonly DescribedItem[] _entries;
+
+    /// <param name="shared">The rule set's shared items that <paramref name="entries"/> number.</param>
+    /// <param name="entries">The items, strongest first.</param>
+    internal DescriptionEvidence(IReadOnlyList<EvidenceItem> shared, DescribedItem[] entries) => (Shared, _entries) = (shared, entries);
+
+    /// <summary>The items <see cref="Entries"/> number (the rule set's <see cref="CompiledRuleSet.SharedEvidenceItems"/>).</summary>
+    public IReadOnlyList<EvidenceItem> Shared { get; }
+
+    /// <summary>The items, strongest first.</summary>
+    public ReadOnlySpan<DescribedItem> Entries => _entries;
+
+    public int Count => _entries.Length;
+
+    /// <summary>The item as an <see cref="EvidenceItem"/>: the shared item, with the hit's span when it has one.</summary>
+    public EvidenceItem this[int index]
+    {
+        get
+        {
+            var (number, span) = _entries[index];
+            var item = Shared[number];
+            return span is null ? item : item with { Span = span };
+        }
+    }
+
+    public IEnumerator<EvidenceItem> GetEnumerator()
+    {
+        for (var i = 0; i < _entries.Length; i++)
+        {
+            yield return this[i];
+        }
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>One item of <see cref="DescriptionEvidence"/>: the number of its shared item, and its hit's span (none for an industry prior).</summary>
+public readonly record struct DescribedItem(int Shared, Span? Span);
+
 /// <summary>The classifier's decision with everything needed to explain it.</summary>
 public sealed record ClassificationResult(
     Kind Kind,

@@ -58,15 +58,18 @@ public sealed class CompiledRuleSet
         var groups = new Dictionary<string, int>(StringComparer.Ordinal);
         int GroupNumber(string group) => groups.TryGetValue(group, out var number) ? number : groups[group] = groups.Count;
         var labels = new Dictionary<string, int>(StringComparer.Ordinal);
+        var shared = new List<EvidenceItem>();
         _weighing = new Dictionary<string, SignalWeighing>(StringComparer.Ordinal);
         foreach (var definition in Signals.Values)
         {
             var signalRules = _rulesBySignal.GetValueOrDefault(definition.Id) ?? [];
+            EvidenceItem[] profileItems = [.. signalRules.Select(rule => new EvidenceItem(definition.Id, rule.Id, rule.Weight, null, rule.Explanation, SignalHit.FromProfile, []))];
+            EvidenceItem[] textItems = [.. signalRules.Select(rule => new EvidenceItem(definition.Id, rule.Id, rule.Weight, null, rule.Explanation, SignalHit.FromDescription, []))];
+            shared.AddRange(profileItems);
             _weighing[definition.Id] = new SignalWeighing(
-                _weighing.Count, definition, definition.Group is { } group ? GroupNumber(group) : -1, signalRules,
-                [.. signalRules.Select(rule => new EvidenceItem(definition.Id, rule.Id, rule.Weight, null, rule.Explanation, SignalHit.FromProfile, []))],
-                [.. signalRules.Select(rule => new EvidenceItem(definition.Id, rule.Id, rule.Weight, null, rule.Explanation, SignalHit.FromDescription, []))],
+                _weighing.Count, definition, definition.Group is { } group ? GroupNumber(group) : -1, signalRules, profileItems, textItems, shared.Count,
                 labels.TryGetValue(definition.Label, out var label) ? label : labels[definition.Label] = labels.Count);
+            shared.AddRange(textItems);
         }
 
         _summaryTemplates = [.. Enum.GetValues<Kind>().Select(kind => SummaryTemplate.Parse(summaries.GetValueOrDefault(kind.Name()) ?? SummaryTemplate.Reasons))];
@@ -74,12 +77,15 @@ public sealed class CompiledRuleSet
 
         _textWeighing = [.. extractor.HitSignals.Select(id => _weighing.GetValueOrDefault(id))];
         _profileWeighing = [.. ProfileTable.ConditionNames.Select(condition => profile.SignalFor(condition) is { } signal ? _weighing.GetValueOrDefault(signal) : null)];
-        _priorEvidence = priors.ToDictionary(
-            p => p.IndustryId,
-            p => new PriorEvidence(
-                "industry:" + p.IndustryId, "industry." + p.IndustryId, p,
-                new EvidenceItem("industry:" + p.IndustryId, "industry." + p.IndustryId, p.Weight, null, p.Explanation, SignalHit.FromIndustry, [])),
-            StringComparer.Ordinal);
+        _priorEvidence = new Dictionary<string, PriorEvidence>(StringComparer.Ordinal);
+        foreach (var p in priors)
+        {
+            var item = new EvidenceItem("industry:" + p.IndustryId, "industry." + p.IndustryId, p.Weight, null, p.Explanation, SignalHit.FromIndustry, []);
+            _priorEvidence.Add(p.IndustryId, new PriorEvidence(item.Signal, item.RuleId, p, item, shared.Count));
+            shared.Add(item);
+        }
+
+        _sharedEvidence = [.. shared];
         _questionGroups = [.. openQuestions.Select(q => GroupNumber(q.Group))];
         _groupCount = groups.Count;
         _hybridSignal = thresholds.HybridRequiresSignal is not { } hybrid ? -1 : _weighing.TryGetValue(hybrid, out var h) ? h.Number : -2;
@@ -94,8 +100,9 @@ public sealed class CompiledRuleSet
     /// Per rule, the evidence item a description's hit of this signal gives without its span: what a caller that shows no
     /// spans (ClassifyBuyer's basic view) is given, made once rather than per call.
     /// </param>
+    /// <param name="TextEvidenceNumber">The number of <paramref name="TextEvidence"/>'s first item in <see cref="SharedEvidenceItems"/> (the others follow it).</param>
     /// <param name="LabelNumber">The number of the signal's label among this rule set's distinct labels (the summary names each label once).</param>
-    private sealed record SignalWeighing(int Number, SignalDefinition Definition, int Group, Rule[] Rules, EvidenceItem[] ProfileEvidence, EvidenceItem[] TextEvidence, int LabelNumber);
+    private sealed record SignalWeighing(int Number, SignalDefinition Definition, int Group, Rule[] Rules, EvidenceItem[] ProfileEvidence, EvidenceItem[] TextEvidence, int TextEvidenceNumber, int LabelNumber);
 
     /// <summary>Per <see cref="Kind"/> (by its number), its summary template.</summary>
     private readonly SummaryTemplate[] _summaryTemplates;
@@ -119,7 +126,8 @@ public sealed class CompiledRuleSet
     private readonly Dictionary<string, PriorEvidence> _priorEvidence;
 
     /// <param name="Item">The evidence item the prior gives: the same in every answer naming the industry, so made once.</param>
-    private sealed record PriorEvidence(string Signal, string RuleId, IndustryPrior Prior, EvidenceItem Item);
+    /// <param name="Number">The number of <paramref name="Item"/> in <see cref="SharedEvidenceItems"/>.</param>
+    private sealed record PriorEvidence(string Signal, string RuleId, IndustryPrior Prior, EvidenceItem Item, int Number);
 
     /// <summary>
     /// The evidence item each industry prior gives, without its source (signal, rule id, weight, explanation): the same in
@@ -131,10 +139,13 @@ public sealed class CompiledRuleSet
 
     /// <summary>
     /// The evidence items made once per rule set and given to every answer naming them (a profile hit's, a description
-    /// hit's without its span, an industry prior's), so a writer may key what it keeps for them by the items themselves.
+    /// hit's without its span, an industry prior's), so a writer may key what it keeps for them by the items themselves,
+    /// or by their number here (<see cref="DescriptionEvidence"/> names them by number).
     /// </summary>
-    public IEnumerable<EvidenceItem> SharedEvidenceItems =>
-        _weighing.Values.SelectMany(w => w.ProfileEvidence.Concat(w.TextEvidence)).Concat(_priorEvidence.Values.Select(p => p.Item));
+    public IReadOnlyList<EvidenceItem> SharedEvidenceItems => _sharedEvidence;
+
+    /// <summary>See <see cref="SharedEvidenceItems"/>: each signal's profile items, then its description items, then the priors' items.</summary>
+    private readonly EvidenceItem[] _sharedEvidence;
 
     public string Version { get; }
 
@@ -179,7 +190,7 @@ public sealed class CompiledRuleSet
         try
         {
             Extractor.ExtractNumbered(text, ref hits);
-            return Weigh(new NumberedTextHits(text, hits.Items, _textWeighing, withSpans), industry, requestedStage);
+            return Weigh(new NumberedTextHits(text, hits.Items, _textWeighing, withSpans, _sharedEvidence), industry, requestedStage);
         }
         finally
         {
@@ -221,6 +232,31 @@ public sealed class CompiledRuleSet
         /// with <paramref name="interactionIds"/> instead of the hit's when later mentions added some.
         /// </summary>
         EvidenceItem Evidence(int i, SignalWeighing weighing, int rule, IReadOnlyList<string>? interactionIds);
+
+        /// <summary>
+        /// The evidence of the weighed items, strongest first (<paramref name="ordered"/>); the item without a weighing is
+        /// the industry prior's (<paramref name="prior"/>).
+        /// </summary>
+        IReadOnlyList<EvidenceItem> Evidence(ReadOnlySpan<Pending> ordered, PriorEvidence? prior);
+    }
+
+    /// <summary>An evidence item object per weighed item (<see cref="IHits.Evidence(int, SignalWeighing, int, IReadOnlyList{string}?)"/>; the prior's own item for the prior).</summary>
+    private static EvidenceItem[] EvidenceItems<THits>(in THits hits, ReadOnlySpan<Pending> ordered, PriorEvidence? prior)
+        where THits : IHits, allows ref struct
+    {
+        if (ordered.Length == 0)
+        {
+            return [];
+        }
+
+        var evidence = new EvidenceItem[ordered.Length];
+        for (var i = 0; i < ordered.Length; i++)
+        {
+            ref readonly var item = ref ordered[i];
+            evidence[i] = item.Weighing is null ? prior!.Item : hits.Evidence(item.Hit, item.Weighing, item.Rule, item.InteractionIds);
+        }
+
+        return evidence;
     }
 
     /// <summary>Hits as objects (a profile's, a history's, or a description's through <see cref="SignalExtractor.Extract"/>).</summary>
@@ -241,14 +277,19 @@ public sealed class CompiledRuleSet
             var (hit, r) = (hits[i], weighing.Rules[rule]);
             return new EvidenceItem(hit.Signal, r.Id, r.Weight, hit.Span, r.Explanation, hit.Source, interactionIds ?? hit.InteractionIds);
         }
+
+        public IReadOnlyList<EvidenceItem> Evidence(ReadOnlySpan<Pending> ordered, PriorEvidence? prior) => EvidenceItems(in this, ordered, prior);
     }
 
     /// <summary>A description's hits from <see cref="SignalExtractor.ExtractNumbered"/>: (signal number, start, length).</summary>
     /// <param name="withSpans">
     /// False when the caller shows no spans (ClassifyBuyer's basic view): each rule's evidence item is then the one made once
     /// per rule set without a span (<see cref="SignalWeighing.TextEvidence"/>) instead of one allocated per hit per call.
+    /// True: the evidence is a <see cref="DescriptionEvidence"/>, those same items by number with each hit's span beside
+    /// them, in one array of structs rather than an object per item per call.
     /// </param>
-    private readonly ref struct NumberedTextHits(string text, ReadOnlySpan<(int Signal, int Start, int Length)> hits, SignalWeighing?[] weighing, bool withSpans) : IHits
+    /// <param name="shared">The rule set's <see cref="SharedEvidenceItems"/>, which a <see cref="DescriptionEvidence"/> numbers.</param>
+    private readonly ref struct NumberedTextHits(string text, ReadOnlySpan<(int Signal, int Start, int Length)> hits, SignalWeighing?[] weighing, bool withSpans, EvidenceItem[] shared) : IHits
     {
         private readonly ReadOnlySpan<(int Signal, int Start, int Length)> _hits = hits;
 
@@ -262,18 +303,35 @@ public sealed class CompiledRuleSet
 
         public IReadOnlyList<string> InteractionIds(int i) => [];
 
-        // Only called for hits with a weighing, whose definition's id is the hit's signal; a description's hits name no
-        // interactions, so none were added.
-        public EvidenceItem Evidence(int i, SignalWeighing weighing, int rule, IReadOnlyList<string>? interactionIds)
+        // Only called without spans (see the list's Evidence below), for hits with a weighing, whose definition's id is
+        // the hit's signal; a description's hits name no interactions, so none were added.
+        public EvidenceItem Evidence(int i, SignalWeighing weighing, int rule, IReadOnlyList<string>? interactionIds) => weighing.TextEvidence[rule];
+
+        public IReadOnlyList<EvidenceItem> Evidence(ReadOnlySpan<Pending> ordered, PriorEvidence? prior)
         {
-            if (!withSpans)
+            if (!withSpans || ordered.Length == 0)
             {
-                return weighing.TextEvidence[rule];
+                return EvidenceItems(in this, ordered, prior);
             }
 
-            var r = weighing.Rules[rule];
-            var span = Classification.Span.In(text, _hits[i].Start, _hits[i].Start + _hits[i].Length);
-            return new EvidenceItem(weighing.Definition.Id, r.Id, r.Weight, span, r.Explanation, SignalHit.FromDescription, []);
+            // Each item is its rule's shared item (SignalWeighing.TextEvidence, numbered from TextEvidenceNumber) with the
+            // hit's span: the same values the item made per hit had (the definition's id, the rule's id, weight and
+            // explanation, the description as source, no interactions).
+            var entries = new DescribedItem[ordered.Length];
+            for (var i = 0; i < ordered.Length; i++)
+            {
+                ref readonly var item = ref ordered[i];
+                if (item.Weighing is not { } weighing)
+                {
+                    entries[i] = new DescribedItem(prior!.Number, null);
+                    continue;
+                }
+
+                var (start, length) = (_hits[item.Hit].Start, _hits[item.Hit].Length);
+                entries[i] = new DescribedItem(weighing.TextEvidenceNumber + item.Rule, Classification.Span.In(text, start, start + length));
+            }
+
+            return new DescriptionEvidence(shared, entries);
         }
     }
 
@@ -294,6 +352,8 @@ public sealed class CompiledRuleSet
 
         // A profile's items are the same on every call (no span, no interactions): made once per rule set.
         public EvidenceItem Evidence(int i, SignalWeighing weighing, int rule, IReadOnlyList<string>? interactionIds) => weighing.ProfileEvidence[rule];
+
+        public IReadOnlyList<EvidenceItem> Evidence(ReadOnlySpan<Pending> ordered, PriorEvidence? prior) => EvidenceItems(in this, ordered, prior);
     }
 
     /// <summary>
@@ -527,12 +587,7 @@ public sealed class CompiledRuleSet
 
         var ordered = pending.Items;
         EvidenceOrder.Sort(ordered);
-        var evidence = ordered.Length == 0 ? [] : new EvidenceItem[ordered.Length];
-        for (var i = 0; i < ordered.Length; i++)
-        {
-            ref readonly var item = ref ordered[i];
-            evidence[i] = item.Weighing is null ? industryPrior!.Item : hits.Evidence(item.Hit, item.Weighing, item.Rule, item.InteractionIds);
-        }
+        var evidence = hits.Evidence(ordered, industryPrior);
 
         // Up to four questions about the groups nothing was said about.
         IReadOnlyList<string> questions = [];
@@ -637,7 +692,7 @@ public sealed class CompiledRuleSet
     /// the industry, in one pass (<see cref="SummaryTemplate.Write"/>); the placeholder-by-placeholder replacement
     /// (<see cref="SummariseByReplacing"/>) when a template, label or title holds a brace the one pass cannot treat alike.
     /// </summary>
-    private string Summarise(Kind kind, ReadOnlySpan<Pending> ordered, EvidenceItem[] evidence, KnowledgeTopic? industry)
+    private string Summarise(Kind kind, ReadOnlySpan<Pending> ordered, IReadOnlyList<EvidenceItem> evidence, KnowledgeTopic? industry)
     {
         var template = _summaryTemplates[(int)kind];
         var uses = template.Uses;

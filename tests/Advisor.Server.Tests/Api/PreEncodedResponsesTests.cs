@@ -139,6 +139,30 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
     }
 
     [Fact]
+    public void Any_description_evidence_by_number_is_written_byte_for_byte_as_the_items_it_stands_for()
+    {
+        // A description's full-view evidence names the rule set's shared items by number with a span beside each; the
+        // writer takes their bytes by number when they are the kept rule set's, and item by item when another rule set's
+        // (a copy compiled from the same file: equal items, other objects). Either way the bytes of the items it stands for.
+        var responses = new PreEncodedResponses(new StrategyMessages(), new EvidenceEncodings());
+        var copy = RuleSetCompiler.CompileOrThrow(Snapshot.Rules.SourceYaml, "rules.yaml", Snapshot.Knowledge);
+        var entries = Gen.Select(Gen.Int[0, int.MaxValue], Gen.Select(Gen.Bool, Spans, (has, span) => has ? span : (Span?)null), (number, span) => (number, span));
+        Gen.Select(entries.Array[1, 8], Gen.Bool, Gen.Bool, Texts).Sample((items, ownRuleSet, full, summary) =>
+        {
+            var shared = (ownRuleSet ? Snapshot.Rules : copy).SharedEvidenceItems;
+            var evidence = new DescriptionEvidence(shared, [.. items.Select(e => new DescribedItem(e.number % shared.Count, e.span))]);
+            evidence.Select(e => e.Span).ShouldBe(items.Select(e => e.span), "each item shows its entry's span");
+            var result = new ClassificationResult(Kind.Client, 0.75, 2.5, 3, 0.5, evidence, [], summary, Snapshot.Rules.Version, null, StrategyStage.Any);
+            var answer = new ClassifyBuyerAnswer(new ClassifiedBuyer(result, []), "c_1", full, Snapshot.Rules);
+            var asItems = new ClassifyBuyerAnswer(new ClassifiedBuyer(result with { Evidence = [.. evidence] }, []), "c_1", full, Snapshot.Rules);
+
+            var expected = answer.ToResponse().ToByteArray();
+            Write(responses, answer).ShouldBe(expected);
+            Write(responses, asItems).ShouldBe(expected, "the same items as objects");
+        }, iter: 3_000);
+    }
+
+    [Fact]
     public void Every_rule_and_industry_prior_of_the_shipped_rules_is_kept_as_its_generated_bytes()
     {
         var kept = new EvidenceEncodings().For(Snapshot.Rules);
@@ -214,6 +238,7 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
         }
 
         answers.ShouldContain(a => a.Result.Evidence.Any(e => e.Span != null), "items with spans");
+        answers.ShouldContain(a => a.Result.Evidence is DescriptionEvidence, "descriptions' evidence, by number with spans beside");
     }
 
     [Fact]

@@ -96,6 +96,31 @@ public sealed class WeighingEquivalenceTests
     }
 
     [Fact]
+    public void With_spans_a_descriptions_evidence_numbers_the_shared_items_and_writes_the_full_view_bytes_of_the_items_it_stands_for()
+    {
+        var responses = new PreEncodedResponses(new StrategyMessages(), new EvidenceEncodings());
+        var described = 0;
+        Gen.Select(Texts, Gen.Int[0, Industries.Length - 1], Gen.Int[0, Stages.Length - 1]).Sample((text, industry, stage) =>
+        {
+            var classified = BuyerClassifier.ClassifyText(Snapshot, text, Industries[industry]?.Id, Stages[stage]);
+            var evidence = classified.Result.Evidence;
+            if (evidence.Count > 0)
+            {
+                evidence.ShouldBeOfType<DescriptionEvidence>(text).Shared.ShouldBeSameAs(Snapshot.Rules.SharedEvidenceItems);
+                described++;
+            }
+
+            // The same classification with an object per item (as the previous computation made them), written the same.
+            var expected = new ClassifyBuyerAnswer(classified with { Result = classified.Result with { Evidence = [.. evidence] } }, "c_1", Full: true, Snapshot.Rules).ToResponse().ToByteArray();
+            var context = new BufferContext();
+            responses.ClassifyBuyerAnswers.ContextualSerializer(new ClassifyBuyerAnswer(classified, "c_1", Full: true, Snapshot.Rules), context);
+            context.Buffer.WrittenSpan.ToArray().ShouldBe(expected, text);
+        }, iter: 1000);
+
+        described.ShouldBeGreaterThan(100);
+    }
+
+    [Fact]
     public void A_summary_template_with_stray_braces_or_repeated_placeholders_is_filled_as_by_replacing_each_placeholder()
     {
         foreach (var template in new[]
