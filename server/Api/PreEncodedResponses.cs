@@ -113,12 +113,13 @@ public sealed class PreEncodedResponses
         if (DescribedItems(answer, rules) is { IsEmpty: false } shared)
         {
             // A description's full-view evidence: each item's kept fields found by its number, its span beside it.
-            foreach (var entry in ((DescriptionEvidence)r.Evidence).Entries)
+            var described = (DescriptionEvidence)r.Evidence;
+            foreach (var entry in described.Entries)
             {
                 var item = shared[entry.Shared];
                 kept[p] = item;
                 lengths[p] = item.Head.Length + item.Tail.Length;
-                if ((entry.Span ?? item.Span) is { } span)
+                if ((described.SpanOf(entry) ?? item.Span) is { } span)
                 {
                     spanLengths[p] = SizeSpan(span);
                     lengths[p] += 1 + VarintSize((uint)spanLengths[p]) + spanLengths[p];
@@ -176,13 +177,14 @@ public sealed class PreEncodedResponses
         var p = 0;
         if (!DescribedItems(answer, rules).IsEmpty)
         {
-            foreach (var entry in ((DescriptionEvidence)r.Evidence).Entries)
+            var described = (DescriptionEvidence)r.Evidence;
+            foreach (var entry in described.Entries)
             {
                 var item = (EncodedSharedItem)kept[p]!;
                 output.Tag(V1.Classification.EvidenceFieldNumber, LengthDelimited);
                 output.Varint((uint)lengths[p]);
                 output.Raw(item.Head);
-                if ((entry.Span ?? item.Span) is { } span)
+                if ((described.SpanOf(entry) ?? item.Span) is { } span)
                 {
                     WriteSpan(ref output, span, spanLengths[p]);
                 }

@@ -98,7 +98,7 @@ public sealed record EvidenceItem(
 /// <summary>
 /// A description's evidence with its spans, as the classifier gives it to a caller that shows spans (ClassifyBuyer's full
 /// view): per item the number of the item its rule set made once for that rule (<see cref="CompiledRuleSet.SharedEvidenceItems"/>,
-/// no span) and the span of the hit beside it, in one array of structs. Why not an <see cref="EvidenceItem"/> per item:
+/// no span) and where the hit's span is in the description (held once), in one array of 12-byte structs. Why not an <see cref="EvidenceItem"/> per item:
 /// only the span differs per call, and an 88-byte record per hit per call was a sixth of the server's allocations under the
 /// full view (docs/benchmarks.md); the answer writer reads <see cref="Entries"/> and finds what it keeps for each shared
 /// item by its number, without a lookup. Reading the list by index or enumerating it makes each item on demand (equal
@@ -109,8 +109,12 @@ public sealed class DescriptionEvidence : IReadOnlyList<EvidenceItem>
     private readonly DescribedItem[] _entries;
 
     /// <param name="shared">The rule set's shared items that <paramref name="entries"/> number.</param>
+    /// <param name="text">The description the entries' spans are in.</param>
     /// <param name="entries">The items, strongest first.</param>
-    internal DescriptionEvidence(IReadOnlyList<EvidenceItem> shared, DescribedItem[] entries) => (Shared, _entries) = (shared, entries);
+    internal DescriptionEvidence(IReadOnlyList<EvidenceItem> shared, string text, DescribedItem[] entries) => (Shared, Text, _entries) = (shared, text, entries);
+
+    /// <summary>The description the entries' spans are in.</summary>
+    public string Text { get; }
 
     /// <summary>The items <see cref="Entries"/> number (the rule set's <see cref="CompiledRuleSet.SharedEvidenceItems"/>).</summary>
     public IReadOnlyList<EvidenceItem> Shared { get; }
@@ -125,11 +129,14 @@ public sealed class DescriptionEvidence : IReadOnlyList<EvidenceItem>
     {
         get
         {
-            var (number, span) = _entries[index];
-            var item = Shared[number];
-            return span is null ? item : item with { Span = span };
+            var entry = _entries[index];
+            var item = Shared[entry.Shared];
+            return SpanOf(entry) is { } span ? item with { Span = span } : item;
         }
     }
+
+    /// <summary>The span of <paramref name="entry"/> in <see cref="Text"/>, or null when it has none.</summary>
+    public Span? SpanOf(in DescribedItem entry) => entry.Start == DescribedItem.NoSpan ? null : Span.In(Text, entry.Start, entry.End);
 
     public IEnumerator<EvidenceItem> GetEnumerator()
     {
@@ -142,8 +149,16 @@ public sealed class DescriptionEvidence : IReadOnlyList<EvidenceItem>
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
-/// <summary>One item of <see cref="DescriptionEvidence"/>: the number of its shared item, and its hit's span (none for an industry prior).</summary>
-public readonly record struct DescribedItem(int Shared, Span? Span);
+/// <summary>
+/// One item of <see cref="DescriptionEvidence"/>: the number of its shared item, and where its hit's span starts and ends
+/// in the description (<see cref="NoSpan"/> for an industry prior's). Offsets rather than a <see cref="Span"/>, which holds
+/// the text too: 12 bytes per item rather than 32, the text held once by the list.
+/// </summary>
+public readonly record struct DescribedItem(int Shared, int Start, int End)
+{
+    /// <summary>The <see cref="Start"/> and <see cref="End"/> of an item without a span.</summary>
+    public const int NoSpan = -1;
+}
 
 /// <summary>The classifier's decision with everything needed to explain it.</summary>
 public sealed record ClassificationResult(

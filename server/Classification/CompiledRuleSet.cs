@@ -323,15 +323,15 @@ public sealed class CompiledRuleSet
                 ref readonly var item = ref ordered[i];
                 if (item.Weighing is not { } weighing)
                 {
-                    entries[i] = new DescribedItem(prior!.Number, null);
+                    entries[i] = new DescribedItem(prior!.Number, DescribedItem.NoSpan, DescribedItem.NoSpan);
                     continue;
                 }
 
                 var (start, length) = (_hits[item.Hit].Start, _hits[item.Hit].Length);
-                entries[i] = new DescribedItem(weighing.TextEvidenceNumber + item.Rule, Classification.Span.In(text, start, start + length));
+                entries[i] = new DescribedItem(weighing.TextEvidenceNumber + item.Rule, start, start + length);
             }
 
-            return new DescriptionEvidence(shared, entries);
+            return new DescriptionEvidence(shared, text, entries);
         }
     }
 

@@ -146,12 +146,17 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
         // (a copy compiled from the same file: equal items, other objects). Either way the bytes of the items it stands for.
         var responses = new PreEncodedResponses(new StrategyMessages(), new EvidenceEncodings());
         var copy = RuleSetCompiler.CompileOrThrow(Snapshot.Rules.SourceYaml, "rules.yaml", Snapshot.Knowledge);
-        var entries = Gen.Select(Gen.Int[0, int.MaxValue], Gen.Select(Gen.Bool, Spans, (has, span) => has ? span : (Span?)null), (number, span) => (number, span));
-        Gen.Select(entries.Array[1, 8], Gen.Bool, Gen.Bool, Texts).Sample((items, ownRuleSet, full, summary) =>
+        // Spans anywhere in a description of any text (empty ones, at its start and end), or none (an industry prior's).
+        var entries = Gen.Select(Gen.Int[0, int.MaxValue], Gen.Int[-1, 700], Gen.Int[0, 700], (number, start, length) => (number, start, length));
+        Gen.Select(entries.Array[1, 8], Gen.Bool, Gen.Bool, Texts.Array[1, 3]).Sample((items, ownRuleSet, full, texts) =>
         {
+            var (text, summary) = (string.Concat(texts), texts[0]);
             var shared = (ownRuleSet ? Snapshot.Rules : copy).SharedEvidenceItems;
-            var evidence = new DescriptionEvidence(shared, [.. items.Select(e => new DescribedItem(e.number % shared.Count, e.span))]);
-            evidence.Select(e => e.Span).ShouldBe(items.Select(e => e.span), "each item shows its entry's span");
+            DescribedItem[] described = [.. items.Select(e => e.start < 0 || e.start > text.Length
+                ? new DescribedItem(e.number % shared.Count, DescribedItem.NoSpan, DescribedItem.NoSpan)
+                : new DescribedItem(e.number % shared.Count, e.start, e.start + Math.Min(e.length, text.Length - e.start)))];
+            var evidence = new DescriptionEvidence(shared, text, described);
+            evidence.Select(e => e.Span).ShouldBe(described.Select(e => e.Start < 0 ? (Span?)null : Span.In(text, e.Start, e.End)), "each item shows its entry's span");
             var result = new ClassificationResult(Kind.Client, 0.75, 2.5, 3, 0.5, evidence, [], summary, Snapshot.Rules.Version, null, StrategyStage.Any);
             var answer = new ClassifyBuyerAnswer(new ClassifiedBuyer(result, []), "c_1", full, Snapshot.Rules);
             var asItems = new ClassifyBuyerAnswer(new ClassifiedBuyer(result with { Evidence = [.. evidence] }, []), "c_1", full, Snapshot.Rules);
