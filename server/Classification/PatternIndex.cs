@@ -191,8 +191,9 @@ internal sealed class PatternIndex
         // comparison is plain ASCII case folding, so a missing required literal rules a member out.
         Span<int> always = _always.Length <= 64 ? stackalloc int[_always.Length] : new int[_always.Length];
         var alwaysCount = 0;
-        // Read only when some member is tried everywhere (the industry index has none): it is a pass over the text.
-        var ascii = _always.Length > 0 && System.Text.Ascii.IsValid(text);
+        // One pass over the text (vectorised), read once: it picks the scan below and, for members tried everywhere, the
+        // case folding their required literals may be looked for with.
+        var ascii = System.Text.Ascii.IsValid(text);
         for (var i = 0; i < _always.Length; i++)
         {
             if (!ascii || _alwaysNeeds[i] is not { } needed || text.AsSpan().ContainsAny(needed))
@@ -202,7 +203,7 @@ internal sealed class PatternIndex
         }
 
         always = always[..alwaysCount];
-        if (_always.Length > 0 ? ascii : System.Text.Ascii.IsValid(text))
+        if (ascii)
         {
             ScanAscii(text, ref found, firstOnly, always);
             return;
