@@ -50,6 +50,19 @@ public sealed record ServerGc(int Collections, double PauseMs, double MaxPauseMs
 /// <param name="Compacting">How many of the collections compacted.</param>
 public sealed record GenerationPauses(int Generation, int Count, double PauseMs, double MaxPauseMs, double SuspendingMs, int Compacting);
 
+/// <summary>One slice of a scenario's measured time (see <see cref="Schedule"/>).</summary>
+/// <param name="Run">The run of --repeat it belongs to (0 first).</param>
+/// <param name="Round">Its round in that run: slices of one round ran seconds apart, so their rates can be paired.</param>
+/// <param name="Position">Its place in the round (0 first).</param>
+/// <param name="Ok">Calls answered OK in it.</param>
+/// <param name="Seconds">Its measured time: from its start until its last call's answer.</param>
+/// <param name="DrainSeconds">Of <paramref name="Seconds"/>, the tail after its time was up, while the calls in flight finished.</param>
+/// <param name="GapSeconds">Unmeasured time between the end of the slice before it and its start (taking readings, starting workers).</param>
+public sealed record SliceRecord(int Run, int Round, int Position, long Ok, double Seconds, double DrainSeconds, double GapSeconds)
+{
+    public double CallsPerSecond => Seconds > 0 ? Ok / Seconds : 0;
+}
+
 /// <summary>The measured outcome of one scenario run (or, after --repeat, the median of several).</summary>
 public sealed record ScenarioResult(
     string Name,
@@ -80,6 +93,9 @@ public sealed record ScenarioResult(
 
     /// <summary>The server's garbage-collection pauses while measuring, lined up with the calls; null when not traced.</summary>
     public ServerGc? ServerGc { get; init; }
+
+    /// <summary>Each measured slice's own rate, in the order they ran (one for a back-to-back run); over every run after --repeat.</summary>
+    public IReadOnlyList<SliceRecord> Slices { get; init; } = [];
 
     public static ScenarioResult Unavailable(Scenario s, string reason) =>
         new(s.Name, s.Rpc, reason, 0, 0, 0, 0, s.Unit, 0, 0, 0, 0, new Dictionary<string, long>());
@@ -136,34 +152,66 @@ public sealed class LoadRunner : IDisposable
 
         if (warmup > TimeSpan.Zero)
         {
-            _ = await MeasureAsync([scenario], data, warmup, null, warmingUp: true, cancellationToken);
+            _ = await RunSliceAsync(new Tally([scenario], _concurrency, keepCalls: false), data, warmup, (0, 0, 0), null, null, cancellationToken);
         }
 
         return null;
     }
 
-    /// <summary>Runs the workers for <paramref name="duration"/> and summarises what they recorded.</summary>
-    public async Task<ScenarioResult> MeasureAsync(Scenario scenario, SampleData data, TimeSpan duration, CancellationToken cancellationToken) =>
-        await MeasureAsync([scenario], data, duration, null, cancellationToken);
-
     /// <summary>Mixed load (soak): each call picks the next scenario in turn; <paramref name="onTick"/> runs every few seconds.</summary>
-    public async Task<ScenarioResult> MeasureAsync(IReadOnlyList<Scenario> scenarios, SampleData data, TimeSpan duration, Func<TimeSpan, Task>? onTick, CancellationToken cancellationToken) =>
-        await MeasureAsync(scenarios, data, duration, onTick, warmingUp: false, cancellationToken);
-
-    /// <param name="warmingUp">True for the unmeasured warm-up: its calls are not written to <see cref="CallsFile"/>.</param>
-    private async Task<ScenarioResult> MeasureAsync(IReadOnlyList<Scenario> scenarios, SampleData data, TimeSpan duration, Func<TimeSpan, Task>? onTick, bool warmingUp, CancellationToken cancellationToken)
+    public async Task<ScenarioResult> MeasureAsync(IReadOnlyList<Scenario> scenarios, SampleData data, TimeSpan duration, Func<TimeSpan, Task>? onTick, CancellationToken cancellationToken)
     {
-        // The workers' lists are allocated before anything is read or timed: at 64 workers they are several MB of large
-        // objects, whose allocation can set off a full collection of the tool, which belongs to no call.
-        var workers = new Worker[_concurrency];
-        for (var w = 0; w < workers.Length; w++)
+        var tally = new Tally(scenarios, _concurrency, keepCalls: true);
+        using var serverGcWatch = _serverPid is { } pid ? ServerGcWatch.Start(pid) : null;
+        _ = await RunSliceAsync(tally, data, duration, (0, 0, 0), null, onTick, cancellationToken);
+        return await SummariseAsync([tally], serverGcWatch) is [var result] ? result : throw new InvalidOperationException("one tally, one result");
+    }
+
+    /// <summary>
+    /// Measures each scenario on its own, on <paramref name="rounds"/> (see <see cref="Schedule"/>): a slice runs one
+    /// scenario's workers for its round's length, then lets their calls in flight finish (the closed loop drains) before
+    /// the next slice starts, so no call of one scenario shares the machine with another's. Each scenario's figures are
+    /// added up over its slices: calls, errors, measured time, CPU and GC, and its latencies into one distribution (its
+    /// percentiles are over all its calls, never a median of slices). <paramref name="onRound"/> gets each finished
+    /// round's slices, in the order they ran.
+    /// </summary>
+    /// <param name="run">Which run of --repeat this is (0 first), written into each slice's record.</param>
+    /// <returns>One result per scenario, in the order of <paramref name="scenarios"/>.</returns>
+    public async Task<IReadOnlyList<ScenarioResult>> MeasureScheduleAsync(IReadOnlyList<Scenario> scenarios, SampleData data, IReadOnlyList<ScheduleRound> rounds, int run, Action<int, IReadOnlyList<(Scenario Scenario, SliceRecord Slice)>>? onRound, CancellationToken cancellationToken)
+    {
+        var tallies = scenarios.Select(s => new Tally([s], _concurrency, keepCalls: true)).ToArray();
+
+        // One trace of the server's GC for the whole schedule, not one per slice (that would start and stop the server's
+        // event pipe every second): each pause and allocation goes to the slice whose time it falls in.
+        using var serverGcWatch = _serverPid is { } pid ? ServerGcWatch.Start(pid) : null;
+        long? previousEnd = null;
+        for (var r = 0; r < rounds.Count; r++)
         {
-            // Each call's send and end are kept while measuring, to line them up with the server's GC pauses.
-            workers[w] = new Worker { Calls = warmingUp ? null : new(4 * 1024) };
+            var slices = new List<(Scenario, SliceRecord)>();
+            for (var p = 0; p < rounds[r].Order.Count; p++)
+            {
+                var tally = tallies[rounds[r].Order[p]];
+                slices.Add((tally.Scenarios[0], await RunSliceAsync(tally, data, rounds[r].Length, (run, r, p), previousEnd, null, cancellationToken)));
+                previousEnd = tally.Windows[^1].To;
+            }
+
+            onRound?.Invoke(r, slices);
         }
 
+        return await SummariseAsync(tallies, serverGcWatch);
+    }
+
+    /// <summary>
+    /// Runs the tally's workers for <paramref name="duration"/> and lets their calls in flight finish; adds what they did
+    /// and what the tool and server spent meanwhile to the tally.
+    /// </summary>
+    /// <param name="previousEnd">When the slice before this one ended (Stopwatch ticks), to say how long the switch took; null for the first.</param>
+    private async Task<SliceRecord> RunSliceAsync(Tally tally, SampleData data, TimeSpan duration, (int Run, int Round, int Position) place, long? previousEnd, Func<TimeSpan, Task>? onTick, CancellationToken cancellationToken)
+    {
+        var workers = tally.Workers;
+        var scenarios = tally.Scenarios;
+        var okBefore = workers.Sum(w => w.Ok);
         var serverCpu = _serverPid is { } pid ? ProcessCpu.Reading.Take(pid) : default;
-        using var serverGcWatch = warmingUp || _serverPid is not { } watched ? null : ServerGcWatch.Start(watched);
         var toolCpu = ProcessCpu.Reading.Take(Environment.ProcessId);
         _toolGcWatch.Begin();
         var gcCount = GC.CollectionCount(0);
@@ -173,7 +221,10 @@ public sealed class LoadRunner : IDisposable
         var allocated = GC.GetTotalAllocatedBytes(precise: false);
         var started = Stopwatch.GetTimestamp();
         var stopAt = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-        long sequence = 0;
+
+        // The call sequence runs on across a scenario's slices (it picks the sample data); the open loop's due times
+        // count from this slice's first call.
+        var sliceFirst = Interlocked.Read(ref tally.Sequence);
 
         // Stopwatch ticks between two due calls; 0 in closed loop.
         var interval = _rate is { } rate ? Stopwatch.Frequency / rate : 0;
@@ -182,12 +233,12 @@ public sealed class LoadRunner : IDisposable
             var channel = _channels[w % _channels.Length];
             while (Stopwatch.GetTimestamp() < stopAt && !cancellationToken.IsCancellationRequested)
             {
-                var i = Interlocked.Increment(ref sequence);
+                var i = Interlocked.Increment(ref tally.Sequence);
                 var scenario = scenarios[(int)(i % scenarios.Count)];
                 var begin = Stopwatch.GetTimestamp();
                 if (interval > 0)
                 {
-                    var due = started + (long)((i - 1) * interval);
+                    var due = started + (long)((i - sliceFirst - 1) * interval);
                     if (due >= stopAt)
                     {
                         break;
@@ -252,17 +303,45 @@ public sealed class LoadRunner : IDisposable
         }
 
         await Task.WhenAll(tasks);
-        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var toolAllocated = GC.GetTotalAllocatedBytes(precise: false) - allocated;
+        var ended = Stopwatch.GetTimestamp();
+        var elapsed = (ended - started) / (double)Stopwatch.Frequency;
+        tally.ToolAllocated += GC.GetTotalAllocatedBytes(precise: false) - allocated;
         var (toolPauses, toolPromoted) = _toolGcWatch.End();
+        tally.ToolPauses.AddRange(toolPauses);
+        tally.ToolPromoted.AddRange(toolPromoted);
+        tally.Collections += GC.CollectionCount(0) - gcCount;
+        tally.Gen1 += GC.CollectionCount(1) - gen1Before;
+        tally.Gen2 += GC.CollectionCount(2) - gen2Before;
+        tally.ToolPause += GC.GetTotalPauseDuration() - gcPause;
+        tally.ServerCpu += serverCpu.Used();
+        tally.ToolCpu += toolCpu.Used();
+        tally.Seconds += elapsed;
+        tally.Windows.Add((started, ended));
+        var slice = new SliceRecord(
+            place.Run,
+            place.Round,
+            place.Position,
+            workers.Sum(w => w.Ok) - okBefore,
+            elapsed,
+            Math.Max(0, ended - stopAt) / (double)Stopwatch.Frequency,
+            previousEnd is { } end ? (started - end) / (double)Stopwatch.Frequency : 0);
+        tally.Slices.Add(slice);
+        return slice;
+    }
+
+    /// <summary>Each tally's figures over all its slices, lined up with the server's GC trace (stopped here) when there is one.</summary>
+    private async Task<IReadOnlyList<ScenarioResult>> SummariseAsync(IReadOnlyList<Tally> tallies, ServerGcWatch? serverGcWatch)
+    {
         var serverPauses = serverGcWatch is null ? null : await serverGcWatch.StopAsync();
-        var toolGcs = GC.CollectionCount(0) - gcCount;
-        var gen1Count = GC.CollectionCount(1) - gen1Before;
-        var gen2Count = GC.CollectionCount(2) - gen2Before;
-        var toolGcPause = GC.GetTotalPauseDuration() - gcPause;
+        return [.. tallies.Select(t => Summarise(t, serverPauses, serverGcWatch))];
+    }
+
+    private ScenarioResult Summarise(Tally tally, IReadOnlyList<ServerPause>? serverPauses, ServerGcWatch? serverGcWatch)
+    {
+        var workers = tally.Workers;
+        var scenarios = tally.Scenarios;
+        var elapsed = tally.Seconds;
         var calls = workers.Sum(w => w.Ok + w.Errors.Values.Sum());
-        var serverCpuPerCall = _serverPid is null ? null : serverCpu.PerCallUs(calls);
-        var toolCpuPerCall = toolCpu.PerCallUs(calls);
         var latencies = workers.SelectMany(w => w.Latencies).ToArray();
         Array.Sort(latencies);
         var errors = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -271,7 +350,7 @@ public sealed class LoadRunner : IDisposable
             errors[code] = errors.GetValueOrDefault(code) + count;
         }
 
-        if (CallsFile is not null && !warmingUp)
+        if (CallsFile is not null)
         {
             WriteCalls($"{CallsFile}.{(scenarios.Count == 1 ? scenarios[0].Name : "mixed")}.csv", workers);
         }
@@ -280,11 +359,11 @@ public sealed class LoadRunner : IDisposable
         var duringGc = workers.SelectMany(w => w.DuringGc).ToArray();
         var p99 = latencies.Length == 0 ? 0 : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(0.99 * latencies.Length) - 1)];
         var slow = latencies.Length - LowerBound(latencies, p99);
-        var serverGc = serverPauses is null || warmingUp ? null : LineUp(serverPauses, workers.SelectMany(w => w.Calls ?? []).ToList(), p99, started, stopAt) with
+        var serverGc = serverPauses is null || serverGcWatch is null ? null : LineUp(serverPauses, workers.SelectMany(w => w.Calls ?? []).ToList(), p99, tally.Windows) with
         {
-            BytesPerCall = calls == 0 ? null : (double)serverGcWatch!.AllocatedBytes / calls,
-            TopTypes = [.. serverGcWatch!.TopTypes(6).Select(t => (t.Type, serverGcWatch.AllocatedBytes == 0 ? 0 : (double)t.Bytes / serverGcWatch.AllocatedBytes))],
-            PromotedPerGen0 = serverGcWatch.PromotedPerGen0,
+            BytesPerCall = calls == 0 ? null : (double)serverGcWatch.AllocatedBytes(tally.Windows) / calls,
+            TopTypes = [.. serverGcWatch.TopTypes(tally.Windows, 6) is var top && top.Total == 0 ? [] : top.Types.Select(t => (t.Type, (double)t.Bytes / top.Total))],
+            PromotedPerGen0 = serverGcWatch.PromotedPerGen0(tally.Windows),
         };
         var first = scenarios[0];
         return new ScenarioResult(
@@ -302,23 +381,28 @@ public sealed class LoadRunner : IDisposable
             latencies.Length == 0 ? 0 : Ms(latencies[^1]),
             errors)
         {
-            ServerCpuUsPerCall = serverCpuPerCall,
-            ToolCpuUsPerCall = toolCpuPerCall,
+            ServerCpuUsPerCall = tally.ServerCpu is { } server && calls > 0 ? server.TotalMicroseconds / calls : null,
+            ToolCpuUsPerCall = tally.ToolCpu is { } tool && calls > 0 ? tool.TotalMicroseconds / calls : null,
             ToolGc = new ToolGc(
-                toolGcs,
-                toolGcPause.TotalMilliseconds,
+                tally.Collections,
+                tally.ToolPause.TotalMilliseconds,
                 latencies.Length == 0 ? 0 : (double)duringGc.Length / latencies.Length,
                 slow == 0 ? 0 : (double)duringGc.Count(l => l >= p99) / slow,
-                calls == 0 ? 0 : (double)toolAllocated / calls)
-            { Older = (gen1Count, gen2Count), Pauses = toolPauses, PromotedPerGen0 = toolPromoted },
+                calls == 0 ? 0 : (double)tally.ToolAllocated / calls)
+            { Older = (tally.Gen1, tally.Gen2), Pauses = [.. tally.ToolPauses], PromotedPerGen0 = tally.ToolPromoted.Count == 0 ? null : tally.ToolPromoted.Average() },
             ServerGc = serverGc,
+            Slices = [.. tally.Slices],
         };
     }
 
-    /// <summary>Which calls had one of the server's GC pauses while in flight (pauses outside the measurement are left out).</summary>
-    private static ServerGc LineUp(IReadOnlyList<ServerPause> pauses, List<(long Begin, long Latency, bool DuringGc)> calls, long p99, long from, long to)
+    /// <summary>
+    /// Which calls had one of the server's GC pauses while in flight. Only the pauses that reach into one of the
+    /// scenario's measured slices (from its start to its last call's end) are its own: those between slices, or in
+    /// another scenario's, are left out.
+    /// </summary>
+    private static ServerGc LineUp(IReadOnlyList<ServerPause> pauses, List<(long Begin, long Latency, bool DuringGc)> calls, long p99, IReadOnlyList<(long From, long To)> windows)
     {
-        var inWindow = pauses.Where(p => p.Restart >= from && p.Suspend <= to + (long)(Scenario.CallDeadline.TotalSeconds * Stopwatch.Frequency)).ToArray();
+        var inWindow = pauses.Where(p => windows.Any(w => p.Restart >= w.From && p.Suspend <= w.To)).ToArray();
         var starts = inWindow.Select(p => p.Suspend).ToArray();
         bool Overlaps(long begin, long end)
         {
@@ -397,6 +481,49 @@ public sealed class LoadRunner : IDisposable
         sorted.Length == 0 ? 0 : Ms(sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)]);
 
     private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
+    /// <summary>
+    /// One measured scenario (or the soak's mix) over all its slices: its workers, whose lists take every call of every
+    /// slice, and the sums of what each slice's readings saw. The workers' lists are allocated here, before anything is
+    /// read or timed: at 64 workers they are several MB of large objects, whose allocation can set off a full collection
+    /// of the tool, which belongs to no call.
+    /// </summary>
+    private sealed class Tally(IReadOnlyList<Scenario> scenarios, int concurrency, bool keepCalls)
+    {
+        /// <summary>The calls issued so far over the tally's slices (read and advanced with Interlocked by every worker).</summary>
+        public long Sequence;
+
+        public IReadOnlyList<Scenario> Scenarios { get; } = scenarios;
+
+        // Each call's send and end are kept while measuring, to line them up with the server's GC pauses.
+        public Worker[] Workers { get; } = [.. Enumerable.Range(0, concurrency).Select(_ => new Worker { Calls = keepCalls ? new(4 * 1024) : null })];
+
+        /// <summary>Each slice's start and end (its last call's answer), Stopwatch ticks.</summary>
+        public List<(long From, long To)> Windows { get; } = [];
+
+        public List<SliceRecord> Slices { get; } = [];
+
+        public double Seconds { get; set; }
+
+        /// <summary>The server's CPU time over the slices; null once one slice could not read it.</summary>
+        public TimeSpan? ServerCpu { get; set; } = TimeSpan.Zero;
+
+        public TimeSpan? ToolCpu { get; set; } = TimeSpan.Zero;
+
+        public int Collections { get; set; }
+
+        public int Gen1 { get; set; }
+
+        public int Gen2 { get; set; }
+
+        public TimeSpan ToolPause { get; set; }
+
+        public long ToolAllocated { get; set; }
+
+        public List<ToolPause> ToolPauses { get; } = [];
+
+        public List<long> ToolPromoted { get; } = [];
+    }
 
     /// <summary>One worker's private tallies: no sharing, so recording costs nothing measurable.</summary>
     private sealed class Worker

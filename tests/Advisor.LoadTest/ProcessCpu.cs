@@ -47,7 +47,9 @@ public static class ProcessCpu
         public static Reading Take(int pid) => new(pid, Of(pid));
 
         /// <summary>Microseconds of CPU per call since the reading, or null when unknown.</summary>
-        public double? PerCallUs(long calls) =>
-            Start is { } start && Of(Pid) is { } end && calls > 0 ? (end - start).TotalMicroseconds / calls : null;
+        public double? PerCallUs(long calls) => Used() is { } used && calls > 0 ? used.TotalMicroseconds / calls : null;
+
+        /// <summary>CPU time used since the reading, or null when unknown.</summary>
+        public TimeSpan? Used() => Start is { } start && Of(Pid) is { } end ? end - start : null;
     }
 }

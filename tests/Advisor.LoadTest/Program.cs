@@ -110,18 +110,23 @@ try
             Progress($"warm-up {name}: {unavailable.GetValueOrDefault(name) ?? "done"}");
         }
 
-        for (var r = 0; r < options.Repeat; r++)
+        // The scenarios that can run share one schedule; the others are reported with their reason.
+        var measured = options.Scenarios.Where(n => !unavailable.ContainsKey(n)).Select(Scenario.Create).ToList();
+        foreach (var (name, reason) in unavailable)
         {
-            foreach (var name in options.Scenarios)
+            runs[name].AddRange(Enumerable.Repeat(ScenarioResult.Unavailable(Scenario.Create(name), reason), options.Repeat));
+        }
+
+        IReadOnlyList<ScheduleRound> rounds = measured.Count == 0 ? [] : Schedule.Plan(measured.Count, options.Duration, options.SliceLength);
+        for (var r = 0; r < options.Repeat && measured.Count > 0; r++)
+        {
+            var run = r;
+            var ofRun = await runner.MeasureScheduleAsync(measured, data, rounds, run, rounds.Count == 1 ? null : (round, slices) =>
+                Progress($"run {run + 1}/{options.Repeat} round {round + 1}/{rounds.Count}: {string.Join(", ", slices.Select(s => $"{s.Scenario.Name} {s.Slice.CallsPerSecond:N0}"))} calls/s"), cancel.Token);
+            foreach (var result in ofRun)
             {
-                var scenario = Scenario.Create(name);
-                var result = unavailable.TryGetValue(name, out var reason)
-                    ? ScenarioResult.Unavailable(scenario, reason)
-                    : await runner.MeasureAsync(scenario, data, options.Duration, cancel.Token);
-                runs[name].Add(result);
-                Progress(result.NotAvailable is null
-                    ? $"run {r + 1}/{options.Repeat} {name}: {result.CallsPerSecond:N0} calls/s, p99 {result.P99Ms:0.00} ms, server CPU {result.ServerCpuUsPerCall:0.0} µs/call, errors {result.Errors.Values.Sum()}"
-                    : $"run {r + 1}/{options.Repeat} {name}: {result.NotAvailable}");
+                runs[result.Name].Add(result);
+                Progress($"run {r + 1}/{options.Repeat} {result.Name}: {result.CallsPerSecond:N0} calls/s, p99 {result.P99Ms:0.00} ms, server CPU {result.ServerCpuUsPerCall:0.0} µs/call, errors {result.Errors.Values.Sum()}");
             }
         }
 

@@ -4,6 +4,9 @@ using System.Text;
 
 namespace Advisor.LoadTest;
 
+/// <summary>The spread of paired ratios: how many, their extremes, 10th and 90th percentiles and median, and how many reached the target.</summary>
+public sealed record RatioSpread(int Count, double Min, double P10, double Median, double P90, double Max, int AtOrAbove);
+
 /// <summary>Writes results as aligned text or as Markdown tables for docs/benchmarks.md, with each target met or not.</summary>
 public static class Report
 {
@@ -61,7 +64,36 @@ public static class Report
             // Counts and shares belong together: those of the run whose p99 is the middle one.
             ToolGc = runs.OrderBy(r => r.P99Ms).ElementAt(runs.Count / 2).ToolGc,
             ServerGc = runs.OrderBy(r => r.P99Ms).ElementAt(runs.Count / 2).ServerGc,
+            // Every run's slices: the paired ratios are judged over all rounds of all runs.
+            Slices = [.. runs.SelectMany(r => r.Slices)],
         };
+    }
+
+    /// <summary>
+    /// For each round that both ran (matched by run and round), <paramref name="view"/>'s slice rate over
+    /// <paramref name="baseline"/>'s: two rates measured seconds apart on the same machine, so the drift that moves both
+    /// cancels in each ratio. A back-to-back run has one round: its one pair is the run's ratio of two 10 s blocks.
+    /// </summary>
+    public static IReadOnlyList<double> PairedRatios(ScenarioResult view, ScenarioResult baseline)
+    {
+        var baseRates = baseline.Slices.ToDictionary(s => (s.Run, s.Round), s => s.CallsPerSecond);
+        return [.. view.Slices
+            .Where(s => baseRates.GetValueOrDefault((s.Run, s.Round)) > 0)
+            .Select(s => s.CallsPerSecond / baseRates[(s.Run, s.Round)])];
+    }
+
+    /// <summary>How spread <paramref name="ratios"/> are (percentiles by nearest rank, the median the middle value or the mean of the two middle ones), and how many reach <paramref name="target"/>; null for none.</summary>
+    public static RatioSpread? Spread(IReadOnlyList<double> ratios, double target)
+    {
+        if (ratios.Count == 0)
+        {
+            return null;
+        }
+
+        var sorted = ratios.Order().ToArray();
+        double Rank(double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+        var median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        return new RatioSpread(sorted.Length, sorted[0], Rank(0.10), median, Rank(0.90), sorted[^1], sorted.Count(r => r >= target));
     }
 
     public static string Write(LoadOptions options, IReadOnlyList<ScenarioResult> results, IReadOnlyList<TimeSpan> startups, IReadOnlyList<string> notes)
@@ -72,8 +104,8 @@ public static class Report
         text.AppendLine(md ? $"Machine: {Machine()}  " : $"Machine:     {Machine()}");
         var loop = options.Rate is { } rate ? $"open loop at {F(rate, "N0")} calls/s offered, at most {options.Concurrency} in flight" : $"closed loop, {options.Concurrency} concurrent calls";
         text.AppendLine(md
-            ? $"Load: {options.Connections} HTTP/2 connections, {loop}, {F(options.Warmup.TotalSeconds, "0.#")} s warm-up, {F(options.Duration.TotalSeconds, "0.#")} s measured per scenario, median of {options.Repeat} run(s)."
-            : $"Load:        {options.Connections} connections, {loop}, warm-up {F(options.Warmup.TotalSeconds, "0.#")} s, {F(options.Duration.TotalSeconds, "0.#")} s per scenario, median of {options.Repeat}");
+            ? $"Load: {options.Connections} HTTP/2 connections, {loop}, {F(options.Warmup.TotalSeconds, "0.#")} s warm-up, {F(options.Duration.TotalSeconds, "0.#")} s measured per scenario{Schedule(options, results)}, median of {options.Repeat} run(s)."
+            : $"Load:        {options.Connections} connections, {loop}, warm-up {F(options.Warmup.TotalSeconds, "0.#")} s, {F(options.Duration.TotalSeconds, "0.#")} s per scenario{Schedule(options, results)}, median of {options.Repeat}");
         text.AppendLine();
 
         if (md)
@@ -145,6 +177,16 @@ public static class Report
             }
         }
 
+        // What interleaving cost: every switch lets the closed loop drain (the calls in flight finish, no new ones start)
+        // and takes readings before the next slice; both should be small next to a slice.
+        var slices = results.SelectMany(r => r.Slices).ToList();
+        if (slices.Count > results.Count(r => r.Slices.Count > 0) * options.Repeat)
+        {
+            text.AppendLine();
+            var measuredSeconds = slices.Sum(s => s.Seconds);
+            text.AppendLine($"{(md ? "" : "Switching: ")}{slices.Count} slices; after each slice's time was up its calls in flight took mean {F(slices.Average(s => s.DrainSeconds) * 1000)} ms (longest {F(slices.Max(s => s.DrainSeconds) * 1000)}) to finish, {F(slices.Sum(s => s.DrainSeconds) / measuredSeconds * 100, "0.00")} % of the measured time (counted in it, as in a back-to-back run); unmeasured between slices mean {F(slices.Where(s => s.GapSeconds > 0).DefaultIfEmpty().Average(s => s?.GapSeconds ?? 0) * 1000)} ms (readings, starting the workers).");
+        }
+
         var verdicts = Verdicts(options, results, startups).ToList();
         if (verdicts.Count > 0)
         {
@@ -163,6 +205,15 @@ public static class Report
         }
 
         return text.ToString();
+    }
+
+    /// <summary>How the scenarios took turns, for the Load line.</summary>
+    private static string Schedule(LoadOptions options, IReadOnlyList<ScenarioResult> results)
+    {
+        var perRun = results.Select(r => r.Slices.Count).DefaultIfEmpty(0).Max() / options.Repeat;
+        return perRun > 1
+            ? $" in {perRun} slices of {options.SliceLength.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s, interleaved (one slice of each scenario per round, the order changing from round to round)"
+            : options.Soak is null && options.Slack is null && results.Count > 1 ? ", back to back" : "";
     }
 
     /// <summary>A type name without its generic arguments' full names (an async state machine's name runs to 300 characters).</summary>
@@ -210,7 +261,13 @@ public static class Report
             if (health is not null && health.CallsPerSecond > 0)
             {
                 var ratio = classify.CallsPerSecond / health.CallsPerSecond;
-                yield return ($"{label} throughput ≥ {F(ThroughputRatioTarget)}× Health/Check", $"{F(ratio)}× ({F(classify.CallsPerSecond, "N0")} vs {F(health.CallsPerSecond, "N0")} calls/s)", ratio >= ThroughputRatioTarget);
+                // The paired ratios are printed with the verdict, which stays on the accumulated throughputs: their spread
+                // says how far the verdict can be trusted on this machine at this moment.
+                var interleaved = health.Slices.Count > options.Repeat;
+                var paired = interleaved && Spread(PairedRatios(classify, health), ThroughputRatioTarget) is { } p
+                    ? $"; paired by round ({p.Count} rounds): median {F(p.Median)}×, min {F(p.Min)} / p10 {F(p.P10)} / p90 {F(p.P90)} / max {F(p.Max)}, ≥ {F(ThroughputRatioTarget)} in {p.AtOrAbove} of {p.Count}"
+                    : "";
+                yield return ($"{label} throughput ≥ {F(ThroughputRatioTarget)}× Health/Check", $"{F(ratio)}× ({F(classify.CallsPerSecond, "N0")} vs {F(health.CallsPerSecond, "N0")} calls/s){paired}", ratio >= ThroughputRatioTarget);
             }
 
             // In a closed loop every worker calls again as soon as its answer is in, so the mean latency is the

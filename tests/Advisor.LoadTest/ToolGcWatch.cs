@@ -41,13 +41,13 @@ public sealed class ToolGcWatch : EventListener
         }
     }
 
-    /// <summary>Stops recording and returns what was seen since <see cref="Begin"/>.</summary>
-    public (IReadOnlyList<ToolPause> Pauses, double? PromotedPerGen0) End()
+    /// <summary>Stops recording and returns what was seen since <see cref="Begin"/>: the pauses and the bytes that survived each gen0 collection.</summary>
+    public (IReadOnlyList<ToolPause> Pauses, IReadOnlyList<long> PromotedFromGen0) End()
     {
         lock (_lock)
         {
             _watching = false;
-            return ([.. _pauses], _promotedFromGen0.Count == 0 ? null : _promotedFromGen0.Average());
+            return ([.. _pauses], [.. _promotedFromGen0]);
         }
     }
 
