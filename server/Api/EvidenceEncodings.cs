@@ -191,7 +191,14 @@ public sealed class EncodedSharedItem
         var tail = new Evidence { Explanation = item.Explanation, Source = item.Source };
         tail.InteractionIds.AddRange(item.InteractionIds);
         Tail = tail.ToByteArray();
+        Length = Head.Length + Tail.Length;
     }
+
+    /// <summary>
+    /// The length of <see cref="Head"/> and <see cref="Tail"/> together. Why kept: sizing an answer then reads this object
+    /// alone per item, not the headers of its two arrays as well (under load each was a cache line of its own).
+    /// </summary>
+    public int Length { get; }
 
     /// <summary>Fields 1–3 (signal, rule id, weight).</summary>
     public byte[] Head { get; }

@@ -25,7 +25,7 @@ namespace Advisor.Server.Api;
 /// </summary>
 public sealed class PreEncodedResponses
 {
-    /// <summary>Parts of an answer sized in the first pass and written in the second without being looked up again.</summary>
+    /// <summary>Evidence items of an answer sized in the first pass and written in the second without being looked up again.</summary>
     private const int StackParts = 32;
 
     private readonly StrategyMessages _strategies;
@@ -43,22 +43,20 @@ public sealed class PreEncodedResponses
 
     private void WriteClassifyBuyer(ClassifyBuyerAnswer answer, SerializationContext context)
     {
-        var r = answer.Classified.Result;
-        var items = r.Evidence.Count;
-        var strategyCount = answer.Full ? answer.Classified.Strategies.Count : 0;
+        var items = answer.Classified.Result.Evidence.Count;
 
-        // Per evidence item its rule's kept fields (null for an item that is not its rule's) and per strategy its kept
-        // bytes; per part its encoded length, and per item its span's.
-        var parts = items + strategyCount;
-        var rented = parts > StackParts ? ArrayPool<object?>.Shared.Rent(parts) : null;
+        // Per evidence item its rule's kept fields (null for an item that is not its rule's, unused for a description's
+        // items by number), its encoded length and its span's.
+        var rented = items > StackParts ? ArrayPool<object?>.Shared.Rent(items) : null;
         var inline = default(InlineParts);
-        Span<object?> kept = rented is null ? ((Span<object?>)inline)[..parts] : rented.AsSpan(0, parts);
-        Span<int> lengths = parts <= StackParts ? stackalloc int[parts] : new int[parts];
+        Span<object?> kept = rented is null ? ((Span<object?>)inline)[..items] : rented.AsSpan(0, items);
+        Span<int> lengths = items <= StackParts ? stackalloc int[items] : new int[items];
         Span<int> spanLengths = items <= StackParts ? stackalloc int[items] : new int[items];
         try
         {
             var rules = _evidence.For(answer.Rules);
-            var body = SizeClassification(answer, rules, kept, lengths, spanLengths);
+            var strategies = answer.Full ? _strategies.Field(answer.Classified.Strategies) : [];
+            var body = SizeClassification(answer, rules, strategies, kept, lengths, spanLengths);
             var total = 1 + VarintSize((uint)body) + body;
             context.SetPayloadLength(total);
             var writer = context.GetBufferWriter();
@@ -71,7 +69,7 @@ public sealed class PreEncodedResponses
             var output = new Output(aside is null ? free : aside.AsSpan(0, total));
             output.Tag(ClassifyBuyerResponse.ClassificationFieldNumber, LengthDelimited);
             output.Varint((uint)body);
-            WriteClassification(ref output, answer, rules, kept, lengths, spanLengths);
+            WriteClassification(ref output, answer, rules, strategies, kept, lengths, spanLengths);
             if (aside is null)
             {
                 writer.Advance(total);
@@ -94,10 +92,11 @@ public sealed class PreEncodedResponses
     }
 
     /// <summary>
-    /// The classification's encoded length; fills <paramref name="kept"/> and <paramref name="lengths"/> with each evidence
-    /// item's and then each strategy's kept parts and length, and <paramref name="spanLengths"/> with each item's span's.
+    /// The classification's encoded length, <paramref name="strategies"/> its strategies field; fills <paramref name="kept"/>
+    /// and <paramref name="lengths"/> with each evidence item's kept parts and length, and <paramref name="spanLengths"/>
+    /// with each item's span's.
     /// </summary>
-    private int SizeClassification(ClassifyBuyerAnswer answer, RuleEvidence rules, Span<object?> kept, Span<int> lengths, Span<int> spanLengths)
+    private static int SizeClassification(ClassifyBuyerAnswer answer, RuleEvidence rules, byte[] strategies, Span<object?> kept, Span<int> lengths, Span<int> spanLengths)
     {
         var r = answer.Classified.Result;
         var size = 0;
@@ -112,18 +111,27 @@ public sealed class PreEncodedResponses
         var p = 0;
         if (DescribedItems(answer, rules) is { IsEmpty: false } shared)
         {
-            // A description's full-view evidence: each item's kept fields found by its number, its span beside it.
+            // A description's full-view evidence: each item's kept fields found by its number, its span beside it. Why the
+            // description is checked for ASCII once: then a span's UTF-8 length is its length in characters, where counting
+            // each span's bytes was a call per item (perf, docs/benchmarks.md "the answer's parts kept").
             var described = (DescriptionEvidence)r.Evidence;
+            var ascii = Ascii.IsValid(described.Text);
             foreach (var entry in described.Entries)
             {
                 var item = shared[entry.Shared];
-                kept[p] = item;
-                lengths[p] = item.Head.Length + item.Tail.Length;
-                if ((described.SpanOf(entry) ?? item.Span) is { } span)
+                lengths[p] = item.Length;
+                if (entry.Start != DescribedItem.NoSpan)
+                {
+                    var chars = described.Text.AsSpan(entry.Start, entry.End - entry.Start);
+                    spanLengths[p] = SizeSpan(entry.Start, entry.End, ascii ? chars.Length : Encoding.UTF8.GetByteCount(chars));
+                    lengths[p] += 1 + VarintSize((uint)spanLengths[p]) + spanLengths[p];
+                }
+                else if (item.Span is { } span)
                 {
                     spanLengths[p] = SizeSpan(span);
                     lengths[p] += 1 + VarintSize((uint)spanLengths[p]) + spanLengths[p];
                 }
+
                 size += 1 + VarintSize((uint)lengths[p]) + lengths[p];
                 p++;
             }
@@ -148,21 +156,14 @@ public sealed class PreEncodedResponses
                 size += 1 + LengthDelimitedSize(Encoding.UTF8.GetByteCount(r.OpenQuestions[i]));
             }
 
-            for (var i = 0; i < answer.Classified.Strategies.Count; i++)
-            {
-                var bytes = _strategies.Bytes(answer.Classified.Strategies[i]);
-                kept[p] = bytes;
-                lengths[p] = bytes.Length;
-                size += 1 + VarintSize((uint)lengths[p]) + lengths[p];
-                p++;
-            }
+            size += strategies.Length;
         }
 
         return size + (IsVersionOf(r, rules) ? rules.VersionField.Length : StringSize(r.RuleSetVersion)) + StringSize(r.Summary) + DoubleSize(r.ClientWeight) + DoubleSize(r.CustomerWeight)
             + StringSize(r.Industry?.Title ?? "") + StringSize(answer.ClassificationId);
     }
 
-    private static void WriteClassification(ref Output output, ClassifyBuyerAnswer answer, RuleEvidence rules, scoped ReadOnlySpan<object?> kept, scoped ReadOnlySpan<int> lengths, scoped ReadOnlySpan<int> spanLengths)
+    private static void WriteClassification(ref Output output, ClassifyBuyerAnswer answer, RuleEvidence rules, byte[] strategies, scoped ReadOnlySpan<object?> kept, scoped ReadOnlySpan<int> lengths, scoped ReadOnlySpan<int> spanLengths)
     {
         var r = answer.Classified.Result;
         var kind = r.Kind.ToProto();
@@ -175,16 +176,20 @@ public sealed class PreEncodedResponses
         output.Double(V1.Classification.ConfidenceFieldNumber, r.Confidence);
         output.Double(V1.Classification.ScoreFieldNumber, r.Score);
         var p = 0;
-        if (!DescribedItems(answer, rules).IsEmpty)
+        if (DescribedItems(answer, rules) is { IsEmpty: false } shared)
         {
             var described = (DescriptionEvidence)r.Evidence;
             foreach (var entry in described.Entries)
             {
-                var item = (EncodedSharedItem)kept[p]!;
+                var item = shared[entry.Shared];
                 output.Tag(V1.Classification.EvidenceFieldNumber, LengthDelimited);
                 output.Varint((uint)lengths[p]);
                 output.Raw(item.Head);
-                if ((described.SpanOf(entry) ?? item.Span) is { } span)
+                if (entry.Start != DescribedItem.NoSpan)
+                {
+                    WriteSpan(ref output, entry.Start, entry.End, described.Text.AsSpan(entry.Start, entry.End - entry.Start), spanLengths[p]);
+                }
+                else if (item.Span is { } span)
                 {
                     WriteSpan(ref output, span, spanLengths[p]);
                 }
@@ -221,12 +226,7 @@ public sealed class PreEncodedResponses
                 output.RepeatedString(V1.Classification.OpenQuestionsFieldNumber, r.OpenQuestions[i]);
             }
 
-            for (var s = 0; s < answer.Classified.Strategies.Count; s++, p++)
-            {
-                output.Tag(V1.Classification.StrategiesFieldNumber, LengthDelimited);
-                output.Varint((uint)lengths[p]);
-                output.Raw(((ByteString)kept[p]!).Span);
-            }
+            output.Raw(strategies);
         }
 
         if (IsVersionOf(r, rules))
@@ -302,24 +302,26 @@ public sealed class PreEncodedResponses
         }
     }
 
-    /// <summary>An evidence item's span field (4), whose message is <paramref name="spanSize"/> bytes long (<see cref="SizeSpan"/>).</summary>
-    private static void WriteSpan(ref Output output, Span span, int spanSize)
+    /// <summary>An evidence item's span field (4), whose message is <paramref name="spanSize"/> bytes long (<see cref="SizeSpan(Span)"/>).</summary>
+    private static void WriteSpan(ref Output output, Span span, int spanSize) => WriteSpan(ref output, span.Start, span.End, span.Chars, spanSize);
+
+    private static void WriteSpan(ref Output output, int start, int end, ReadOnlySpan<char> text, int spanSize)
     {
         output.Tag(Evidence.SpanFieldNumber, LengthDelimited);
         output.Varint((uint)spanSize);
-        if (span.Start != 0)
+        if (start != 0)
         {
             output.Tag(TextSpan.StartFieldNumber, Varint);
-            output.Int32(span.Start);
+            output.Int32(start);
         }
 
-        if (span.End != 0)
+        if (end != 0)
         {
             output.Tag(TextSpan.EndFieldNumber, Varint);
-            output.Int32(span.End);
+            output.Int32(end);
         }
 
-        output.String(TextSpan.TextFieldNumber, span.Chars);
+        output.String(TextSpan.TextFieldNumber, text);
     }
 
     /// <summary>A basic-view item (<see cref="ProtoMapping.ToBasicProto"/>: signal, rule id, weight and source), sized as it is written below.</summary>
@@ -360,8 +362,11 @@ public sealed class PreEncodedResponses
         }
     }
 
-    private static int SizeSpan(Span span) =>
-        (span.Start != 0 ? 1 + Int32Size(span.Start) : 0) + (span.End != 0 ? 1 + Int32Size(span.End) : 0) + StringSize(span.Chars);
+    private static int SizeSpan(Span span) => SizeSpan(span.Start, span.End, Encoding.UTF8.GetByteCount(span.Chars));
+
+    /// <summary>A span's message, its text <paramref name="textBytes"/> long in UTF-8 (left out when empty).</summary>
+    private static int SizeSpan(int start, int end, int textBytes) =>
+        (start != 0 ? 1 + Int32Size(start) : 0) + (end != 0 ? 1 + Int32Size(end) : 0) + (textBytes == 0 ? 0 : 1 + LengthDelimitedSize(textBytes));
 
     private const int Varint = 0;
     private const int Fixed64 = 1;
@@ -381,7 +386,7 @@ public sealed class PreEncodedResponses
     private static int VarintSize(ulong value) => (BitOperations.Log2(value | 1) / 7) + 1;
 
     /// <summary>
-    /// The parts of an answer of at most <see cref="StackParts"/> evidence items and strategies, kept on the stack.
+    /// The parts of an answer of at most <see cref="StackParts"/> evidence items, kept on the stack.
     /// Holds references, so it is an inline array rather than stack memory.
     /// </summary>
     [System.Runtime.CompilerServices.InlineArray(StackParts)]

@@ -18,8 +18,16 @@ public sealed class StrategyMessages
     private readonly ConditionalWeakTable<EngagementStrategy, V1.Strategy> _messages = [];
     private readonly ConditionalWeakTable<V1.Strategy, ByteString> _encoded = [];
 
-    /// <summary>The encoded bytes by strategy: one lookup per strategy per answer for the response writer, not two.</summary>
+    /// <summary>The encoded bytes by strategy: one lookup per strategy, not two.</summary>
     private readonly ConditionalWeakTable<EngagementStrategy, ByteString> _bytes = [];
+
+    /// <summary>
+    /// A classification's strategies field by the list of strategies it names. Why by list: every list a classification
+    /// names is one the knowledge base keeps per kind, industry and stage (<see cref="KnowledgeBase.SuggestStrategies"/>),
+    /// so a full answer's ~2 KB of strategies is one lookup and one copy, not a weak-table lookup, a tag and a copy per
+    /// strategy (perf, docs/benchmarks.md "ClassifyBuyer(description), full view: the answer's parts kept").
+    /// </summary>
+    private readonly ConditionalWeakTable<IReadOnlyList<EngagementStrategy>, byte[]> _fields = [];
 
     public V1.Strategy For(EngagementStrategy strategy) =>
         _messages.TryGetValue(strategy, out var message) ? message : _messages.GetValue(strategy, s => Build(s));
@@ -34,6 +42,23 @@ public sealed class StrategyMessages
     /// <summary>The encoded bytes of the strategy's message (built and encoded once per strategy).</summary>
     public ByteString Bytes(EngagementStrategy strategy) =>
         _bytes.TryGetValue(strategy, out var bytes) ? bytes : _bytes.GetValue(strategy, s => Encoded(For(s)));
+
+    /// <summary>
+    /// The classification's strategies field (6) naming <paramref name="strategies"/> in order, each strategy as its tag,
+    /// its length and <see cref="Bytes"/>: encoded by the generated serializer, once per list object. The list must not
+    /// change after it is first asked for (no list the classifier hands out ever does); an empty list is empty bytes.
+    /// </summary>
+    public byte[] Field(IReadOnlyList<EngagementStrategy> strategies) =>
+        strategies.Count == 0 ? []
+        : _fields.TryGetValue(strategies, out var field) ? field
+        : _fields.GetValue(strategies, s => Encode(s));
+
+    private byte[] Encode(IReadOnlyList<EngagementStrategy> strategies)
+    {
+        var message = new V1.Classification();
+        message.Strategies.AddRange(strategies.Select(For));
+        return message.ToByteArray();
+    }
 
     private V1.Strategy Build(EngagementStrategy strategy)
     {

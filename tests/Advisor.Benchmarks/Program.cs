@@ -25,5 +25,11 @@ if (args.Length > 0 && args[0] == "description-cpu")
     return Advisor.Benchmarks.DescriptionCpuRun.Run(args[1..]);
 }
 
+// dotnet run -c Release --project tests/Advisor.Benchmarks -- answer-cpu [basic|full] [seconds] (CPU per description's answer written, see AnswerCpuRun)
+if (args.Length > 0 && args[0] == "answer-cpu")
+{
+    return Advisor.Benchmarks.AnswerCpuRun.Run(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Advisor.Benchmarks.ClassificationBenchmarks).Assembly).Run(args);
 return 0;

@@ -147,10 +147,14 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
         var responses = new PreEncodedResponses(new StrategyMessages(), new EvidenceEncodings());
         var copy = RuleSetCompiler.CompileOrThrow(Snapshot.Rules.SourceYaml, "rules.yaml", Snapshot.Knowledge);
         // Spans anywhere in a description of any text (empty ones, at its start and end), or none (an industry prior's).
+        // Plain-ASCII descriptions (whose spans the writer sizes by their length in characters) and others (by their
+        // UTF-8), both counted below so that neither goes untested.
         var entries = Gen.Select(Gen.Int[0, int.MaxValue], Gen.Int[-1, 700], Gen.Int[0, 700], (number, start, length) => (number, start, length));
+        var (ascii, other) = (0, 0);
         Gen.Select(entries.Array[1, 8], Gen.Bool, Gen.Bool, Texts.Array[1, 3]).Sample((items, ownRuleSet, full, texts) =>
         {
             var (text, summary) = (string.Concat(texts), texts[0]);
+            _ = System.Text.Ascii.IsValid(text) ? ascii++ : other++;
             var shared = (ownRuleSet ? Snapshot.Rules : copy).SharedEvidenceItems;
             DescribedItem[] described = [.. items.Select(e => e.start < 0 || e.start > text.Length
                 ? new DescribedItem(e.number % shared.Count, DescribedItem.NoSpan, DescribedItem.NoSpan)
@@ -164,7 +168,9 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
             var expected = answer.ToResponse().ToByteArray();
             Write(responses, answer).ShouldBe(expected);
             Write(responses, asItems).ShouldBe(expected, "the same items as objects");
-        }, iter: 3_000);
+        }, iter: 3_000, threads: 1);
+        ascii.ShouldBeGreaterThan(100);
+        other.ShouldBeGreaterThan(100);
     }
 
     [Fact]
@@ -200,6 +206,45 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
 
         var foreign = Snapshot.Knowledge.Strategies[0].ToProto();
         messages.Encoded(foreign).ToByteArray().ShouldBe(foreign.ToByteArray(), "a message built elsewhere is encoded when asked");
+    }
+
+    [Fact]
+    public void Every_list_of_strategies_the_knowledge_base_suggests_is_kept_as_its_generated_field()
+    {
+        // The writer copies a full answer's strategies as one field run kept per list object: it must be the generated
+        // serializer's bytes for a classification naming those strategies in that order, for every list a classification
+        // can name, and for a list made elsewhere (the same strategies in another list object, repeated, or reversed).
+        var messages = new StrategyMessages();
+        var lists = 0;
+        foreach (var kind in new[] { Kind.Client, Kind.Customer, Kind.Hybrid })
+        {
+            foreach (var industry in Snapshot.Knowledge.Industries.Select(i => i.Id).Append(null))
+            {
+                foreach (var stage in Enum.GetValues<StrategyStage>())
+                {
+                    var strategies = Snapshot.Knowledge.SuggestStrategies(kind, industry, stage, BuyerClassifier.StrategiesPerClassification);
+                    var field = messages.Field(strategies);
+                    field.ShouldBe(Expected(strategies), $"{kind} {industry} {stage}");
+                    messages.Field(strategies).ShouldBeSameAs(field, "kept per list");
+                    foreach (var other in new List<EngagementStrategy>[] { [.. strategies], [.. strategies, .. strategies], [.. strategies.Reverse()] })
+                    {
+                        messages.Field(other).ShouldBe(Expected(other), $"{kind} {industry} {stage}, another list");
+                    }
+
+                    lists++;
+                }
+            }
+        }
+
+        lists.ShouldBeGreaterThan(0);
+        messages.Field([]).ShouldBeEmpty("no strategies, no field");
+
+        static byte[] Expected(IEnumerable<EngagementStrategy> strategies)
+        {
+            var classification = new V1.Classification();
+            classification.Strategies.AddRange(strategies.Select(s => s.ToProto()));
+            return classification.ToByteArray();
+        }
     }
 
     [Fact]

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Globalization;
+using Advisor.Server.Api;
+using Advisor.Server.Classification;
+using Grpc.Core;
+
+namespace Advisor.Benchmarks;
+
+/// <summary>
+/// Process CPU and bytes allocated per ClassifyBuyer(description) answer written through the server's response marshaller
+/// (<see cref="PreEncodedResponses"/>), over the load tool's descriptions classified once, written in a loop for a few
+/// seconds. Why a run of its own: on the shared 2-core machine BenchmarkDotNet's times of this sub-microsecond write had
+/// error bars of several times their means (docs/benchmarks.md), while process CPU over millions of writes moves by a few
+/// percent between runs; run it with DOTNET_TieredPGO=0, as the server runs.
+/// </summary>
+public static class AnswerCpuRun
+{
+    /// <param name="args">The view ("basic" or "full", default full) and the seconds to run (default 4).</param>
+    public static int Run(string[] args)
+    {
+        var full = args.Length == 0 || args[0] != "basic";
+        var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 4;
+        var snapshot = SnapshotLoader.LoadShipped();
+        var answers = File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Data", "descriptions.txt"))
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select((description, i) => new ClassifyBuyerAnswer(
+                BuyerClassifier.ClassifyText(snapshot, description, withStrategies: full, withSpans: full),
+                $"c_0193b2f0a1b27c3d8e9f0a1b2c3d{i:x4}",
+                full,
+                snapshot.Rules))
+            .ToArray();
+        var marshaller = new PreEncodedResponses(new StrategyMessages(), new EvidenceEncodings()).ClassifyBuyerAnswers;
+        var context = new BufferContext();
+
+        // Warm-up: the loop below should measure optimised code, not the JIT's tiers.
+        var warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < 2)
+        {
+            Write(marshaller, context, answers);
+        }
+
+        var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var cpuBefore = process.TotalProcessorTime;
+        var bytesBefore = GC.GetAllocatedBytesForCurrentThread();
+        long written = 0, answerBytes = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            answerBytes += Write(marshaller, context, answers);
+            written += answers.Length;
+        }
+
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuBefore;
+        var bytes = GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{(full ? "full" : "basic")} answers: {written:N0} written ({answerBytes / written:N0} B each), {cpu.TotalMicroseconds * 1000 / written:N0} ns CPU and {bytes / written:N0} bytes allocated per answer"));
+        return 0;
+    }
+
+    private static long Write(Marshaller<ClassifyBuyerAnswer> marshaller, BufferContext context, ClassifyBuyerAnswer[] answers)
+    {
+        long bytes = 0;
+        foreach (var answer in answers)
+        {
+            context.Buffer.ResetWrittenCount();
+            marshaller.ContextualSerializer(answer, context);
+            bytes += context.Buffer.WrittenCount;
+        }
+
+        return bytes;
+    }
+
+    /// <summary>A serialization context over a reused buffer, as the framework gives a marshaller.</summary>
+    private sealed class BufferContext : SerializationContext
+    {
+        public System.Buffers.ArrayBufferWriter<byte> Buffer { get; } = new(16 * 1024);
+
+        public override void SetPayloadLength(int payloadLength)
+        {
+        }
+
+        public override System.Buffers.IBufferWriter<byte> GetBufferWriter() => Buffer;
+
+        public override void Complete()
+        {
+        }
+
+        public override void Complete(byte[] payload) => System.Buffers.BuffersExtensions.Write(Buffer, payload);
+    }
+}
