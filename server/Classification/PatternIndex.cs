@@ -61,12 +61,36 @@ internal sealed class PatternIndex
     private readonly int[] _rootAscii;
 
     /// <summary>
-    /// A bit per pair of ASCII characters (the first folded to lower case, then the second: 128 × 128 bits), set when a word
-    /// starting with them can reach candidates in the tree (<see cref="PairFilter"/>). Why: most words of a description
-    /// start no pattern, and a call of <see cref="TryMatchAt"/> to find that out was about 10 ns per word start (its frame,
-    /// the root lookup, the node and its label); one bit read rules out three in four word starts of a description.
+    /// What <see cref="TryMatchAt"/>'s walk over a word starting with two ASCII characters (folded as the walk folds them:
+    /// A-Z to a-z; the first, then the second: 128 × 128 entries of 2 bits) can come to: <see cref="Dead"/>, it stops with no
+    /// candidates; <see cref="Reached"/>, it has candidates whatever follows; <see cref="Open"/>, the characters after them
+    /// decide (<see cref="_prefixStates"/>). Why: most words of a description start no pattern, and a call of
+    /// <see cref="TryMatchAt"/> to find that out was about 10 ns per word start (its frame, the root lookup, the node and its
+    /// label); this read rules out three in four word starts of a description.
     /// </summary>
-    private readonly ulong[] _pairs;
+    private readonly ulong[] _pairStates;
+
+    /// <summary>
+    /// The same states as <see cref="_pairStates"/> for the words whose first two characters leave the walk open, by their
+    /// first 3 to <see cref="FilterDepth"/> characters, hashed (<see cref="PrefixSlot"/>) into 2 bits per slot. Why: after
+    /// the pair, a description's signal scan still called <see cref="TryMatchAt"/> at ~28.5 word starts, and ~21 of those
+    /// walks ended with no candidate ("the", "for", "our", "we" begin like patterns but part from them within a few
+    /// characters); the industry scan 10.5 of 11. Two texts that share a slot both get its bits, so a collision can only turn
+    /// a dead end into a walk, never skip a walk that has candidates.
+    /// </summary>
+    private readonly ulong[] _prefixStates;
+
+    /// <summary>64 minus the base-2 log of the number of slots in <see cref="_prefixStates"/>: a key's slot is the top bits of its product (<see cref="PrefixSlot"/>).</summary>
+    private readonly int _prefixShift;
+
+    /// <summary>
+    /// How many characters of a word start the filters read at most; past them the walk decides. At most 9: a key is a 1 bit
+    /// and 7 bits per character in 64 bits. With 5, ~5.6 fruitless walks were left per description in the signal scan; with 8, ~1.75.
+    /// </summary>
+    private const int FilterDepth = 8;
+
+    /// <summary>Filter states, 2 bits each: the walk stops with no candidates (both bits clear), may go on, or has candidates.</summary>
+    private const int Dead = 0, Open = 1, Reached = 2;
 
     /// <summary>Members that could start with anything this reading cannot tell: candidates at every word start.</summary>
     private readonly int[] _always;
@@ -148,7 +172,7 @@ internal sealed class PatternIndex
         }
 
         _always = [.. always];
-        _pairs = PairFilter();
+        (_pairStates, _prefixStates, _prefixShift) = PrefixFilters();
         _alwaysNeeds = [.. always.Select(i => RequiredLiteral(_members[i].Branch) is { } needed ? SearchValues.Create([needed], StringComparison.OrdinalIgnoreCase) : null)];
     }
 
@@ -269,7 +293,7 @@ internal sealed class PatternIndex
                     continue;
                 }
 
-                if ((!always.IsEmpty || position + 1 == text.Length || MayHaveCandidates(text[position], text[position + 1]))
+                if ((!always.IsEmpty || MayHaveCandidates(text, position))
                     && TryMatchAt(text, position, always, out var owner, out var length) && length > 0)
                 {
                     found.Add(owner, position, length);
@@ -291,52 +315,141 @@ internal sealed class PatternIndex
     }
 
     /// <summary>
-    /// Whether a word starting with the ASCII characters <paramref name="first"/> and <paramref name="second"/> can reach a
-    /// candidate in the tree (see <see cref="_pairs"/>); false only when <see cref="TryMatchAt"/> would find none there.
+    /// Whether <see cref="TryMatchAt"/> at <paramref name="position"/> (an ASCII word start in ASCII text) can find candidates,
+    /// read from the filters on the word's first two to <see cref="FilterDepth"/> characters; false only when its walk would
+    /// end with none. When the text ends before the filters can tell, the walk decides.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool MayHaveCandidates(char first, char second)
+    private bool MayHaveCandidates(string text, int position)
     {
-        var pair = (FoldAscii(first) << 7) | FoldAscii(second);
-        return (_pairs[pair >> 6] & (1UL << pair)) != 0;
+        if (position + 1 == text.Length)
+        {
+            return true;
+        }
+
+        // The key is a 1 bit, then 7 bits per character: one number per text of up to FilterDepth characters, its length included.
+        var key = (1UL << 14) | ((uint)FoldAscii(text[position]) << 7) | (uint)FoldAscii(text[position + 1]);
+        var state = ReadState(_pairStates, (int)key & 0x3FFF);
+        var end = Math.Min(text.Length, position + FilterDepth);
+        for (var i = position + 2; state == Open; i++)
+        {
+            if (i == end)
+            {
+                return true;
+            }
+
+            key = (key << 7) | (uint)FoldAscii(text[i]);
+            state = ReadState(_prefixStates, PrefixSlot(key));
+        }
+
+        // Both bits set (two texts in one slot) is read as Reached: a collision only ever costs a walk.
+        return state != Dead;
     }
+
+    /// <summary>The 2-bit state at <paramref name="slot"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ReadState(ulong[] states, int slot) => (int)(states[slot >> 5] >> ((slot & 31) * 2)) & 3;
+
+    /// <summary>Where a key of 3 to <see cref="FilterDepth"/> characters is in <see cref="_prefixStates"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int PrefixSlot(ulong key) => PrefixSlot(key, _prefixShift);
+
+    /// <summary>Multiplicative hashing: the top bits of the key times 2^64 / φ, which spreads keys that differ only in their last character.</summary>
+    private static int PrefixSlot(ulong key, int shift) => (int)((key * 0x9E3779B97F4A7C15UL) >> shift);
 
     /// <summary>An ASCII character as the tree walk compares it: A-Z folded to a-z.</summary>
     private static int FoldAscii(char c) => c is >= 'A' and <= 'Z' ? c | 0x20 : c;
 
     /// <summary>
-    /// <see cref="_pairs"/>: for each pair of ASCII characters (folded), whether <see cref="TryMatchAt"/>'s walk over a text
-    /// starting with them can end with candidates. It cannot when the first character has no child of the root, when the
-    /// child's label starts with another character (the walk stops inside it, at the root, which has no members), or when
-    /// the child has no label and no members of its own and no child for the second character.
+    /// <see cref="_pairStates"/> and <see cref="_prefixStates"/>: the walk of <see cref="TryMatchAt"/> followed through the tree
+    /// for every text it can spell up to <see cref="FilterDepth"/> characters, as it compares ASCII text (keys and labels
+    /// against the folded characters). A text that leaves the tree before reaching a node with candidates is dead; one that
+    /// has reached such a node is reached (every node below keeps those candidates: a node's path holds its parents'); one
+    /// still on the tree without candidates yet is open. Texts not spelled by the tree are dead unless a prefix was reached,
+    /// and the scan stops reading at a reached prefix, so they need no entry.
     /// </summary>
-    private ulong[] PairFilter()
+    private (ulong[] Pairs, ulong[] Prefixes, int Shift) PrefixFilters()
     {
-        var pairs = new ulong[128 * 128 / 64];
+        var pairs = new ulong[128 * 128 * 2 / 64];
+        var longer = new Dictionary<ulong, int>();
         for (var first = 0; first < 128; first++)
         {
-            var id = _rootAscii[first];
-            if (id < 0)
+            if (_rootAscii[first] >= 0)
             {
-                continue;
+                Visit(_rootAscii[first], 0, 1, (1UL << 7) | (ulong)first);
+            }
+        }
+
+        // A slot per entry at most one in eight: a dead text shares a slot with a live one about one time in eight.
+        var slotBits = Math.Max(6, BitOperations.Log2((uint)Math.Max(1, longer.Count)) + 1 + 3);
+        var shift = 64 - slotBits;
+        var prefixes = new ulong[Math.Max(1, (1 << slotBits) * 2 / 64)];
+        foreach (var (key, state) in longer)
+        {
+            var slot = PrefixSlot(key, shift);
+            prefixes[slot >> 5] |= (ulong)state << ((slot & 31) * 2);
+        }
+
+        return (pairs, prefixes, shift);
+
+        // After `depth` characters of the text (their key), the walk is at node `id` with `matched` characters of its label read.
+        void Visit(int id, int matched, int depth, ulong key)
+        {
+            var step = _nodes[id];
+            var state = matched == step.LabelLength && _lists[id].PathLength > 0 ? Reached : Open;
+            if (depth == 2)
+            {
+                var pair = (int)key & 0x3FFF;
+                pairs[pair >> 5] |= (ulong)state << ((pair & 31) * 2);
+            }
+            else if (depth > 2)
+            {
+                longer[key] = state;
             }
 
-            var step = _nodes[id];
-            for (var second = 0; second < 128; second++)
+            if (state == Reached)
             {
-                var folded = (char)FoldAscii((char)second);
-                var may = step.LabelLength > 0
-                    ? _labels[step.LabelStart] == folded
-                    : _lists[id].PathLength > 0 || FindChild(id, folded) >= 0;
-                if (may)
+                if (depth == 1)
                 {
-                    var pair = (first << 7) | second;
-                    pairs[pair >> 6] |= 1UL << pair;
+                    // Reached on the first character: every second character keeps the candidates.
+                    for (var second = 0UL; second < 128; second++)
+                    {
+                        var pair = (int)((key << 7) | second) & 0x3FFF;
+                        pairs[pair >> 5] |= (ulong)Reached << ((pair & 31) * 2);
+                    }
+                }
+
+                return;
+            }
+
+            if (depth == FilterDepth)
+            {
+                return;
+            }
+
+            if (matched < step.LabelLength)
+            {
+                var c = _labels[step.LabelStart + matched];
+                if (IsFoldedAscii(c))
+                {
+                    Visit(id, matched + 1, depth + 1, (key << 7) | c);
+                }
+
+                return;
+            }
+
+            for (var child = step.ChildStart; child < step.ChildStart + step.ChildCount; child++)
+            {
+                var c = _nodes[child].Key;
+                if (IsFoldedAscii(c))
+                {
+                    Visit(child, 0, depth + 1, (key << 7) | c);
                 }
             }
         }
 
-        return pairs;
+        // The walk compares folded ASCII text: a key or label character beyond ASCII, or in upper case, is never equal to one.
+        static bool IsFoldedAscii(char c) => c < 128 && c is not (>= 'A' and <= 'Z');
     }
 
     /// <summary>The first index from <paramref name="at"/> on that is not a word character (<see cref="TextMatching.IsWordChar"/>), or the text's length.</summary>

@@ -56,6 +56,49 @@ public sealed class PatternIndexTests
         text.Sample(t => Index.Matches(t).ShouldBe(ReferenceMatches(t, Reference, ReferenceGroups), t), iter: 3000);
     }
 
+    /// <summary>
+    /// Before the tree walk, the scan reads what a word's first two to five characters can come to (no candidates, some, or
+    /// undecided) from tables built from the tree; a word they rule out is not walked. Texts here are the shipped rules'
+    /// literal beginnings cut anywhere and continued by a near miss (another letter, a space, an apostrophe, a digit, a
+    /// letter whose case fold is not ASCII's), so they part from the tree at every depth the filters read and beyond; pieces
+    /// of one and two characters, glued pieces and pieces that end the text are among them. The filters must not lose a
+    /// match the reference finds, nor change which pattern wins.
+    /// </summary>
+    [Fact]
+    public void Finds_at_near_misses_of_the_patterns_beginnings_what_one_big_alternation_finds()
+    {
+        var beginnings = Patterns
+            .SelectMany(p => PatternIndex.SplitTopLevel(p.Pattern))
+            .SelectMany(b => PatternIndex.LiteralPrefixes(b) ?? [])
+            .Concat(["the", "we", "a", "an", "no", "for", "our", "on", "in"])
+            .Distinct()
+            .ToArray();
+        string[] asciiTails = ["", "", "s", "e", "x", "q", " ", "'", "-", "9", "K", ".", "'s"];
+        string[] asciiSeparators = [" ", " ", " ", "", ", ", "'", "-", "\n"];
+
+        // Plain-ASCII texts go through the filters; the others (the typographic apostrophe, the Kelvin sign, the long s, the
+        // dotless i, é) through the character-by-character scan, which must agree with them.
+        Texts(asciiTails, asciiSeparators).Sample(t => Index.Matches(t).ShouldBe(ReferenceMatches(t, Reference, ReferenceGroups), t), iter: 4000);
+        Texts([.. asciiTails, "\u2019", "\u212A", "\u017F", "\u0131", "\u00e9"], [.. asciiSeparators, "\u2019"])
+            .Sample(t => Index.Matches(t).ShouldBe(ReferenceMatches(t, Reference, ReferenceGroups), t), iter: 1000);
+
+        Gen<string> Texts(string[] tails, string[] separators)
+        {
+            var piece = Gen.Select(Gen.Int[0, beginnings.Length - 1], Gen.Int[1, 100], Gen.Int[0, tails.Length - 1], Gen.Int[0, 3], (b, cut, tail, casing) =>
+            {
+                var beginning = beginnings[b];
+                var text = beginning[..Math.Max(1, beginning.Length * cut / 100)] + tails[tail];
+                return casing switch { 0 => text.ToUpperInvariant(), 1 => char.ToUpperInvariant(text[0]) + text[1..], _ => text };
+            });
+            return Gen.Select(piece, Gen.Int[0, separators.Length - 1].Select(i => separators[i])).Array[1, 30]
+                .Select(Gen.Bool, (parts, endsWithPiece) =>
+                {
+                    var joined = string.Concat(parts.Select(p => p.Item1 + p.Item2));
+                    return endsWithPiece ? joined[..^parts[^1].Item2.Length] : joined;
+                });
+        }
+    }
+
     /// <summary>The bits the plain-ASCII scan reads are char.IsLetterOrDigit and TextMatching.IsWordChar of each character, for every length to 64.</summary>
     [Fact]
     public void Classifies_ASCII_characters_as_the_character_tests_do()
