@@ -37,7 +37,9 @@ public sealed record LoadOptions
                                 round to round (a balanced Latin square), so the machine's drift falls on every
                                 scenario alike; each round also gives paired ratios (a view's rate over Health's in
                                 the same round). Default 1 for a closed-loop run of two or more scenarios, else 0;
-                                0 runs the scenarios back to back, each its whole --duration in one block
+                                0 runs the scenarios back to back, each its whole --duration in one block.
+                                Every slice ends by letting its calls in flight finish, counted in its time: for
+                                long calls (import streams) prefer 0 or long slices (the report says the share)
           --repeat N            run everything N times and report the median of each figure (default 1)
           --import-batch N      interactions per ImportInteractions stream (default 100)
           --import-chunk N      interactions per stream message, 1 to 1,000 (default 1,000; 1 sends one message
