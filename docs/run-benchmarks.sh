@@ -58,6 +58,9 @@ wait_for() {
 if wants load; then
 # gRPC load: every scenario against one server, start-up measured 5 extra times. ClassifyBuyer runs in both views:
 # classify-description/-profile send no view (the full answer), classify-*-basic ask for CLASSIFICATION_VIEW_BASIC.
+# Closed-loop runs of several scenarios are interleaved (the tool's default --slice 1: each scenario's 10 s in 1 s
+# slices, the scenarios taking turns round by round), so the machine's drift falls on every scenario alike and the
+# ClassifyBuyer/Health ratios come with their per-round pairs; --slice 0 runs them back to back as before 2026-11-29.
 # The load tool runs with a 256 MB gen0 budget (one collection every second or two instead of several a second, each
 # stopping every call it has in flight; docs/benchmarks.md "Tail latency at 64 concurrent calls"). The runtime reads
 # this setting only from the environment; the tool does not pass its GC settings on to the server it starts.
@@ -97,10 +100,11 @@ done
   --connections 8 --concurrency 64 "${tail[@]}" --markdown; } | tee "$out/tail-connections-8.md"
 # Whether a classification call's cost rises with the length of a run (docs/benchmarks.md "ClassifyBuyer: evidence
 # kept for the full view"): one server, three 10 s runs of each in turn, every run's server CPU per call printed as a
-# "run i/3" line; QUICK keeps this block's length, since its question is the length.
+# "run i/3" line; QUICK keeps this block's length, since its question is the length. Back to back (--slice 0): each
+# run is one unbroken 10 s block, as the question needs.
 { uptime; dotnet tests/Advisor.LoadTest/bin/Release/net10.0/Advisor.LoadTest.dll \
   --server-dll server/bin/Release/net10.0/Advisor.Server.dll --scenarios health,classify-profile-basic \
-  --connections 4 --concurrency 64 --warmup 3 --duration 10 --repeat 3 --markdown; } | tee "$out/run-length.md"
+  --connections 4 --concurrency 64 --warmup 3 --duration 10 --repeat 3 --slice 0 --markdown; } | tee "$out/run-length.md"
 unset DOTNET_GCgen0size
 fi
 

@@ -129,7 +129,8 @@ public sealed class ScheduleTests
 
         text.ShouldContain("2 s measured per scenario in 2 slices of 1 s, interleaved");
         text.ShouldContain("0.85× (850 vs 1,000 calls/s); paired by round (2 rounds): median 0.85×, min 0.80 / p10 0.80 / p90 0.90 / max 0.90, ≥ 0.85 in 1 of 2");
-        text.ShouldContain("4 slices; after each slice's time was up its calls in flight took mean 2.00 ms (longest 2.00) to finish");
+        text.ShouldContain("4 slices; after each slice's time was up its calls in flight took mean 2.00 ms (longest 2.00) to finish, 0.20 % of the measured time");
+        text.ShouldContain("most for health, 0.20 % of its time); unmeasured between slices mean 1.00 ms");
     }
 
     [Fact]
