@@ -56,7 +56,7 @@ public sealed class PreEncodedResponses
         {
             var rules = _evidence.For(answer.Rules);
             var strategies = answer.Full ? _strategies.Field(answer.Classified.Strategies) : [];
-            var body = SizeClassification(answer, rules, strategies, kept, lengths, spanLengths);
+            var body = SizeClassification(answer, rules, strategies, kept, lengths, spanLengths, out var asciiText);
             var total = 1 + VarintSize((uint)body) + body;
             context.SetPayloadLength(total);
             var writer = context.GetBufferWriter();
@@ -69,7 +69,7 @@ public sealed class PreEncodedResponses
             var output = new Output(aside is null ? free : aside.AsSpan(0, total));
             output.Tag(ClassifyBuyerResponse.ClassificationFieldNumber, LengthDelimited);
             output.Varint((uint)body);
-            WriteClassification(ref output, answer, rules, strategies, kept, lengths, spanLengths);
+            WriteClassification(ref output, answer, rules, strategies, kept, lengths, spanLengths, asciiText);
             if (aside is null)
             {
                 writer.Advance(total);
@@ -94,10 +94,12 @@ public sealed class PreEncodedResponses
     /// <summary>
     /// The classification's encoded length, <paramref name="strategies"/> its strategies field; fills <paramref name="kept"/>
     /// and <paramref name="lengths"/> with each evidence item's kept parts and length, and <paramref name="spanLengths"/>
-    /// with each item's span's.
+    /// with each item's span's; <paramref name="asciiText"/> tells whether the evidence is a description's by number whose
+    /// text is plain ASCII.
     /// </summary>
-    private static int SizeClassification(ClassifyBuyerAnswer answer, RuleEvidence rules, byte[] strategies, Span<object?> kept, Span<int> lengths, Span<int> spanLengths)
+    private static int SizeClassification(ClassifyBuyerAnswer answer, RuleEvidence rules, byte[] strategies, Span<object?> kept, Span<int> lengths, Span<int> spanLengths, out bool asciiText)
     {
+        asciiText = false;
         var r = answer.Classified.Result;
         var size = 0;
         var kind = r.Kind.ToProto();
@@ -115,7 +117,7 @@ public sealed class PreEncodedResponses
             // description is checked for ASCII once: then a span's UTF-8 length is its length in characters, where counting
             // each span's bytes was a call per item (perf, docs/benchmarks.md "the answer's parts kept").
             var described = (DescriptionEvidence)r.Evidence;
-            var ascii = Ascii.IsValid(described.Text);
+            var ascii = asciiText = Ascii.IsValid(described.Text);
             foreach (var entry in described.Entries)
             {
                 var item = shared[entry.Shared];
@@ -163,7 +165,7 @@ public sealed class PreEncodedResponses
             + StringSize(r.Industry?.Title ?? "") + StringSize(answer.ClassificationId);
     }
 
-    private static void WriteClassification(ref Output output, ClassifyBuyerAnswer answer, RuleEvidence rules, byte[] strategies, scoped ReadOnlySpan<object?> kept, scoped ReadOnlySpan<int> lengths, scoped ReadOnlySpan<int> spanLengths)
+    private static void WriteClassification(ref Output output, ClassifyBuyerAnswer answer, RuleEvidence rules, byte[] strategies, scoped ReadOnlySpan<object?> kept, scoped ReadOnlySpan<int> lengths, scoped ReadOnlySpan<int> spanLengths, bool asciiText)
     {
         var r = answer.Classified.Result;
         var kind = r.Kind.ToProto();
@@ -187,7 +189,7 @@ public sealed class PreEncodedResponses
                 output.Raw(item.Head);
                 if (entry.Start != DescribedItem.NoSpan)
                 {
-                    WriteSpan(ref output, entry.Start, entry.End, described.Text.AsSpan(entry.Start, entry.End - entry.Start), spanLengths[p]);
+                    WriteSpan(ref output, entry.Start, entry.End, described.Text.AsSpan(entry.Start, entry.End - entry.Start), spanLengths[p], asciiText);
                 }
                 else if (item.Span is { } span)
                 {
@@ -303,9 +305,10 @@ public sealed class PreEncodedResponses
     }
 
     /// <summary>An evidence item's span field (4), whose message is <paramref name="spanSize"/> bytes long (<see cref="SizeSpan(Span)"/>).</summary>
-    private static void WriteSpan(ref Output output, Span span, int spanSize) => WriteSpan(ref output, span.Start, span.End, span.Chars, spanSize);
+    private static void WriteSpan(ref Output output, Span span, int spanSize) => WriteSpan(ref output, span.Start, span.End, span.Chars, spanSize, ascii: false);
 
-    private static void WriteSpan(ref Output output, int start, int end, ReadOnlySpan<char> text, int spanSize)
+    /// <param name="ascii">Whether <paramref name="text"/> is known to be plain ASCII: then it is copied a byte per character.</param>
+    private static void WriteSpan(ref Output output, int start, int end, ReadOnlySpan<char> text, int spanSize, bool ascii)
     {
         output.Tag(Evidence.SpanFieldNumber, LengthDelimited);
         output.Varint((uint)spanSize);
@@ -321,7 +324,14 @@ public sealed class PreEncodedResponses
             output.Int32(end);
         }
 
-        output.String(TextSpan.TextFieldNumber, text);
+        if (ascii)
+        {
+            output.AsciiString(TextSpan.TextFieldNumber, text);
+        }
+        else
+        {
+            output.String(TextSpan.TextFieldNumber, text);
+        }
     }
 
     /// <summary>A basic-view item (<see cref="ProtoMapping.ToBasicProto"/>: signal, rule id, weight and source), sized as it is written below.</summary>
@@ -453,6 +463,21 @@ public sealed class PreEncodedResponses
 
             Varint((uint)length);
             _at += length;
+        }
+
+        /// <summary>
+        /// A string field of plain-ASCII text (left out when empty): its UTF-8 is a byte per character, so its length is known
+        /// and it is narrowed straight into place, without the encoder's general path.
+        /// </summary>
+        public void AsciiString(int field, ReadOnlySpan<char> value)
+        {
+            if (value.Length != 0)
+            {
+                Tag(field, LengthDelimited);
+                Varint((uint)value.Length);
+                Ascii.FromUtf16(value, _buffer.Slice(_at, value.Length), out _);
+                _at += value.Length;
+            }
         }
 
         public void Raw(ReadOnlySpan<byte> bytes)
