@@ -30,7 +30,7 @@ public static class AnswerCpuRun
                 snapshot.Rules))
             .ToArray();
         var marshaller = new PreEncodedResponses(new StrategyMessages(), new EvidenceEncodings()).ClassifyBuyerAnswers;
-        var context = new BufferContext();
+        var context = new BufferSerializationContext();
 
         // Warm-up: the loop below should measure optimised code, not the JIT's tiers.
         var warm = Stopwatch.StartNew();
@@ -59,7 +59,7 @@ public static class AnswerCpuRun
         return 0;
     }
 
-    private static long Write(Marshaller<ClassifyBuyerAnswer> marshaller, BufferContext context, ClassifyBuyerAnswer[] answers)
+    private static long Write(Marshaller<ClassifyBuyerAnswer> marshaller, BufferSerializationContext context, ClassifyBuyerAnswer[] answers)
     {
         long bytes = 0;
         foreach (var answer in answers)
@@ -70,23 +70,5 @@ public static class AnswerCpuRun
         }
 
         return bytes;
-    }
-
-    /// <summary>A serialization context over a reused buffer, as the framework gives a marshaller.</summary>
-    private sealed class BufferContext : SerializationContext
-    {
-        public System.Buffers.ArrayBufferWriter<byte> Buffer { get; } = new(16 * 1024);
-
-        public override void SetPayloadLength(int payloadLength)
-        {
-        }
-
-        public override System.Buffers.IBufferWriter<byte> GetBufferWriter() => Buffer;
-
-        public override void Complete()
-        {
-        }
-
-        public override void Complete(byte[] payload) => System.Buffers.BuffersExtensions.Write(Buffer, payload);
     }
 }

@@ -33,7 +33,7 @@ public class PerCallBenchmarks
 
     private readonly StrategyMessages _strategies = new();
     private readonly EvidenceEncodings _evidence = new();
-    private readonly BufferContext _buffer = new();
+    private readonly BufferSerializationContext _buffer = new();
     private Marshaller<ClassifyBuyerAnswer> _marshaller = null!;
     private AdvisorSnapshot _snapshot = null!;
     private ClassifiedBuyer _classified = null!;
@@ -90,23 +90,5 @@ public class PerCallBenchmarks
         _buffer.Buffer.ResetWrittenCount();
         _marshaller.ContextualSerializer(answer, _buffer);
         return _buffer.Buffer.WrittenCount;
-    }
-
-    /// <summary>A serialization context over a reused buffer, as the framework gives a marshaller.</summary>
-    private sealed class BufferContext : SerializationContext
-    {
-        public System.Buffers.ArrayBufferWriter<byte> Buffer { get; } = new(16 * 1024);
-
-        public override void SetPayloadLength(int payloadLength)
-        {
-        }
-
-        public override System.Buffers.IBufferWriter<byte> GetBufferWriter() => Buffer;
-
-        public override void Complete()
-        {
-        }
-
-        public override void Complete(byte[] payload) => System.Buffers.BuffersExtensions.Write(Buffer, payload);
     }
 }

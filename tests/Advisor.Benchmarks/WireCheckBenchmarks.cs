@@ -33,7 +33,7 @@ public class WireCheckBenchmarks
             {
                 var answer = new ClassifyBuyerAnswer(BuyerClassifier.ClassifyText(snapshot, description), Id, Full: true, snapshot.Rules);
                 var buffer = new ArrayBufferWriter<byte>();
-                marshaller.ContextualSerializer(answer, new BufferContext(buffer));
+                marshaller.ContextualSerializer(answer, new BufferSerializationContext(buffer));
                 return buffer.WrittenSpan.ToArray();
             })];
         if (_answers.Length != DescriptionCallBenchmarks.Count)
@@ -52,21 +52,5 @@ public class WireCheckBenchmarks
         }
 
         return n;
-    }
-
-    /// <summary>A serialization context over a buffer, as the framework gives a marshaller.</summary>
-    private sealed class BufferContext(ArrayBufferWriter<byte> buffer) : SerializationContext
-    {
-        public override void SetPayloadLength(int payloadLength)
-        {
-        }
-
-        public override IBufferWriter<byte> GetBufferWriter() => buffer;
-
-        public override void Complete()
-        {
-        }
-
-        public override void Complete(byte[] payload) => buffer.Write(payload);
     }
 }
