@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Advisor.Server.Api;
 using Advisor.Server.Classification;
@@ -21,8 +20,7 @@ public static class AnswerCpuRun
         var full = args.Length == 0 || args[0] != "basic";
         var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 4;
         var snapshot = SnapshotLoader.LoadShipped();
-        var answers = File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Data", "descriptions.txt"))
-            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+        var answers = LoadToolDescriptions.Read()
             .Select((description, i) => new ClassifyBuyerAnswer(
                 BuyerClassifier.ClassifyText(snapshot, description, withStrategies: full, withSpans: full),
                 $"c_0193b2f0a1b27c3d8e9f0a1b2c3d{i:x4}",
@@ -32,43 +30,27 @@ public static class AnswerCpuRun
         var marshaller = new PreEncodedResponses(new StrategyMessages(), new EvidenceEncodings()).ClassifyBuyerAnswers;
         var context = new BufferSerializationContext();
 
-        // Warm-up: the loop below should measure optimised code, not the JIT's tiers.
-        var warm = Stopwatch.StartNew();
-        while (warm.Elapsed.TotalSeconds < 2)
+        // The answers' size once, outside the measured loop: the same answers are written in every round.
+        var answerBytes = answers.Sum(answer =>
         {
-            Write(marshaller, context, answers);
-        }
-
-        var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var cpuBefore = process.TotalProcessorTime;
-        var bytesBefore = GC.GetAllocatedBytesForCurrentThread();
-        long written = 0, answerBytes = 0;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed.TotalSeconds < seconds)
-        {
-            answerBytes += Write(marshaller, context, answers);
-            written += answers.Length;
-        }
-
-        process.Refresh();
-        var cpu = process.TotalProcessorTime - cpuBefore;
-        var bytes = GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
+            context.Buffer.ResetWrittenCount();
+            marshaller.ContextualSerializer(answer, context);
+            return (long)context.Buffer.WrittenCount;
+        });
+        var measured = CpuLoop.Measure(() => Write(marshaller, context, answers), seconds);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{(full ? "full" : "basic")} answers: {written:N0} written ({answerBytes / written:N0} B each), {cpu.TotalMicroseconds * 1000 / written:N0} ns CPU and {bytes / written:N0} bytes allocated per answer"));
+            $"{(full ? "full" : "basic")} answers: {measured.Items:N0} written ({answerBytes / answers.Length:N0} B each), {measured.NanosecondsPerItem:N0} ns CPU and {measured.BytesPerItem:N0} bytes allocated per answer"));
         return 0;
     }
 
     private static long Write(Marshaller<ClassifyBuyerAnswer> marshaller, BufferSerializationContext context, ClassifyBuyerAnswer[] answers)
     {
-        long bytes = 0;
         foreach (var answer in answers)
         {
             context.Buffer.ResetWrittenCount();
             marshaller.ContextualSerializer(answer, context);
-            bytes += context.Buffer.WrittenCount;
         }
 
-        return bytes;
+        return answers.Length;
     }
 }

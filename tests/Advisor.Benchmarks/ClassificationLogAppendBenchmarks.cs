@@ -23,8 +23,7 @@ public class ClassificationLogAppendBenchmarks
     public void Setup()
     {
         _version = SnapshotLoader.LoadShipped().Rules.Version;
-        _descriptions = [.. File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Data", "descriptions.txt"))
-            .Where(l => l.Length > 0 && !l.StartsWith('#'))];
+        _descriptions = LoadToolDescriptions.Read();
     }
 
     [Benchmark(OperationsPerInvoke = DescriptionCallBenchmarks.Count, Description = "Classification id drawn")]

@@ -22,8 +22,7 @@ public class DescriptionCallBenchmarks
     public void Setup()
     {
         _snapshot = SnapshotLoader.LoadShipped();
-        _descriptions = [.. File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Data", "descriptions.txt"))
-            .Where(l => l.Length > 0 && !l.StartsWith('#'))];
+        _descriptions = LoadToolDescriptions.Read();
         if (_descriptions.Length != Count)
         {
             throw new InvalidOperationException($"expected {Count} descriptions, found {_descriptions.Length}");

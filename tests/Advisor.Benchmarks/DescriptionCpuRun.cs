@@ -28,40 +28,17 @@ public static class DescriptionCpuRun
         }
 
         var snapshot = SnapshotLoader.LoadShipped();
-        var descriptions = File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Data", "descriptions.txt"))
-            .Where(l => l.Length > 0 && !l.StartsWith('#'))
-            .ToArray();
-
-        // Warm-up: the loop below should measure optimised code, not the JIT's tiers.
-        var warm = Stopwatch.StartNew();
-        while (warm.Elapsed.TotalSeconds < 2)
-        {
-            Classify(snapshot, descriptions, full);
-        }
-
-        var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var cpuBefore = process.TotalProcessorTime;
-        var bytesBefore = GC.GetAllocatedBytesForCurrentThread();
-        long calls = 0;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed.TotalSeconds < seconds)
-        {
-            calls += Classify(snapshot, descriptions, full);
-        }
-
-        process.Refresh();
-        var cpu = process.TotalProcessorTime - cpuBefore;
-        var bytes = GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
+        var descriptions = LoadToolDescriptions.Read();
+        var measured = CpuLoop.Measure(() => Classify(snapshot, descriptions, full), seconds);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{(full ? "full" : "basic")} view: {calls:N0} classifications, {cpu.TotalMicroseconds * 1000 / calls:N0} ns CPU and {bytes / calls:N0} bytes allocated per classification"));
+            $"{(full ? "full" : "basic")} view: {measured.Items:N0} classifications, {measured.NanosecondsPerItem:N0} ns CPU and {measured.BytesPerItem:N0} bytes allocated per classification"));
         return 0;
     }
 
     private static int RunCold(bool full, double seconds)
     {
         var snapshot = SnapshotLoader.LoadShipped();
-        var descriptions = Descriptions();
+        var descriptions = LoadToolDescriptions.Read();
         var other = new byte[1 << 20];
         var times = new List<long>();
         var sink = 0;
@@ -96,11 +73,6 @@ public static class DescriptionCpuRun
             $"{(full ? "full" : "basic")} view, cold: {perDescription.Average():N0} ns per classification (mean over the descriptions of each one's median time, {times.Count:N0} classifications, each after a 1 MB read)"));
         return 0;
     }
-
-    private static string[] Descriptions() =>
-        File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Data", "descriptions.txt"))
-            .Where(l => l.Length > 0 && !l.StartsWith('#'))
-            .ToArray();
 
     private static int Classify(AdvisorSnapshot snapshot, string[] descriptions, bool full)
     {

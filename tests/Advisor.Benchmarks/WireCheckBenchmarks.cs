@@ -27,8 +27,7 @@ public class WireCheckBenchmarks
     {
         var snapshot = SnapshotLoader.LoadShipped();
         var marshaller = new PreEncodedResponses(new StrategyMessages(), new EvidenceEncodings()).ClassifyBuyerAnswers;
-        _answers = [.. File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Data", "descriptions.txt"))
-            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+        _answers = [.. LoadToolDescriptions.Read()
             .Select(description =>
             {
                 var answer = new ClassifyBuyerAnswer(BuyerClassifier.ClassifyText(snapshot, description), Id, Full: true, snapshot.Rules);
