@@ -18,9 +18,6 @@ public sealed class StrategyMessages
     private readonly ConditionalWeakTable<EngagementStrategy, V1.Strategy> _messages = [];
     private readonly ConditionalWeakTable<V1.Strategy, ByteString> _encoded = [];
 
-    /// <summary>The encoded bytes by strategy: one lookup per strategy, not two.</summary>
-    private readonly ConditionalWeakTable<EngagementStrategy, ByteString> _bytes = [];
-
     /// <summary>
     /// A classification's strategies field by the list of strategies it names. Why by list: every list a classification
     /// names is one the knowledge base keeps per kind, industry and stage (<see cref="KnowledgeBase.SuggestStrategies"/>),
@@ -39,13 +36,9 @@ public sealed class StrategyMessages
     public ByteString Encoded(V1.Strategy message) =>
         _encoded.TryGetValue(message, out var bytes) ? bytes : message.ToByteString();
 
-    /// <summary>The encoded bytes of the strategy's message (built and encoded once per strategy).</summary>
-    public ByteString Bytes(EngagementStrategy strategy) =>
-        _bytes.TryGetValue(strategy, out var bytes) ? bytes : _bytes.GetValue(strategy, s => Encoded(For(s)));
-
     /// <summary>
     /// The classification's strategies field (6) naming <paramref name="strategies"/> in order, each strategy as its tag,
-    /// its length and <see cref="Bytes"/>: encoded by the generated serializer, once per list object. The list must not
+    /// its length and its message's <see cref="Encoded"/> bytes, put together once per list object. The list must not
     /// change after it is first asked for (no list the classifier hands out ever does); an empty list is empty bytes.
     /// </summary>
     public byte[] Field(IReadOnlyList<EngagementStrategy> strategies) =>
@@ -55,9 +48,18 @@ public sealed class StrategyMessages
 
     private byte[] Encode(IReadOnlyList<EngagementStrategy> strategies)
     {
-        var message = new V1.Classification();
-        message.Strategies.AddRange(strategies.Select(For));
-        return message.ToByteArray();
+        // Each strategy is encoded once (with its message), however many lists name it; a list only frames them.
+        var encoded = strategies.Select(s => Encoded(For(s))).ToArray();
+        var field = new byte[encoded.Sum(e => CodedOutputStream.ComputeTagSize(V1.Classification.StrategiesFieldNumber) + CodedOutputStream.ComputeLengthSize(e.Length) + e.Length)];
+        var output = new CodedOutputStream(field);
+        foreach (var bytes in encoded)
+        {
+            output.WriteTag(V1.Classification.StrategiesFieldNumber, WireFormat.WireType.LengthDelimited);
+            output.WriteBytes(bytes);
+        }
+
+        output.CheckNoSpaceLeft();
+        return field;
     }
 
     private V1.Strategy Build(EngagementStrategy strategy)
