@@ -56,7 +56,7 @@ public sealed class PreEncodedResponses
         {
             var rules = _evidence.For(answer.Rules);
             var strategies = answer.Full ? _strategies.Field(answer.Classified.Strategies) : [];
-            var body = SizeClassification(answer, rules, strategies, kept, lengths, spanLengths, out var asciiText);
+            var body = SizeClassification(answer, rules, strategies, kept, lengths, spanLengths, out var asciiText, out var summaryLength);
             var total = 1 + VarintSize((uint)body) + body;
             context.SetPayloadLength(total);
             var writer = context.GetBufferWriter();
@@ -69,7 +69,7 @@ public sealed class PreEncodedResponses
             var output = new Output(aside is null ? free : aside.AsSpan(0, total));
             output.Tag(ClassifyBuyerResponse.ClassificationFieldNumber, LengthDelimited);
             output.Varint((uint)body);
-            WriteClassification(ref output, answer, rules, strategies, kept, lengths, spanLengths, asciiText);
+            WriteClassification(ref output, answer, rules, strategies, kept, lengths, spanLengths, asciiText, summaryLength);
             if (aside is null)
             {
                 writer.Advance(total);
@@ -97,7 +97,7 @@ public sealed class PreEncodedResponses
     /// with each item's span's; <paramref name="asciiText"/> tells whether the evidence is a description's by number whose
     /// text is plain ASCII.
     /// </summary>
-    private static int SizeClassification(ClassifyBuyerAnswer answer, RuleEvidence rules, byte[] strategies, Span<object?> kept, Span<int> lengths, Span<int> spanLengths, out bool asciiText)
+    private static int SizeClassification(ClassifyBuyerAnswer answer, RuleEvidence rules, byte[] strategies, Span<object?> kept, Span<int> lengths, Span<int> spanLengths, out bool asciiText, out int summaryLength)
     {
         asciiText = false;
         var r = answer.Classified.Result;
@@ -161,11 +161,11 @@ public sealed class PreEncodedResponses
             size += strategies.Length;
         }
 
-        return size + (IsVersionOf(r, rules) ? rules.VersionField.Length : StringSize(r.RuleSetVersion)) + StringSize(r.Summary) + DoubleSize(r.ClientWeight) + DoubleSize(r.CustomerWeight)
+        return size + (IsVersionOf(r, rules) ? rules.VersionField.Length : StringSize(r.RuleSetVersion)) + SummarySize(r, out summaryLength) + DoubleSize(r.ClientWeight) + DoubleSize(r.CustomerWeight)
             + StringSize(r.Industry?.Title ?? "") + StringSize(answer.ClassificationId);
     }
 
-    private static void WriteClassification(ref Output output, ClassifyBuyerAnswer answer, RuleEvidence rules, byte[] strategies, scoped ReadOnlySpan<object?> kept, scoped ReadOnlySpan<int> lengths, scoped ReadOnlySpan<int> spanLengths, bool asciiText)
+    private static void WriteClassification(ref Output output, ClassifyBuyerAnswer answer, RuleEvidence rules, byte[] strategies, scoped ReadOnlySpan<object?> kept, scoped ReadOnlySpan<int> lengths, scoped ReadOnlySpan<int> spanLengths, bool asciiText, int summaryLength)
     {
         var r = answer.Classified.Result;
         var kind = r.Kind.ToProto();
@@ -240,7 +240,15 @@ public sealed class PreEncodedResponses
             output.String(V1.Classification.RuleSetVersionFieldNumber, r.RuleSetVersion);
         }
 
-        output.String(V1.Classification.SummaryFieldNumber, r.Summary);
+        if (r.TryGetSummaryFill(out var summary))
+        {
+            output.Utf8Summary(summary, summaryLength);
+        }
+        else
+        {
+            output.String(V1.Classification.SummaryFieldNumber, r.Summary);
+        }
+
         output.Double(V1.Classification.ClientWeightFieldNumber, r.ClientWeight);
         output.Double(V1.Classification.CustomerWeightFieldNumber, r.CustomerWeight);
         output.String(V1.Classification.IndustryFieldNumber, r.Industry?.Title ?? "");
@@ -254,6 +262,23 @@ public sealed class PreEncodedResponses
     /// </summary>
     private static ReadOnlySpan<EncodedSharedItem> DescribedItems(ClassifyBuyerAnswer answer, RuleEvidence rules) =>
         answer.Full && answer.Classified.Result.Evidence is DescriptionEvidence described ? rules.SharedItemsOf(described) : default;
+
+    /// <summary>
+    /// The summary field: from what fills its template when the classifier kept that (<see cref="SummaryTemplate.WriteUtf8"/>,
+    /// no string made), else from its text.
+    /// </summary>
+    /// <param name="length">The summary's length in UTF-8 when it is written from its fill (the writing pass needs it), else 0.</param>
+    private static int SummarySize(ClassificationResult r, out int length)
+    {
+        if (!r.TryGetSummaryFill(out var summary))
+        {
+            length = 0;
+            return StringSize(r.Summary);
+        }
+
+        length = SummaryTemplate.Utf8Length(summary);
+        return length == 0 ? 0 : 1 + LengthDelimitedSize(length);
+    }
 
     /// <summary>Whether the result carries the version of the rule set whose fields are kept (its own string, nearly always).</summary>
     private static bool IsVersionOf(ClassificationResult r, RuleEvidence rules) => string.Equals(r.RuleSetVersion, rules.Version, StringComparison.Ordinal);
@@ -477,6 +502,17 @@ public sealed class PreEncodedResponses
                 Varint((uint)value.Length);
                 Ascii.FromUtf16(value, _buffer.Slice(_at, value.Length), out _);
                 _at += value.Length;
+            }
+        }
+
+        /// <summary>The summary field (left out when empty) written from what fills its template, <paramref name="length"/> bytes as <see cref="SummarySize"/> sized it.</summary>
+        public void Utf8Summary(in SummaryTemplate.Fill summary, int length)
+        {
+            if (length != 0)
+            {
+                Tag(V1.Classification.SummaryFieldNumber, LengthDelimited);
+                Varint((uint)length);
+                _at += SummaryTemplate.WriteUtf8(summary, _buffer.Slice(_at, length));
             }
         }
 

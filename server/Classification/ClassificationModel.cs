@@ -160,7 +160,10 @@ public readonly record struct DescribedItem(int Shared, int Start, int End)
     public const int NoSpan = -1;
 }
 
-/// <summary>The classifier's decision with everything needed to explain it.</summary>
+/// <summary>
+/// The classifier's decision with everything needed to explain it. Equal to another with the same values (the summary by
+/// its text, however it is kept), as the positional record it was.
+/// </summary>
 public sealed record ClassificationResult(
     Kind Kind,
     double Confidence,
@@ -172,4 +175,67 @@ public sealed record ClassificationResult(
     string Summary,
     string RuleSetVersion,
     KnowledgeTopic? Industry,
-    StrategyStage Stage);
+    StrategyStage Stage)
+{
+    /// <summary>The summary's text, made from <see cref="_summaryFill"/> on first read when the classifier kept that instead.</summary>
+    private string? _summary = Summary;
+
+    /// <summary>
+    /// What fills the summary's template (<see cref="SummaryTemplate.Fill.Parts"/> null when the summary is kept as text). Why:
+    /// ClassifyBuyer's answer writes the summary straight in UTF-8 from its template's and labels' kept bytes
+    /// (<see cref="TryGetSummaryFill"/>), and making it a string per call only to be encoded once was ~1 % of the server's
+    /// CPU under load and most of its string allocation besides the id and the request's text (docs/benchmarks.md).
+    /// </summary>
+    private readonly SummaryTemplate.Fill _summaryFill;
+
+    /// <summary>A result whose summary is kept as what fills its template: made a string only when <see cref="Summary"/> is read.</summary>
+    internal ClassificationResult(
+        Kind kind, double confidence, double score, double clientWeight, double customerWeight, IReadOnlyList<EvidenceItem> evidence,
+        IReadOnlyList<string> openQuestions, in SummaryTemplate.Fill summary, string ruleSetVersion, KnowledgeTopic? industry, StrategyStage stage)
+        : this(kind, confidence, score, clientWeight, customerWeight, evidence, openQuestions, null!, ruleSetVersion, industry, stage) =>
+        _summaryFill = summary;
+
+    public string Summary
+    {
+        get => _summary ??= SummaryTemplate.Write(_summaryFill);
+        init => (_summary, _summaryFill) = (value, default);
+    }
+
+    /// <summary>What fills the summary's template, when it was kept so: then <see cref="SummaryTemplate.WriteUtf8"/> gives <see cref="Summary"/> in UTF-8.</summary>
+    internal bool TryGetSummaryFill(out SummaryTemplate.Fill fill)
+    {
+        fill = _summaryFill;
+        return fill.Parts is not null;
+    }
+
+    public bool Equals(ClassificationResult? other) =>
+        ReferenceEquals(this, other) || (other is not null
+            && Kind == other.Kind
+            && EqualityComparer<double>.Default.Equals(Confidence, other.Confidence)
+            && EqualityComparer<double>.Default.Equals(Score, other.Score)
+            && EqualityComparer<double>.Default.Equals(ClientWeight, other.ClientWeight)
+            && EqualityComparer<double>.Default.Equals(CustomerWeight, other.CustomerWeight)
+            && EqualityComparer<IReadOnlyList<EvidenceItem>>.Default.Equals(Evidence, other.Evidence)
+            && EqualityComparer<IReadOnlyList<string>>.Default.Equals(OpenQuestions, other.OpenQuestions)
+            && string.Equals(Summary, other.Summary, StringComparison.Ordinal)
+            && string.Equals(RuleSetVersion, other.RuleSetVersion, StringComparison.Ordinal)
+            && EqualityComparer<KnowledgeTopic?>.Default.Equals(Industry, other.Industry)
+            && Stage == other.Stage);
+
+    public override int GetHashCode()
+    {
+        var hash = default(HashCode);
+        hash.Add(Kind);
+        hash.Add(Confidence);
+        hash.Add(Score);
+        hash.Add(ClientWeight);
+        hash.Add(CustomerWeight);
+        hash.Add(Evidence);
+        hash.Add(OpenQuestions);
+        hash.Add(Summary, StringComparer.Ordinal);
+        hash.Add(RuleSetVersion, StringComparer.Ordinal);
+        hash.Add(Industry);
+        hash.Add(Stage);
+        return hash.ToHashCode();
+    }
+}

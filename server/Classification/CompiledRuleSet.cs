@@ -74,6 +74,7 @@ public sealed class CompiledRuleSet
 
         _summaryTemplates = [.. Enum.GetValues<Kind>().Select(kind => SummaryTemplate.Parse(summaries.GetValueOrDefault(kind.Name()) ?? SummaryTemplate.Reasons))];
         _labelsHaveBraces = signals.Any(s => SummaryTemplate.HasBrace(s.Label));
+        _labelsHaveSurrogates = signals.Any(s => SummaryTemplate.HasSurrogate(s.Label));
 
         _textWeighing = [.. extractor.HitSignals.Select(id => _weighing.GetValueOrDefault(id))];
         _profileWeighing = [.. ProfileTable.ConditionNames.Select(condition => profile.SignalFor(condition) is { } signal ? _weighing.GetValueOrDefault(signal) : null)];
@@ -102,13 +103,20 @@ public sealed class CompiledRuleSet
     /// </param>
     /// <param name="TextEvidenceNumber">The number of <paramref name="TextEvidence"/>'s first item in <see cref="SharedEvidenceItems"/> (the others follow it).</param>
     /// <param name="LabelNumber">The number of the signal's label among this rule set's distinct labels (the summary names each label once).</param>
-    private sealed record SignalWeighing(int Number, SignalDefinition Definition, int Group, Rule[] Rules, EvidenceItem[] ProfileEvidence, EvidenceItem[] TextEvidence, int TextEvidenceNumber, int LabelNumber);
+    private sealed record SignalWeighing(int Number, SignalDefinition Definition, int Group, Rule[] Rules, EvidenceItem[] ProfileEvidence, EvidenceItem[] TextEvidence, int TextEvidenceNumber, int LabelNumber)
+    {
+        /// <summary>The signal's label as a summary names it, its UTF-8 kept with it.</summary>
+        public SummaryTemplate.Label Label { get; } = new(Definition.Label);
+    }
 
     /// <summary>Per <see cref="Kind"/> (by its number), its summary template.</summary>
     private readonly SummaryTemplate[] _summaryTemplates;
 
     /// <summary>Whether a signal's label holds a brace, so that a summary cannot be written in one pass (see <see cref="SummaryTemplate.Write"/>).</summary>
     private readonly bool _labelsHaveBraces;
+
+    /// <summary>Whether a signal's label holds a surrogate, so that a summary is made a string and encoded whole (see <see cref="SummaryTemplate.HasSurrogate"/>).</summary>
+    private readonly bool _labelsHaveSurrogates;
 
     /// <summary>
     /// Per signal of <see cref="SignalExtractor.HitSignals"/>, what weighing its hits needs (null for a signal this rule set
@@ -596,10 +604,42 @@ public sealed class CompiledRuleSet
             questions = OpenQuestionsFor(groups);
         }
 
-        return new ClassificationResult(
-            kind, confidence, Math.Round(score, 3), Math.Round(clientWeight, 3), Math.Round(customerWeight, 3),
-            evidence, questions, Summarise(kind, ordered, evidence, industry), Version, industry, stage);
+        // The summary kept as what fills its template when the answer can write it from that in UTF-8 (nearly always), so
+        // it is made a string only if a caller reads it; otherwise made now, as before.
+        return SummaryFill(kind, ordered, industry) is { } fill
+            ? new ClassificationResult(
+                kind, confidence, Math.Round(score, 3), Math.Round(clientWeight, 3), Math.Round(customerWeight, 3),
+                evidence, questions, fill, Version, industry, stage)
+            : new ClassificationResult(
+                kind, confidence, Math.Round(score, 3), Math.Round(clientWeight, 3), Math.Round(customerWeight, 3),
+                evidence, questions, Summarise(kind, ordered, evidence, industry), Version, industry, stage);
     }
+
+    /// <summary>
+    /// What fills the kind's summary template for this evidence (<paramref name="ordered"/>, strongest first) and industry,
+    /// when the summary can be written from it both as a string (<see cref="SummaryTemplate.Write"/>) and straight in UTF-8
+    /// (<see cref="SummaryTemplate.WriteUtf8"/>) with the same text; null when it cannot (see <see cref="Summarise"/>).
+    /// </summary>
+    private SummaryTemplate.Fill? SummaryFill(Kind kind, ReadOnlySpan<Pending> ordered, KnowledgeTopic? industry)
+    {
+        var template = _summaryTemplates[(int)kind];
+        var uses = template.Uses;
+        var title = (uses & SummaryTemplate.Placeholders.Industry) != 0 ? industry?.Title ?? SummaryTemplate.NoIndustry : "";
+        if (template.Parts is not { } parts || !template.WritesUtf8 || _labelsHaveBraces || _labelsHaveSurrogates
+            || SummaryTemplate.HasBrace(title) || SummaryTemplate.HasSurrogate(title))
+        {
+            return null;
+        }
+
+        return Fill(parts, uses, kind, ordered, title);
+    }
+
+    private static SummaryTemplate.Fill Fill(SummaryTemplate.Part[] parts, SummaryTemplate.Placeholders uses, Kind kind, ReadOnlySpan<Pending> ordered, string title) => new(
+        parts,
+        (uses & SummaryTemplate.Placeholders.Reasons) != 0 ? Labels(ordered, kind switch { Kind.Client => 1, Kind.Customer => -1, _ => 0 }) : default,
+        (uses & SummaryTemplate.Placeholders.ClientReasons) != 0 ? Labels(ordered, 1) : default,
+        (uses & SummaryTemplate.Placeholders.CustomerReasons) != 0 ? Labels(ordered, -1) : default,
+        title);
 
     /// <summary>The first four of <see cref="OpenQuestions"/> about groups nothing was said about (<paramref name="groups"/>).</summary>
     private string[] OpenQuestionsFor(ReadOnlySpan<bool> groups)
@@ -702,12 +742,7 @@ public sealed class CompiledRuleSet
             return SummariseByReplacing(template.Text, kind, evidence, industry);
         }
 
-        return SummaryTemplate.Write(new SummaryTemplate.Fill(
-            parts,
-            (uses & SummaryTemplate.Placeholders.Reasons) != 0 ? Labels(ordered, kind switch { Kind.Client => 1, Kind.Customer => -1, _ => 0 }) : default,
-            (uses & SummaryTemplate.Placeholders.ClientReasons) != 0 ? Labels(ordered, 1) : default,
-            (uses & SummaryTemplate.Placeholders.CustomerReasons) != 0 ? Labels(ordered, -1) : default,
-            title));
+        return SummaryTemplate.Write(Fill(parts, uses, kind, ordered, title));
     }
 
     /// <summary>
@@ -744,7 +779,7 @@ public sealed class CompiledRuleSet
             }
         }
 
-        return new SummaryTemplate.Labels(first?.Definition.Label, second?.Definition.Label, third?.Definition.Label);
+        return new SummaryTemplate.Labels(first?.Label, second?.Label, third?.Label);
     }
 
     /// <summary>The summary as it was written before <see cref="SummaryTemplate"/>: one placeholder after another.</summary>

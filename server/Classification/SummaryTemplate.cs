@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Advisor.Server.Classification;
 
 /// <summary>
@@ -23,6 +25,7 @@ internal sealed class SummaryTemplate
     {
         Text = text;
         Parts = parts;
+        WritesUtf8 = parts is not null && !HasSurrogate(text);
         foreach (var part in parts ?? [])
         {
             Uses |= part.Placeholder;
@@ -39,6 +42,9 @@ internal sealed class SummaryTemplate
     /// </summary>
     public Part[]? Parts { get; }
 
+    /// <summary>Whether a summary filled from <see cref="Parts"/> may be written by <see cref="WriteUtf8"/> (its text holds no surrogate).</summary>
+    public bool WritesUtf8 { get; }
+
     /// <summary>The placeholders the template uses.</summary>
     public Placeholders Uses { get; }
 
@@ -53,7 +59,26 @@ internal sealed class SummaryTemplate
     }
 
     /// <summary>Literal text (<see cref="Placeholder"/> None) or one placeholder.</summary>
-    public readonly record struct Part(string Text, Placeholders Placeholder);
+    public readonly record struct Part(string Text, Placeholders Placeholder)
+    {
+        /// <summary><see cref="Text"/> in UTF-8, encoded once with the template: what <see cref="WriteUtf8"/> copies.</summary>
+        public byte[] Utf8 { get; } = Encoding.UTF8.GetBytes(Text);
+    }
+
+    /// <summary>
+    /// A signal's label as a summary names it, with its UTF-8 encoded once per rule set, so that an answer writes the summary
+    /// straight as UTF-8 (<see cref="WriteUtf8"/>) without making it a string first.
+    /// </summary>
+    public sealed class Label(string text)
+    {
+        public string Text { get; } = text;
+
+        public byte[] Utf8 { get; } = Encoding.UTF8.GetBytes(text);
+    }
+
+    private static readonly byte[] NoReasonsUtf8 = Encoding.UTF8.GetBytes(NoReasons);
+    private static readonly byte[] CommaUtf8 = ", "u8.ToArray();
+    private static readonly byte[] AndUtf8 = " and "u8.ToArray();
 
     public static SummaryTemplate Parse(string template)
     {
@@ -100,30 +125,67 @@ internal sealed class SummaryTemplate
     }
 
     /// <summary>Up to three labels joined as "a", "a and b" or "a, b and c".</summary>
-    public readonly record struct Labels(string? First, string? Second, string? Third)
+    public readonly record struct Labels(Label? First, Label? Second, Label? Third)
     {
-        public int Length => Third is not null ? First!.Length + 2 + Second!.Length + 5 + Third.Length
-            : Second is not null ? First!.Length + 5 + Second.Length
-            : First?.Length ?? 0;
+        public int Length => Third is not null ? First!.Text.Length + 2 + Second!.Text.Length + 5 + Third.Text.Length
+            : Second is not null ? First!.Text.Length + 5 + Second.Text.Length
+            : First?.Text.Length ?? 0;
+
+        /// <summary>The joined labels' length in UTF-8 (the separators are ASCII).</summary>
+        public int Utf8Length => Third is not null ? First!.Utf8.Length + 2 + Second!.Utf8.Length + 5 + Third.Utf8.Length
+            : Second is not null ? First!.Utf8.Length + 5 + Second.Utf8.Length
+            : First?.Utf8.Length ?? 0;
 
         public int WriteTo(Span<char> destination)
         {
-            var at = Copy(First, destination, 0);
+            var at = Copy(First?.Text, destination, 0);
             if (Third is not null)
             {
                 at = Copy(", ", destination, at);
-                at = Copy(Second, destination, at);
+                at = Copy(Second!.Text, destination, at);
                 at = Copy(" and ", destination, at);
-                return Copy(Third, destination, at);
+                return Copy(Third.Text, destination, at);
             }
 
             if (Second is not null)
             {
                 at = Copy(" and ", destination, at);
-                return Copy(Second, destination, at);
+                return Copy(Second.Text, destination, at);
             }
 
             return at;
+        }
+
+        /// <summary>The joined labels in UTF-8, as <see cref="WriteTo"/> writes them in UTF-16.</summary>
+        public int WriteUtf8(Span<byte> destination)
+        {
+            var at = Copy(First?.Utf8, destination, 0);
+            if (Third is not null)
+            {
+                at = Copy(CommaUtf8, destination, at);
+                at = Copy(Second!.Utf8, destination, at);
+                at = Copy(AndUtf8, destination, at);
+                return Copy(Third.Utf8, destination, at);
+            }
+
+            if (Second is not null)
+            {
+                at = Copy(AndUtf8, destination, at);
+                return Copy(Second.Utf8, destination, at);
+            }
+
+            return at;
+        }
+
+        private static int Copy(byte[]? bytes, Span<byte> destination, int at)
+        {
+            if (bytes is null)
+            {
+                return at;
+            }
+
+            bytes.CopyTo(destination[at..]);
+            return at + bytes.Length;
         }
 
         private static int Copy(string? text, Span<char> destination, int at)
@@ -193,6 +255,71 @@ internal sealed class SummaryTemplate
             }
         });
     }
+
+    /// <summary>The length in UTF-8 of what <see cref="Write"/> makes of <paramref name="fill"/>.</summary>
+    public static int Utf8Length(in Fill fill)
+    {
+        var length = 0;
+        foreach (var part in fill.Parts)
+        {
+            length += part.Placeholder switch
+            {
+                Placeholders.None => part.Utf8.Length,
+                Placeholders.Reasons => fill.Reasons.Utf8Length == 0 ? NoReasonsUtf8.Length : fill.Reasons.Utf8Length,
+                Placeholders.ClientReasons => fill.ClientReasons.Utf8Length,
+                Placeholders.CustomerReasons => fill.CustomerReasons.Utf8Length,
+                _ => Encoding.UTF8.GetByteCount(fill.Industry),
+            };
+        }
+
+        return length;
+    }
+
+    /// <summary>
+    /// What <see cref="Write"/> makes of <paramref name="fill"/>, written straight in UTF-8 into <paramref name="destination"/>
+    /// (at least <see cref="Utf8Length"/> bytes) from the kept encodings of the template's text and the labels; returns the
+    /// bytes written. Why: every description and profile answer carries a summary of ~100–150 characters that was made a
+    /// string per call only to be encoded once (docs/benchmarks.md).
+    /// </summary>
+    public static int WriteUtf8(in Fill fill, Span<byte> destination)
+    {
+        var at = 0;
+        foreach (var part in fill.Parts)
+        {
+            switch (part.Placeholder)
+            {
+                case Placeholders.None:
+                    part.Utf8.CopyTo(destination[at..]);
+                    at += part.Utf8.Length;
+                    break;
+                case Placeholders.Reasons when fill.Reasons.Utf8Length == 0:
+                    NoReasonsUtf8.CopyTo(destination[at..]);
+                    at += NoReasonsUtf8.Length;
+                    break;
+                case Placeholders.Reasons:
+                    at += fill.Reasons.WriteUtf8(destination[at..]);
+                    break;
+                case Placeholders.ClientReasons:
+                    at += fill.ClientReasons.WriteUtf8(destination[at..]);
+                    break;
+                case Placeholders.CustomerReasons:
+                    at += fill.CustomerReasons.WriteUtf8(destination[at..]);
+                    break;
+                default:
+                    at += Encoding.UTF8.GetBytes(fill.Industry, destination[at..]);
+                    break;
+            }
+        }
+
+        return at;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="text"/> holds a UTF-16 surrogate. Why it matters: <see cref="WriteUtf8"/> encodes the summary's
+    /// pieces apart, and a pair split across two pieces (or a lone surrogate) would encode otherwise than in the whole string;
+    /// a summary with any piece holding one is made a string and encoded whole, as before.
+    /// </summary>
+    public static bool HasSurrogate(string text) => text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF');
 
     public static bool HasBrace(string text) => text.AsSpan().IndexOfAny('{', '}') >= 0;
 }

@@ -144,6 +144,49 @@ public sealed class WeighingEquivalenceTests
         }
     }
 
+    /// <summary>
+    /// A summary kept as what fills its template is written by the answer straight in UTF-8 from the template's and labels'
+    /// kept bytes (<see cref="SummaryTemplate.WriteUtf8"/>): those bytes must be its text's UTF-8 exactly, and the whole answer
+    /// the generated serializer's, for the shipped templates and for templates with text past ASCII, placeholders side by side,
+    /// none, or a surrogate pair (which must keep the summary as text: a pair cut across two pieces would encode otherwise).
+    /// </summary>
+    [Fact]
+    public void A_summary_kept_as_its_template_fill_is_written_in_utf8_as_its_text_encodes()
+    {
+        var responses = new PreEncodedResponses(new StrategyMessages(), new EvidenceEncodings());
+        var kept = 0;
+        foreach (var template in new string?[]
+        {
+            null, "Kundin \u2014 {reasons} \u00b7 {industry} (caf\u00e9)", "{reasons}{client_reasons}{customer_reasons}{industry}", "", "no placeholder",
+            "{client_reasons} / {customer_reasons}", "\U0001F642 {reasons}",
+        })
+        {
+            var rules = template is null ? Snapshot.Rules : WithSummaries(new() { ["client"] = template, ["customer"] = template, ["hybrid"] = template, ["undetermined"] = template });
+            Gen.Select(Texts, Gen.Int[0, Industries.Length - 1]).Sample((text, industry) =>
+            {
+                var result = rules.ClassifyText(text, Industries[industry], StrategyStage.Any, withSpans: true);
+                if (result.TryGetSummaryFill(out var fill))
+                {
+                    kept++;
+                    var bytes = new byte[SummaryTemplate.Utf8Length(fill)];
+                    SummaryTemplate.WriteUtf8(fill, bytes).ShouldBe(bytes.Length);
+                    bytes.ShouldBe(System.Text.Encoding.UTF8.GetBytes(result.Summary), $"{template} / {text}");
+                }
+                else
+                {
+                    (template ?? "").ShouldContain("\U0001F642", customMessage: $"only a template with a surrogate keeps its summary as text: {template} / {text}");
+                }
+
+                var answer = new ClassifyBuyerAnswer(new ClassifiedBuyer(result, []), "c_1", Full: true, rules);
+                var context = new BufferContext();
+                responses.ClassifyBuyerAnswers.ContextualSerializer(answer, context);
+                context.Buffer.WrittenSpan.ToArray().ShouldBe(answer.ToResponse().ToByteArray(), $"{template} / {text}");
+            }, iter: 200);
+        }
+
+        kept.ShouldBe(6 * 200, "every template without a surrogate keeps its summaries as their fill");
+    }
+
     private static CompiledRuleSet WithSummaries(Dictionary<string, string> summaries)
     {
         // The shipped file with its summaries (its last block) replaced.
