@@ -218,6 +218,7 @@ internal sealed class PatternIndex
         // One pass over the text (vectorised), read once: it picks the scan below and, for members tried everywhere, the
         // case folding their required literals may be looked for with.
         var ascii = System.Text.Ascii.IsValid(text);
+        found.TextIsAscii = ascii;
         for (var i = 0; i < _always.Length; i++)
         {
             if (!ascii || _alwaysNeeds[i] is not { } needed || text.AsSpan().ContainsAny(needed))
@@ -1683,6 +1684,13 @@ internal sealed class PatternIndex
         }
 
         public int Count { get; private set; }
+
+        /// <summary>
+        /// Whether the scanned text is plain ASCII, as the scan found out on its way (it picks its reading by it): the
+        /// negation look-back after it reads such text eight characters at a time (<see cref="SignalExtractor"/>) without
+        /// checking the text again.
+        /// </summary>
+        public bool TextIsAscii { get; set; }
 
         public readonly ReadOnlySpan<(int Owner, int Start, int Length)> Items => _items.AsSpan(0, Count);
 

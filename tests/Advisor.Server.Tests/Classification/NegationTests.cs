@@ -53,6 +53,28 @@ public sealed class NegationTests
         text.Sample(t => extractor.Extract(t).Select(h => (h.Signal, h.Span!.Value.Start)).ShouldBe(Reference(t, cues), t), iter: 3000);
     }
 
+    /// <summary>
+    /// Plain-ASCII text is read back eight characters at a time (<see cref="AsciiWords"/>): the same decisions on text made
+    /// only of ASCII words and separators, long enough that most look-backs start past the first eight characters, with words
+    /// of exactly eight characters ("although", "retainer") and longer ones ("nevertheless") and runs of apostrophes.
+    /// </summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData("nevertheless")]
+    [InlineData("no way")]
+    public void Negates_plain_ASCII_text_exactly_as_looking_every_word_up_does(string extraCue)
+    {
+        AsciiWords.IsSupported.ShouldBeTrue("the CI and development machines have BMI2; without it this test would check the other reading twice");
+        string[] cues = extraCue.Length > 0 ? [.. ShippedCues, extraCue] : ShippedCues;
+        var extractor = new SignalExtractor(Signals, cues, Breaks, 5);
+        string[] words = [.. Words.Where(w => System.Text.Ascii.IsValid(w)), "contracting", "''", "don't've", "12345678", "noo'", "hardly1", "Refused"];
+        string[] separators = [.. Separators.Where(s => System.Text.Ascii.IsValid(s)), "(", " - ", "\"\""];
+        var text = Gen.Select(Gen.Int[0, words.Length - 1], Gen.Int[0, separators.Length - 1]).Array[1, 40]
+            .Select(parts => string.Concat(parts.Select(p => words[p.Item1] + separators[p.Item2])));
+
+        text.Sample(t => extractor.Extract(t).Select(h => (h.Signal, h.Span!.Value.Start)).ShouldBe(Reference(t, cues), t), iter: 3000);
+    }
+
     [Fact]
     public void Case_variants_of_cues_and_break_words_count()
     {
