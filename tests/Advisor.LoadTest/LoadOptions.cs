@@ -58,11 +58,16 @@ public sealed record LoadOptions
         What one call does: a gRPC call through Grpc.Net.Client (one GrpcChannel per connection, generated
         request messages, a 30 s deadline, the run's cancellation token); its status is checked and counted
         (OK, or errors by status code). Health/Check's answer is parsed into the generated message and must
-        say SERVING. ClassifyBuyer's answer is not built into objects: a response marshaller checks that its
-        bytes parse as advisor.v1.ClassifyBuyerResponse (every declared field read as its descriptor says,
+        say SERVING. ClassifyBuyer's requests are a fixed set made at start (each description and profile in
+        each view), each encoded once. Its answer is not built into objects: a response marshaller checks that
+        its bytes parse as advisor.v1.ClassifyBuyerResponse (every declared field read as its descriptor says,
         nested messages walked, strings valid UTF-8, unknown fields skipped as the generated parser skips
         them; lengths past the end, cut varints, field 0, groups fail) and that it carries a classification;
-        anything else fails the call (INTERNAL). Ask, SearchBuyers, GetBuyer and
+        anything else fails the call (INTERNAL). The first answer to each request that passes is kept; a later
+        answer that is byte for byte the kept one but for its classification_id's value (same length, valid
+        UTF-8) is proven by that comparison instead of the walk, any other is walked, and one that passes the
+        walk but differs from the first answer beyond its id counts as an error ("answer differs from the
+        first answer to the same request": the service is deterministic for a fixed rule set). Ask, SearchBuyers, GetBuyer and
         ImportInteractions answers are parsed into the generated messages. Latency runs from the send (open
         loop: from when the call was due) to the parsed answer; each worker records it in its own list.
         The report prints the tool's and the server's GC pauses (the server's by generation, both split into

@@ -286,6 +286,12 @@ public sealed class LoadRunner : IDisposable
                 {
                     worker.Error($"{scenario.Name}: transport {ex.HttpRequestError}");
                 }
+                catch (DifferentAnswerException)
+                {
+                    // A wrong answer is a failed call: counted under its own name, never as OK (see FirstAnswerCheck).
+                    worker.Latencies.Add(Stopwatch.GetTimestamp() - begin);
+                    worker.Error($"{scenario.Name}: {DifferentAnswerException.ErrorName}");
+                }
             }
         }, cancellationToken)).ToList();
 

@@ -21,6 +21,11 @@ public sealed class SampleData : IDisposable
     private static readonly string[] NameParts = ["Harbour", "Northwind", "Atelier", "Greene", "Marlow", "Bakery", "Consulting", "Partners"];
 
     private readonly SemaphoreSlim _buyersOnce = new(1, 1);
+
+    // The ClassifyBuyer requests, made once for the whole run (warm-up and every measured slice send the same objects),
+    // so each keeps its encoding and its first answer across them; a fixed set, so the kept answers stay bounded.
+    private readonly Dictionary<ClassificationView, ClassifyCall[]> _descriptionCalls = [];
+    private readonly Dictionary<ClassificationView, ClassifyCall[]> _profileCalls = [];
     private long _nextImport;
 
     public SampleData(int importBatch, int importChunk)
@@ -29,6 +34,11 @@ public sealed class SampleData : IDisposable
         ImportChunk = importChunk;
         Descriptions = ReadLines("descriptions.txt");
         Questions = ReadLines("questions.txt");
+        foreach (var view in (ClassificationView[])[ClassificationView.Unspecified, ClassificationView.Basic])
+        {
+            _descriptionCalls[view] = [.. Descriptions.Select(d => new ClassifyCall(new ClassifyBuyerRequest { Description = d, View = view }))];
+            _profileCalls[view] = [.. Profiles.Select(p => new ClassifyCall(new ClassifyBuyerRequest { Profile = p, View = view }))];
+        }
     }
 
     public IReadOnlyList<string> Descriptions { get; }
@@ -36,6 +46,12 @@ public sealed class SampleData : IDisposable
     public IReadOnlyList<string> Questions { get; }
 
     public int ImportBatch { get; }
+
+    /// <summary>ClassifyBuyer of each description in <paramref name="view"/> (full: Unspecified, or Basic), in <see cref="Descriptions"/>' order.</summary>
+    public IReadOnlyList<ClassifyCall> DescriptionCalls(ClassificationView view) => _descriptionCalls[view];
+
+    /// <summary>ClassifyBuyer of each of <see cref="Profiles"/> in <paramref name="view"/> (full: Unspecified, or Basic).</summary>
+    public IReadOnlyList<ClassifyCall> ProfileCalls(ClassificationView view) => _profileCalls[view];
 
     /// <summary>Interactions per message of an import stream (1: one message each).</summary>
     public int ImportChunk { get; }

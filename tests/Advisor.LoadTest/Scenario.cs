@@ -84,28 +84,35 @@ public sealed class Scenario
 
     /// <param name="view">Unspecified for the full view: what a caller that never heard of views sends.</param>
     private static Func<GrpcChannel, SampleData, long, CancellationToken, Task<int>> ClassifyDescription(ClassificationView view) =>
-        async (channel, data, i, ct) =>
+        (channel, data, i, ct) =>
         {
-            var request = new ClassifyBuyerRequest { Description = data.Descriptions[(int)(i % data.Descriptions.Count)], View = view };
-            return await ClassifyAsync(channel, request, ct);
+            var calls = data.DescriptionCalls(view);
+            return ClassifyAsync(channel, calls[(int)(i % calls.Count)], ct);
         };
 
     /// <param name="view">Unspecified for the full view: what a caller that never heard of views sends.</param>
     private static Func<GrpcChannel, SampleData, long, CancellationToken, Task<int>> ClassifyProfile(ClassificationView view) =>
-        async (channel, data, i, ct) =>
+        (channel, data, i, ct) =>
         {
-            var request = new ClassifyBuyerRequest { Profile = SampleData.Profiles[(int)(i % SampleData.Profiles.Length)], View = view };
-            return await ClassifyAsync(channel, request, ct);
+            var calls = data.ProfileCalls(view);
+            return ClassifyAsync(channel, calls[(int)(i % calls.Count)], ct);
         };
 
     /// <summary>
-    /// ClassifyBuyer through Grpc.Net.Client with the generated request and a response marshaller that checks the
-    /// answer's bytes parse as a <see cref="ClassifyBuyerResponse"/> (<see cref="WireCheck"/>) instead of building it;
-    /// an answer without a classification counts as an error (INTERNAL).
+    /// ClassifyBuyer through Grpc.Net.Client with one of the run's fixed requests, its encoding kept, and a response
+    /// marshaller that checks the answer's bytes parse as a <see cref="ClassifyBuyerResponse"/> instead of building it
+    /// (<see cref="WireCheck"/>, or a comparison with the first answer to the same request that proves the same:
+    /// <see cref="FirstAnswerCheck"/>). An answer without a classification counts as an error (INTERNAL); one that is
+    /// well-formed but differs from the first answer to the same request beyond its id, as a wrong answer.
     /// </summary>
-    private static async Task<int> ClassifyAsync(GrpcChannel channel, ClassifyBuyerRequest request, CancellationToken ct)
+    private static async Task<int> ClassifyAsync(GrpcChannel channel, ClassifyCall call, CancellationToken ct)
     {
-        var response = await channel.CreateCallInvoker().AsyncUnaryCall(WireCheck.ClassifyBuyer, null, Options(ct), request);
+        var response = await channel.CreateCallInvoker().AsyncUnaryCall(call.Method, null, Options(ct), call.Request);
+        if (response.DiffersFromFirst)
+        {
+            throw new DifferentAnswerException();
+        }
+
         return response.Has(ClassifyBuyerResponse.ClassificationFieldNumber)
             ? 1
             : throw new RpcException(new Status(StatusCode.Internal, "ClassifyBuyer answered without a classification"));

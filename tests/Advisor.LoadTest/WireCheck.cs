@@ -10,6 +10,12 @@ namespace Advisor.LoadTest;
 /// <param name="Fields">Bit n set when top-level field n (1–63) was present with a wire type its message type reads as that field.</param>
 public sealed record CheckedResponse(ulong Fields)
 {
+    /// <summary>
+    /// Set by <see cref="FirstAnswerCheck"/> when this well-formed answer is not the first answer to the same request but
+    /// for its classification id: the service answered the same request differently (the scenario counts it as an error).
+    /// </summary>
+    public bool DiffersFromFirst { get; init; }
+
     public bool Has(int field) => (Fields & (1UL << field)) != 0;
 }
 
@@ -34,22 +40,21 @@ public static class WireCheck
 {
     private const int MaxDepth = 64;
 
-    /// <summary>advisor.v1.AdvisorService/ClassifyBuyer with its answer checked, not built: what the load tool calls and its tests exercise.</summary>
+    /// <summary>advisor.v1.ClassifyBuyerResponse's schema, made once (it is never changed after it is made).</summary>
+    public static readonly WireSchema ClassifyBuyerResponseSchema = WireSchema.Of(Advisor.V1.ClassifyBuyerResponse.Descriptor);
+
+    /// <summary>
+    /// advisor.v1.AdvisorService/ClassifyBuyer with every answer walked in full, not built: for a request sent once. The
+    /// load tool's fixed requests go through their own <see cref="ClassifyCall.Method"/> instead.
+    /// </summary>
     public static readonly Method<Advisor.V1.ClassifyBuyerRequest, CheckedResponse> ClassifyBuyer = new(
         MethodType.Unary,
         Advisor.V1.AdvisorService.Descriptor.FullName,
         "ClassifyBuyer",
         RequestMarshaller(Advisor.V1.ClassifyBuyerRequest.Parser),
-        ResponseMarshaller(Advisor.V1.ClassifyBuyerResponse.Descriptor));
-
-    /// <summary>A marshaller for responses of <paramref name="descriptor"/>'s type that checks them instead of building them.</summary>
-    public static Marshaller<CheckedResponse> ResponseMarshaller(MessageDescriptor descriptor)
-    {
-        var schema = WireSchema.Of(descriptor);
-        return Marshallers.Create<CheckedResponse>(
+        Marshallers.Create<CheckedResponse>(
             (_, _) => throw new NotSupportedException("the load tool only reads these messages"),
-            context => Check(context.PayloadAsReadOnlySequence(), schema));
-    }
+            context => Check(context.PayloadAsReadOnlySequence(), ClassifyBuyerResponseSchema)));
 
     /// <summary>A request marshaller that writes a generated message as the generated client does.</summary>
     public static Marshaller<T> RequestMarshaller<T>(MessageParser<T> parser)
@@ -81,6 +86,9 @@ public static class WireCheck
             ArrayPool<byte>.Shared.Return(rented);
         }
     }
+
+    /// <summary>The full walk of one message (see the class's summary); returns the set of its top-level field numbers (below 64) read as declared.</summary>
+    internal static ulong Walk(ReadOnlySpan<byte> bytes, WireSchema schema) => Walk(bytes, schema, 0);
 
     /// <summary>Walks one message's fields; returns the set of its field numbers (below 64) read as declared.</summary>
     private static ulong Walk(ReadOnlySpan<byte> bytes, WireSchema schema, int depth)
@@ -186,7 +194,7 @@ public static class WireCheck
     private static int Skip(ReadOnlySpan<byte> bytes, int at, int count) =>
         count <= bytes.Length - at ? at + count : throw new InvalidDataException("fixed-width field runs past the end of its message");
 
-    private static ulong ReadVarint(ReadOnlySpan<byte> bytes, ref int at)
+    internal static ulong ReadVarint(ReadOnlySpan<byte> bytes, ref int at)
     {
         // Tags and most lengths of an answer fit one byte.
         if (at < bytes.Length && bytes[at] < 0x80)
