@@ -197,7 +197,8 @@ public sealed record ClassificationResult(
 
     public string Summary
     {
-        get => _summary ??= SummaryTemplate.Write(_summaryFill);
+        // A result made with a null summary (outside the classifier) reads null, as the positional record's did.
+        get => _summary ??= _summaryFill.Parts is null ? null! : SummaryTemplate.Write(_summaryFill);
         init => (_summary, _summaryFill) = (value, default);
     }
 
