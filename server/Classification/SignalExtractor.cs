@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 
 namespace Advisor.Server.Classification;
@@ -222,18 +223,9 @@ public sealed class SignalExtractor
             var length = end - start;
             if (plain && table is not null)
             {
-                // "n't" in any case ends a negating word; a plain word longer than a key is neither cue nor break word.
-                if (length >= 3 && (text[end - 1] | 0x20) == 't' && text[end - 2] == '\'' && (text[end - 3] | 0x20) == 'n')
+                if (DecidePlainWord(text, end, length, key, table) is { } decided)
                 {
-                    return true;
-                }
-
-                switch (length <= ShortWordTable.MaxLength ? table.Find(key) : 0)
-                {
-                    case Cue:
-                        return true;
-                    case Break:
-                        return false;
+                    return decided;
                 }
             }
             else
@@ -289,25 +281,38 @@ public sealed class SignalExtractor
             }
 
             var (length, key) = AsciiWords.Before(text, end);
-            var start = end - length;
-            if (length >= 3 && (text[end - 1] | 0x20) == 't' && text[end - 2] == '\'' && (text[end - 3] | 0x20) == 'n')
+            if (DecidePlainWord(text, end, length, key, table) is { } decided)
             {
-                return true;
-            }
-
-            switch (length <= ShortWordTable.MaxLength ? table.Find(key) : 0)
-            {
-                case Cue:
-                    return true;
-                case Break:
-                    return false;
+                return decided;
             }
 
             words++;
-            end = start;
+            end -= length;
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// What a plain word of <paramref name="length"/> characters ending at <paramref name="end"/>, with its
+    /// <see cref="ShortWordTable"/> key, decides for both look-backs: true when it negates, false when it breaks the clause,
+    /// null when it does neither and the look-back reads on.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool? DecidePlainWord(string text, int end, int length, ulong key, ShortWordTable table)
+    {
+        // "n't" in any case ends a negating word; a plain word longer than a key is neither cue nor break word.
+        if (length >= 3 && (text[end - 1] | 0x20) == 't' && text[end - 2] == '\'' && (text[end - 3] | 0x20) == 'n')
+        {
+            return true;
+        }
+
+        return (length <= ShortWordTable.MaxLength ? table.Find(key) : 0) switch
+        {
+            Cue => true,
+            Break => false,
+            _ => null,
+        };
     }
 
     /// <summary>A character of a word as the look-back reads words: <see cref="TextMatching.IsWordChar"/> or the typographic apostrophe.</summary>
