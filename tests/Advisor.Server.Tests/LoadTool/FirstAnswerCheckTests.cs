@@ -221,18 +221,7 @@ public sealed class FirstAnswerCheckTests(ServerFixture server) : IClassFixture<
                 foreach (var (kind, nearId, position, value) in c.Edits)
                 {
                     var at = nearId ? Math.Clamp(id.Start - 3 + (position % (id.End - id.Start + 6)), 0, bytes.Count) : position % (bytes.Count + 1);
-                    if (kind == 0 && at < bytes.Count)
-                    {
-                        bytes[at] = value;
-                    }
-                    else if (kind == 1)
-                    {
-                        bytes.Insert(at, value);
-                    }
-                    else if (at < bytes.Count)
-                    {
-                        bytes.RemoveAt(at);
-                    }
+                    ByteEdit.Apply(bytes, kind, at, value);
                 }
 
                 changed = [.. bytes];

@@ -90,19 +90,7 @@ public sealed class WireCheckTests(ServerFixture server) : IClassFixture<ServerF
             var bytes = new List<byte>(answers[which]);
             foreach (var (kind, position, value) in edits)
             {
-                var at = position % (bytes.Count + 1);
-                if (kind == 0 && at < bytes.Count)
-                {
-                    bytes[at] = value;
-                }
-                else if (kind == 1)
-                {
-                    bytes.Insert(at, value);
-                }
-                else if (at < bytes.Count)
-                {
-                    bytes.RemoveAt(at);
-                }
+                ByteEdit.Apply(bytes, kind, position % (bytes.Count + 1), value);
             }
 
             var changed = bytes.ToArray();
