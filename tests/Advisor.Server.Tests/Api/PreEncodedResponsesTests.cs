@@ -451,7 +451,7 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
         var written = new List<byte[]>();
         foreach (var room in new[] { 64 * 1024, 8 })
         {
-            var context = new BufferContext(room);
+            var context = new BufferSerializationContext(room);
             responses.ClassifyBuyerAnswers.ContextualSerializer(answer, context);
             context.Completed.ShouldBeTrue();
             context.Length.ShouldBe(context.Buffer.WrittenCount, "the payload length announced first is the length written");
@@ -463,28 +463,4 @@ public sealed class PreEncodedResponsesTests(ServerFixture server) : IClassFixtu
     }
 
     private sealed record FieldShape(int Number, string Name, string Type, bool Repeated);
-
-    /// <summary>A serialization context over a growing buffer, as the framework gives a marshaller.</summary>
-    private sealed class BufferContext(int room) : SerializationContext
-    {
-        public System.Buffers.ArrayBufferWriter<byte> Buffer { get; } = new(room);
-
-        public int Length { get; private set; } = -1;
-
-        public bool Completed { get; private set; }
-
-        public override void SetPayloadLength(int payloadLength) => Length = payloadLength;
-
-        public override System.Buffers.IBufferWriter<byte> GetBufferWriter() => Buffer;
-
-        public override void Complete() => Completed = true;
-
-        public override void Complete(byte[] payload)
-        {
-            payload.CopyTo(Buffer.GetSpan(payload.Length));
-            Buffer.Advance(payload.Length);
-            Length = payload.Length;
-            Completed = true;
-        }
-    }
 }

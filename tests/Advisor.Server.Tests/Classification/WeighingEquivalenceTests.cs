@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Advisor.Server.Api;
 using Advisor.Server.Classification;
 using Advisor.Server.Knowledge;
+using Advisor.Server.Tests.Infrastructure;
 using Advisor.V1;
 using CsCheck;
 using Google.Protobuf;
@@ -89,7 +90,7 @@ public sealed class WeighingEquivalenceTests
                 .ShouldBe(Describe(withSpans.Result with { Evidence = [.. withSpans.Result.Evidence.Select(e => e with { Span = null })] }), text);
 
             var expected = new ClassifyBuyerResponse { Classification = withSpans.Result.ToBasicProto("c_1") }.ToByteArray();
-            var context = new BufferContext();
+            var context = new BufferSerializationContext();
             responses.ClassifyBuyerAnswers.ContextualSerializer(new ClassifyBuyerAnswer(without, "c_1", Full: false, Snapshot.Rules), context);
             context.Buffer.WrittenSpan.ToArray().ShouldBe(expected, text);
         }, iter: 1000);
@@ -112,7 +113,7 @@ public sealed class WeighingEquivalenceTests
 
             // The same classification with an object per item (as the previous computation made them), written the same.
             var expected = new ClassifyBuyerAnswer(classified with { Result = classified.Result with { Evidence = [.. evidence] } }, "c_1", Full: true, Snapshot.Rules).ToResponse().ToByteArray();
-            var context = new BufferContext();
+            var context = new BufferSerializationContext();
             responses.ClassifyBuyerAnswers.ContextualSerializer(new ClassifyBuyerAnswer(classified, "c_1", Full: true, Snapshot.Rules), context);
             context.Buffer.WrittenSpan.ToArray().ShouldBe(expected, text);
         }, iter: 1000);
@@ -178,7 +179,7 @@ public sealed class WeighingEquivalenceTests
                 }
 
                 var answer = new ClassifyBuyerAnswer(new ClassifiedBuyer(result, []), "c_1", Full: true, rules);
-                var context = new BufferContext();
+                var context = new BufferSerializationContext();
                 responses.ClassifyBuyerAnswers.ContextualSerializer(answer, context);
                 context.Buffer.WrittenSpan.ToArray().ShouldBe(answer.ToResponse().ToByteArray(), $"{template} / {text}");
             }, iter: 200);
@@ -365,28 +366,6 @@ public sealed class WeighingEquivalenceTests
                 1 => labels[0],
                 _ => "",
             };
-        }
-    }
-
-    /// <summary>A serialization context over a growing buffer, as the framework gives a marshaller.</summary>
-    private sealed class BufferContext : Grpc.Core.SerializationContext
-    {
-        public System.Buffers.ArrayBufferWriter<byte> Buffer { get; } = new(1024);
-
-        public override void SetPayloadLength(int payloadLength)
-        {
-        }
-
-        public override System.Buffers.IBufferWriter<byte> GetBufferWriter() => Buffer;
-
-        public override void Complete()
-        {
-        }
-
-        public override void Complete(byte[] payload)
-        {
-            payload.CopyTo(Buffer.GetSpan(payload.Length));
-            Buffer.Advance(payload.Length);
         }
     }
 }

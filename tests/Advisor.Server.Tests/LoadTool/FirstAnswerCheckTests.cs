@@ -60,7 +60,7 @@ public sealed class FirstAnswerCheckTests(ServerFixture server) : IClassFixture<
         var result = check.Check(new ReadOnlySequence<byte>(second.ToByteArray()));
         result.ShouldBeSameAs(kept);
         result.Fields.ShouldBe(DescriptorWalk.Walk(second.ToByteArray(), ClassifyBuyerResponse.Descriptor));
-        check.Check(Segments(second.ToByteArray(), 7)).ShouldBeSameAs(kept, "an answer in several segments is compared as a whole");
+        check.Check(PayloadSegments.Of(second.ToByteArray(), 7)).ShouldBeSameAs(kept, "an answer in several segments is compared as a whole");
     }
 
     [Fact]
@@ -313,51 +313,9 @@ public sealed class FirstAnswerCheckTests(ServerFixture server) : IClassFixture<
 
     private static byte[] Serialize(ClassifyCall call, ClassifyBuyerRequest message)
     {
-        var context = new BufferContext();
+        var context = new BufferSerializationContext();
         call.Method.RequestMarshaller.ContextualSerializer(message, context);
         context.Completed.ShouldBeTrue();
         return context.Buffer.WrittenSpan.ToArray();
-    }
-
-    private static ReadOnlySequence<byte> Segments(byte[] bytes, int size)
-    {
-        Segment? first = null;
-        Segment? last = null;
-        for (var at = 0; at < bytes.Length; at += size)
-        {
-            var segment = new Segment(bytes.AsMemory(at, Math.Min(size, bytes.Length - at)), last);
-            first ??= segment;
-            last = segment;
-        }
-
-        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, Segment? previous)
-        {
-            Memory = memory;
-            if (previous is not null)
-            {
-                RunningIndex = previous.RunningIndex + previous.Memory.Length;
-                previous.Next = this;
-            }
-        }
-    }
-
-    private sealed class BufferContext : SerializationContext
-    {
-        public ArrayBufferWriter<byte> Buffer { get; } = new();
-
-        public bool Completed { get; private set; }
-
-        public override void SetPayloadLength(int payloadLength)
-        {
-        }
-
-        public override IBufferWriter<byte> GetBufferWriter() => Buffer;
-
-        public override void Complete() => Completed = true;
     }
 }

@@ -56,8 +56,8 @@ public sealed class WireCheckTests(ServerFixture server) : IClassFixture<ServerF
     public async Task An_answer_in_several_segments_is_checked_as_a_whole()
     {
         var bytes = (await FullAnswerAsync()).ToByteArray();
-        WireCheck.Check(Segments(bytes, 7), Response).Has(ClassifyBuyerResponse.ClassificationFieldNumber).ShouldBeTrue();
-        Throws(() => WireCheck.Check(Segments(bytes.AsSpan(0, bytes.Length - 1).ToArray(), 7), Response)).ShouldBeTrue("cut inside its last string");
+        WireCheck.Check(PayloadSegments.Of(bytes, 7), Response).Has(ClassifyBuyerResponse.ClassificationFieldNumber).ShouldBeTrue();
+        Throws(() => WireCheck.Check(PayloadSegments.Of(bytes.AsSpan(0, bytes.Length - 1).ToArray(), 7), Response)).ShouldBeTrue("cut inside its last string");
     }
 
     [Fact]
@@ -324,34 +324,6 @@ public sealed class WireCheckTests(ServerFixture server) : IClassFixture<ServerF
     }
 
     private static byte[] Concat(params byte[][] parts) => [.. parts.SelectMany(p => p)];
-
-    /// <summary>The payload in segments of <paramref name="size"/> bytes, as a response read in several buffers arrives.</summary>
-    private static ReadOnlySequence<byte> Segments(byte[] bytes, int size)
-    {
-        Segment? first = null;
-        Segment? last = null;
-        for (var at = 0; at < bytes.Length; at += size)
-        {
-            var segment = new Segment(bytes.AsMemory(at, Math.Min(size, bytes.Length - at)), last);
-            first ??= segment;
-            last = segment;
-        }
-
-        return first is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(first, 0, last!, last!.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, Segment? previous)
-        {
-            Memory = memory;
-            if (previous is not null)
-            {
-                RunningIndex = previous.RunningIndex + previous.Memory.Length;
-                previous.Next = this;
-            }
-        }
-    }
 
     private static (bool Refused, ulong Fields) Outcome(Func<ulong> check)
     {
